@@ -1,0 +1,80 @@
+import { Interrupted, UserError, didYouMean } from '../errors.ts';
+import type { Command } from './_command.ts';
+
+// Each command is imported only when it runs, so `bench --help` stays fast.
+const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  run: { summary: 'Run tasks against named LLM configs, grade the patches, store the results', load: () => import('./run.ts') },
+  eval: { summary: 'Grade a predictions file (SWE-bench format) or the gold patches', load: () => import('./eval.ts') },
+  tasks: { summary: 'List, show and validate task instances', load: () => import('./tasks.ts') },
+  configs: { summary: 'Show each resolved LLM config and where its values came from', load: () => import('./configs.ts') },
+  show: { summary: 'Show one attempt: outcome, patch, tests and trajectory', load: () => import('./show.ts') },
+  report: { summary: 'Compare configs across runs: rates, intervals, cost, frontier', load: () => import('./report.ts') },
+  export: { summary: 'Export a run for one config as a verifiable results file', load: () => import('./export.ts') },
+  verify: { summary: 'Re-grade an exported results file and check every claimed outcome', load: () => import('./verify.ts') },
+  leaderboard: { summary: 'Render results/verified/ as a Markdown leaderboard', load: () => import('./leaderboard.ts') },
+};
+
+export const VERSION = '0.1.0';
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = [
+    'bench: which LLM (and which settings of it) is worth using for coding work',
+    '',
+    'Usage: bench <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`),
+    '',
+    'Run `bench <command> --help` for the options of one command.',
+    'Exit codes: 0 success, 1 failures you asked to treat as errors, 2 bad usage or input, 130 interrupted.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    process.stderr.write(`bench: unknown command \`${name}\`.${didYouMean(name, Object.keys(commands))} Run \`bench --help\` for the list.\n`);
+    return 2;
+  }
+  try {
+    const command = (await entry.load()).default;
+    return await command.run(rest);
+  } catch (error) {
+    return reportError(error, argv);
+  }
+}
+
+export function reportError(error: unknown, argv: string[]): number {
+  if (error instanceof UserError) {
+    const details = error.details.length ? `\n${error.details.map((d) => `  - ${d}`).join('\n')}` : '';
+    process.stderr.write(`error: ${error.message}${details}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof Interrupted) {
+    process.stderr.write(`${error.message}\n`);
+    return 130;
+  }
+  const err = error as Error;
+  process.stderr.write(
+    [
+      `internal error: ${err?.message ?? String(error)}`,
+      'This is a bug in bench. Please file an issue with this report:',
+      `  bench ${VERSION}, node ${process.version}, ${process.platform}-${process.arch}`,
+      `  command: bench ${argv.map((a) => (/key|token|secret/i.test(a) ? '***' : a)).join(' ')}`,
+      `  ${(err?.stack ?? '').split('\n').slice(1, 6).map((l) => l.trim().replace(process.env.HOME ?? '\u0000', '~')).join('\n  ')}`,
+      '',
+    ].join('\n'),
+  );
+  return 3;
+}
