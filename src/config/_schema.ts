@@ -1,0 +1,93 @@
+import * as z from 'zod';
+
+/** The `[llm]` keys, OpenHands names kept, plus the price and concurrency keys bench adds. */
+export const llmSettingsSchema = z.strictObject({
+  model: z.string().min(1),
+  api_key: z.string(),
+  base_url: z.url({ message: 'must be a URL such as http://localhost:8000/v1' }),
+  api_version: z.string(),
+  custom_llm_provider: z.string(),
+  temperature: z.number().min(0).max(2),
+  top_p: z.number().min(0).max(1),
+  top_k: z.int().min(1),
+  seed: z.int(),
+  max_input_tokens: z.int().positive(),
+  max_output_tokens: z.int().positive(),
+  timeout: z.number().positive(),
+  num_retries: z.int().min(0),
+  retry_min_wait: z.number().min(0),
+  retry_max_wait: z.number().min(0),
+  retry_multiplier: z.number().positive(),
+  input_cost_per_token: z.number().min(0),
+  output_cost_per_token: z.number().min(0),
+  cache_read_input_token_cost: z.number().min(0),
+  cache_creation_input_token_cost: z.number().min(0),
+  drop_params: z.boolean(),
+  caching_prompt: z.boolean(),
+  disable_vision: z.boolean(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high']),
+  native_tool_calling: z.boolean(),
+  max_message_chars: z.int().positive(),
+  embedding_model: z.string(),
+  embedding_deployment_name: z.string(),
+  max_concurrency: z.int().positive(),
+});
+
+export type LlmSettings = z.infer<typeof llmSettingsSchema>;
+export type LlmKey = keyof LlmSettings;
+export const LLM_KEYS = Object.keys(llmSettingsSchema.shape) as LlmKey[];
+
+/** Seed defaults as our users' documentation states them. */
+export const LLM_DEFAULTS: Partial<LlmSettings> = {
+  temperature: 0,
+  num_retries: 8,
+  retry_min_wait: 15,
+  retry_max_wait: 120,
+  retry_multiplier: 2,
+  drop_params: true,
+  caching_prompt: true,
+  disable_vision: false,
+  max_message_chars: 30_000,
+  max_concurrency: 4,
+};
+
+/** Keys whose values never leave memory. */
+export function isSecretKey(key: string): boolean {
+  return key === 'api_key' || /(^|_)(key|token|secret|password)$/.test(key);
+}
+
+export const AGENT_TYPES = ['bash', 'patch', 'gold', 'empty'] as const;
+export type AgentType = (typeof AGENT_TYPES)[number];
+
+export const agentSettingsSchema = z.strictObject({
+  type: z.enum(AGENT_TYPES),
+  llm_config: z.string().min(1),
+  /** A second config for the localisation sub-task of the `patch` agent (the "explorer" role). */
+  explorer_llm_config: z.string().min(1),
+  max_steps: z.int().positive(),
+  max_budget_per_task: z.number().positive(),
+  max_wall_time: z.number().positive(),
+  command_timeout: z.number().positive(),
+  max_output_chars: z.int().positive(),
+  max_format_errors: z.int().positive(),
+  max_files: z.int().positive(),
+  edit_format: z.enum(['search_replace', 'udiff']),
+});
+
+export type AgentSettings = z.infer<typeof agentSettingsSchema>;
+export type AgentKey = keyof AgentSettings;
+export const AGENT_KEYS = Object.keys(agentSettingsSchema.shape) as AgentKey[];
+
+export const AGENT_DEFAULTS: Omit<AgentSettings, 'type' | 'llm_config' | 'explorer_llm_config'> = {
+  max_steps: 250,
+  max_budget_per_task: 3,
+  max_wall_time: 1800,
+  command_timeout: 60,
+  max_output_chars: 10_000,
+  max_format_errors: 3,
+  max_files: 8,
+  edit_format: 'search_replace',
+};
+
+/** OpenHands sections bench reads no keys from; they are accepted so one file serves both tools. */
+export const FOREIGN_SECTIONS = ['core', 'sandbox', 'security', 'condenser', 'kubernetes', 'mcp', 'extended', 'model_routing'];

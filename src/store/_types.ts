@@ -1,0 +1,80 @@
+export const OUTCOMES = ['resolved', 'unresolved', 'patch_failed', 'timeout', 'malformed', 'model_error', 'infra_error', 'empty_patch'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export type RunRecord = {
+  id: string;
+  createdAt: string;
+  finishedAt?: string | null;
+  status: 'running' | 'finished' | 'interrupted' | 'failed';
+  command: 'eval' | 'run';
+  harnessVersion: string;
+  gitCommit?: string | null;
+  suite?: string | null;
+  suiteHash?: string | null;
+  agent?: string | null;
+  options: Record<string, unknown>;
+};
+
+export type TestResultRecord = { testId: string; status: string; expectation: 'FAIL_TO_PASS' | 'PASS_TO_PASS' | null };
+
+export type LlmCallRecord = {
+  seq: number;
+  configName: string;
+  role: string;
+  provider?: string | null;
+  model?: string | null;
+  status: 'ok' | 'error';
+  errorClass?: string | null;
+  errorMessage?: string | null;
+  tokensIn: number;
+  tokensOut: number;
+  tokensCacheRead: number;
+  tokensCacheWrite: number;
+  costUsd: number | null;
+  latencyMs: number;
+  retries: number;
+  tries: unknown[];
+  requestHash?: string | null;
+  response?: unknown;
+  cached: boolean;
+};
+
+export type AttemptRecord = {
+  runId: string;
+  instanceId: string;
+  instanceHash?: string | null;
+  configName: string;
+  repeat: number;
+  agent: string;
+  outcome: Outcome;
+  resolution?: 'FULL' | 'PARTIAL' | 'NO' | null;
+  resolved: boolean;
+  patch?: string | null;
+  patchHash?: string | null;
+  error?: string | null;
+  exitReason?: string | null;
+  malformedCount: number;
+  costUsd: number | null;
+  costUnknown: boolean;
+  tokensIn: number;
+  tokensOut: number;
+  tokensCacheRead: number;
+  tokensCacheWrite: number;
+  calls: number;
+  retries: number;
+  infraRetries: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  agentMs: number;
+  gradeMs: number;
+  grade?: unknown;
+  trajectory?: unknown;
+  tests: TestResultRecord[];
+  llmCalls: LlmCallRecord[];
+};
+
+/** An attempt as read back for reports: everything but the bulky patch, grade and trajectory. */
+export type AttemptRow = Omit<AttemptRecord, 'patch' | 'grade' | 'trajectory' | 'tests' | 'llmCalls'> & { id: number };
+
+export type StoredGrade = { outcome: Outcome; grade: unknown };
