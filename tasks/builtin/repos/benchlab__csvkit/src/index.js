@@ -1,0 +1,2 @@
+export { parse, CsvError } from './parse.js';
+export { stringify } from './stringify.js';

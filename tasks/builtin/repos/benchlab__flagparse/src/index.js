@@ -1,0 +1,3 @@
+export { parseArgs } from './parser.js';
+export { formatHelp } from './help.js';
+export { ArgError } from './errors.js';
