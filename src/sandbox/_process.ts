@@ -1,0 +1,146 @@
+import { execa } from 'execa';
+import { OutputCapture } from './_output.ts';
+import type { ExecResult } from './_types.ts';
+
+export type ProcessSpec = {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  timeoutMs: number;
+  stdin?: string;
+  maxOutputBytes: number;
+  hardCapBytes: number;
+  /** Kills whatever the process group kill cannot reach (a cgroup's members); resolves once they are gone. */
+  killExtra?: () => Promise<void>;
+  signal?: AbortSignal;
+};
+
+/** How long we wait for the output pipes to close after killing before we close them ourselves. */
+const PIPE_GRACE_MS = 2000;
+
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // The group is already empty.
+  }
+}
+
+// Detached groups outlive the harness unless we kill them on the way out.
+function track(pid: number): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const group of liveGroups) killGroup(group);
+    });
+  }
+  liveGroups.add(pid);
+}
+
+/**
+ * Wraps argv in a bash prelude that merges stderr into stdout (one pipe keeps the order),
+ * joins the given cgroups and sets resource limits before exec-ing argv.
+ */
+export function wrapCommand(
+  argv: string[],
+  options: { cgroupProcs: string[]; ulimits: string[] },
+): { file: string; args: string[] } {
+  const script = [
+    'exec 2>&1',
+    'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do',
+    '  printf "%s\\n" "$$" > "$1" || { echo "sandbox: cannot join cgroup $1"; exit 125; }',
+    '  shift',
+    'done',
+    'shift',
+    ...(options.ulimits.length > 0 ? [`ulimit ${options.ulimits.join(' ')} || exit 125`] : []),
+    'exec "$@"',
+  ].join('\n');
+  // --norc: bash sources ~/.bashrc when its stdin is a socket (as Node's pipes are), even with -c.
+  return { file: '/bin/bash', args: ['--norc', '--noprofile', '-c', script, 'bench-sandbox', ...options.cgroupProcs, '--', ...argv] };
+}
+
+/**
+ * Runs one process in its own process group with a wall-time limit and an output budget.
+ * Once the main process exits, whatever it left behind in its group is killed too.
+ */
+export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
+  const started = performance.now();
+  const capture = new OutputCapture(spec.maxOutputBytes);
+  const child = execa(spec.file, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    extendEnv: false,
+    detached: true,
+    buffer: false,
+    reject: false,
+    stripFinalNewline: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    ...(spec.stdin === undefined ? { stdin: 'ignore' as const } : { input: spec.stdin }),
+  });
+  const pid = child.pid;
+  if (pid !== undefined) track(pid);
+
+  let timedOut = false;
+  let killedByUs = false;
+  let extraKill: Promise<void> | undefined;
+  let exit: { code: number | null; signal: string | null } | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+
+  const killTree = () => {
+    if (pid !== undefined) killGroup(pid);
+    extraKill ??= spec.killExtra?.().catch(() => undefined);
+    graceTimer ??= setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, PIPE_GRACE_MS);
+  };
+  const stop = () => {
+    if (exit === undefined) killedByUs = true;
+    killTree();
+  };
+
+  const onChunk = (chunk: Buffer | string) => {
+    capture.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    if (capture.total > spec.hardCapBytes) stop();
+  };
+  child.stdout?.on('data', onChunk);
+  child.stderr?.on('data', onChunk);
+  child.on('exit', (code, signal) => {
+    exit = { code, signal };
+    killTree();
+  });
+
+  const timer = setTimeout(() => {
+    if (exit !== undefined) return;
+    timedOut = true;
+    stop();
+  }, spec.timeoutMs);
+  const onAbort = () => stop();
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  if (spec.signal?.aborted) stop();
+
+  const result = await child;
+  clearTimeout(timer);
+  spec.signal?.removeEventListener('abort', onAbort);
+  killTree();
+  await extraKill;
+  clearTimeout(graceTimer);
+  if (pid !== undefined) liveGroups.delete(pid);
+
+  if (exit === undefined && !killedByUs) {
+    throw new Error(`could not start ${spec.file}: ${result.message ?? 'unknown error'}`, { cause: result });
+  }
+  return {
+    exitCode: exit?.code ?? null,
+    signal: exit?.signal ?? (killedByUs ? 'SIGKILL' : null),
+    timedOut,
+    outputLimited: capture.limited,
+    output: capture.text(),
+    durationMs: Math.round(performance.now() - started),
+  };
+}

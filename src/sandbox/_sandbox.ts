@@ -1,0 +1,55 @@
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.ts';
+import { bwrapAvailable } from './_bwrap.ts';
+import { sharedDirsOf } from './_environment.ts';
+import { resolveLimits } from './_types.ts';
+import type { Limits, PreparedEnvironment, Sandbox, SandboxKind, Workspace } from './_types.ts';
+import { SandboxWorkspace } from './_workspace.ts';
+
+const KINDS: readonly SandboxKind[] = ['bwrap', 'local'];
+
+export function createSandbox(kind: SandboxKind, options: { limits?: Partial<Limits>; workDir?: string } = {}): Sandbox {
+  if (!KINDS.includes(kind)) {
+    throw new UserError(`Unknown sandbox kind ${JSON.stringify(kind)}. Use one of: ${KINDS.join(', ')}.`);
+  }
+  const limits = resolveLimits(options.limits);
+  const workDir = resolve(options.workDir ?? join(tmpdir(), 'bench-workspaces'));
+  const sharedCache = new Map<string, Promise<string[]>>();
+
+  return {
+    kind,
+    async createWorkspace(environment: PreparedEnvironment): Promise<Workspace> {
+      if (kind === 'bwrap' && !(await bwrapAvailable())) {
+        throw new UserError(
+          'The bwrap sandbox cannot start here: `bwrap` (bubblewrap) is not on PATH or cannot create ' +
+            'namespaces on this machine. Install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`) and allow ' +
+            'unprivileged user namespaces, or choose the local sandbox, which gives no isolation.',
+        );
+      }
+      const found = await stat(environment.baseDir).catch(() => undefined);
+      if (!found?.isDirectory()) {
+        throw new UserError(
+          `The prepared environment "${environment.key}" points at ${environment.baseDir}, which does not exist. ` +
+            'Its cache entry was removed; prepare the environment again.',
+        );
+      }
+      const cacheKey = `${environment.baseDir}\0${environment.baseCommit}`;
+      let shared = sharedCache.get(cacheKey);
+      if (!shared) {
+        shared = sharedDirsOf(environment);
+        sharedCache.set(cacheKey, shared);
+      }
+      const sharedDirs = await shared;
+      await mkdir(workDir, { recursive: true });
+      const home = await mkdtemp(join(workDir, 'ws-'));
+      try {
+        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits });
+      } catch (error) {
+        await rm(home, { recursive: true, force: true });
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { Dirent } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Copies a directory tree: regular files (with their mode), directories, and symlinks as
+ * links (never followed). Sockets, fifos and devices are not repository content and are skipped.
+ * Top-level names in `skip` are left out.
+ */
+export async function copyTree(source: string, target: string, skip: ReadonlySet<string> = new Set()): Promise<void> {
+  await mkdir(target, { recursive: true });
+  const entries = await readdir(source, { withFileTypes: true });
+  await Promise.all(
+    entries.filter((entry) => !skip.has(entry.name)).map((entry) => copyEntry(entry, source, target)),
+  );
+}
+
+async function copyEntry(entry: Dirent, sourceDir: string, targetDir: string): Promise<void> {
+  const source = join(sourceDir, entry.name);
+  const target = join(targetDir, entry.name);
+  if (entry.isDirectory()) {
+    await mkdir(target);
+    const entries = await readdir(source, { withFileTypes: true });
+    await Promise.all(entries.map((inner) => copyEntry(inner, source, target)));
+  } else if (entry.isSymbolicLink()) {
+    await symlink(await readlink(source), target);
+  } else if (entry.isFile()) {
+    await copyFile(source, target);
+  }
+}
+
+/**
+ * Removes a tree, also when a command made parts of it unwritable or unreadable (chmod 000):
+ * those directories get their owner permissions back first. Symlinks are never followed.
+ */
+export async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true, maxRetries: 3 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw error;
+    await restoreAccess(path);
+    await rm(path, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+async function restoreAccess(path: string): Promise<void> {
+  const found = await lstat(path).catch(() => undefined);
+  if (!found?.isDirectory()) return;
+  await chmod(path, 0o700).catch(() => undefined);
+  const entries = await readdir(path).catch(() => [] as string[]);
+  await Promise.all(entries.map((name) => restoreAccess(join(path, name))));
+}
