@@ -1,0 +1,94 @@
+import { posix } from 'node:path';
+import type { TestStatus } from './_parsers.ts';
+
+// Worst first: when a test is reported twice, the worse status stands, so output a test prints
+// about itself (a forged `ok` or `PASSED`) can never upgrade what the runner reported.
+const SEVERITY: Record<TestStatus, number> = { ERROR: 4, FAILED: 3, SKIPPED: 2, XFAIL: 1, PASSED: 0 };
+
+export function recordStatus(tests: Map<string, TestStatus>, id: string, status: TestStatus): void {
+  const previous = tests.get(id);
+  if (previous === undefined || SEVERITY[status] > SEVERITY[previous]) tests.set(id, status);
+}
+
+/** The log without terminal escape sequences (pytest `--color=yes`, coloured runners). */
+export function stripAnsi(log: string): string {
+  return log.replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '');
+}
+
+/** file + ancestor suites + title, empty parts dropped. */
+export function testId(parts: readonly (string | undefined)[]): string {
+  return parts.filter((part): part is string => part !== undefined && part !== '').join('::');
+}
+
+/** A path as the repository sees it: relative to `root` when it lies inside it. */
+export function relativePath(path: string, root: string): string {
+  let file = path.trim();
+  if (file.startsWith('file://')) {
+    try {
+      file = decodeURIComponent(new URL(file).pathname);
+    } catch {
+      file = file.slice('file://'.length);
+    }
+  }
+  if (file.startsWith('/')) file = posix.normalize(file);
+  const base = root.replace(/\/+$/, '');
+  if (base !== '' && file.startsWith(`${base}/`)) return file.slice(base.length + 1);
+  if (file.startsWith('./')) return file.slice(2);
+  return file;
+}
+
+/**
+ * The last JSON object in `log` that starts where `start` matches and that `accept` takes.
+ * Reporters print their JSON after every test has run, so anything a test printed comes before.
+ */
+export function locateJsonReport(log: string, start: RegExp, accept: (value: unknown) => boolean): unknown {
+  const flags = start.flags.includes('g') ? start.flags : `${start.flags}g`;
+  const starts = [...log.matchAll(new RegExp(start.source, flags))].map((match) => match.index);
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const end = balancedObjectEnd(log, starts[i]!);
+    if (end === undefined) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(log.slice(starts[i], end));
+    } catch {
+      continue;
+    }
+    if (accept(value)) return value;
+  }
+  return undefined;
+}
+
+/** Index just past the `}` closing the object that opens at `from`, or undefined if it never closes. */
+function balancedObjectEnd(text: string, from: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c) i++; // backslash: skip the escaped character
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) {
+      inString = true;
+    } else if (char === 0x7b || char === 0x5b) {
+      depth++;
+    } else if (char === 0x7d || char === 0x5d) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return undefined;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function stringField(record: Record<string, unknown>, key: string): string | undefined {
+  const value = record[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function arrayField(record: Record<string, unknown>, key: string): unknown[] {
+  const value = record[key];
+  return Array.isArray(value) ? value : [];
+}
