@@ -1,0 +1,123 @@
+import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import type { LlmSettings } from '../config/index.ts';
+import type { Endpoint } from './_models.ts';
+import type { Message, ToolCall } from './_types.ts';
+import { count, failureFromSdk, isRecord, malformed, type Transport, type WireResponse } from './_wire.ts';
+
+const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError };
+
+type Block = Record<string, unknown>;
+type Turn = { role: 'user' | 'assistant'; content: Block[] };
+
+/** Claude 3 (not 3.5 or later) stops at 4,096 output tokens; the API requires some limit. */
+function defaultMaxTokens(model: string): number {
+  return /claude-3-(opus|sonnet|haiku)/i.test(model) ? 4096 : 8192;
+}
+
+/** Anthropic Messages: the system prompt goes apart, tool results are user turns, caching is marked per block. */
+export function anthropicTransport(endpoint: Endpoint, settings: Partial<LlmSettings>, timeoutMs: number): Transport {
+  const client = new Anthropic({
+    apiKey: endpoint.apiKey ?? 'no-key',
+    // The SDK appends /v1/messages itself.
+    baseURL: endpoint.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, ''),
+    maxRetries: 0,
+    timeout: timeoutMs,
+  });
+  const caching = settings.caching_prompt ?? true;
+
+  const params: Record<string, unknown> = { max_tokens: settings.max_output_tokens ?? defaultMaxTokens(endpoint.model) };
+  if (settings.temperature !== undefined) params.temperature = settings.temperature;
+  if (settings.top_p !== undefined) params.top_p = settings.top_p;
+  if (settings.top_k !== undefined) params.top_k = settings.top_k;
+  // Extended thinking is left off: its blocks must be sent back each turn, and Message has no room for them.
+  const effort = settings.reasoning_effort;
+  if (effort === 'low' || effort === 'medium' || effort === 'high') params.output_config = { effort };
+
+  return {
+    params,
+    aliases: { temperature: [], top_p: [], top_k: [], output_config: ['effort', 'reasoning_effort'] },
+    async send(request, signal, timeout) {
+      const { system, turns } = toAnthropic(request.messages, caching);
+      const body: Record<string, unknown> = { model: endpoint.model, messages: turns, ...request.params };
+      if (system.length > 0) body.system = system;
+      if (request.tools && request.tools.length > 0) {
+        body.tools = request.tools.map((tool) => ({ name: tool.name, description: tool.description, input_schema: tool.parameters }));
+      }
+      let raw: unknown;
+      try {
+        raw = await client.messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming, { signal, timeout });
+      } catch (error) {
+        throw failureFromSdk(error, SDK_ERRORS);
+      }
+      return parseMessage(raw, endpoint.model);
+    },
+  };
+}
+
+export function toAnthropic(messages: Message[], caching: boolean): { system: Block[]; turns: Turn[] } {
+  const system: Block[] = [];
+  const turns: Turn[] = [];
+  const add = (role: Turn['role'], blocks: Block[]) => {
+    if (blocks.length === 0) return;
+    const last = turns.at(-1);
+    // Consecutive turns of one role become one: all tool results of a step must share a user turn.
+    if (last && last.role === role) last.content.push(...blocks);
+    else turns.push({ role, content: blocks });
+  };
+  for (const message of messages) {
+    if (message.role === 'system') {
+      if (message.content) system.push({ type: 'text', text: message.content });
+    } else if (message.role === 'tool') {
+      add('user', [{ type: 'tool_result', tool_use_id: message.toolCallId ?? '', content: message.content || '(no output)' }]);
+    } else if (message.role === 'assistant') {
+      const blocks: Block[] = [];
+      if (message.content.trim()) blocks.push({ type: 'text', text: message.content.trimEnd() });
+      for (const call of message.toolCalls ?? []) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call.arguments) });
+      add('assistant', blocks);
+    } else {
+      add('user', [{ type: 'text', text: message.content || '(empty)' }]);
+    }
+  }
+  if (caching) {
+    // Two breakpoints: the stable system prompt, and everything up to the newest user turn.
+    const lastSystem = system.at(-1);
+    if (lastSystem) lastSystem.cache_control = { type: 'ephemeral' };
+    const lastUser = turns.findLast((turn) => turn.role === 'user');
+    const lastBlock = lastUser?.content.at(-1);
+    if (lastBlock) lastBlock.cache_control = { type: 'ephemeral' };
+  }
+  return { system, turns };
+}
+
+function parseArguments(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text || '{}');
+    return isRecord(value) ? value : { value };
+  } catch {
+    return { arguments: text };
+  }
+}
+
+export function parseMessage(raw: unknown, requested: string): WireResponse {
+  if (!isRecord(raw) || !Array.isArray(raw.content)) throw malformed('the response is not an Anthropic message', raw);
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const block of raw.content as unknown[]) {
+    if (!isRecord(block)) continue;
+    if (block.type === 'text' && typeof block.text === 'string') text += block.text;
+    if (block.type === 'tool_use' && typeof block.name === 'string') {
+      toolCalls.push({ id: String(block.id ?? `toolu_${toolCalls.length}`), name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+    }
+  }
+  const usage = isRecord(raw.usage) ? raw.usage : {};
+  const cacheRead = count(usage.cache_read_input_tokens);
+  const cacheWrite = count(usage.cache_creation_input_tokens);
+  return {
+    text,
+    toolCalls,
+    // Anthropic's input_tokens leaves out cache reads and writes; Usage.input is the whole prompt.
+    usage: { input: count(usage.input_tokens) + cacheRead + cacheWrite, output: count(usage.output_tokens), cacheRead, cacheWrite },
+    model: typeof raw.model === 'string' && raw.model ? raw.model : requested,
+    raw,
+  };
+}

@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import pRetry, { AbortError } from 'p-retry';
+import { redact, type LlmSettings, type ResolvedLlmConfig } from '../config/index.ts';
+import { anthropicTransport } from './_anthropic.ts';
+import { FailedTry, classify, rejectedParameter } from './_errors.ts';
+import { resolveEndpoint, type Endpoint } from './_models.ts';
+import { openAiTransport } from './_openai.ts';
+import { priceOf } from './_price.ts';
+import { retryPolicy, retryWaitMs, sleep as realSleep } from './_retry.ts';
+import { LlmError, type Completion, type LlmClient, type Message, type ResponseCache, type ToolSpec, type TryRecord } from './_types.ts';
+import type { Transport, WireResponse } from './_wire.ts';
+
+export type LlmClientOptions = {
+  env?: NodeJS.ProcessEnv;
+  cache?: ResponseCache;
+  /** Separates otherwise equal requests, e.g. `repeat-2` for the second sample of one task. */
+  cacheNamespace?: string;
+  /** Called for every try as it ends, before any wait: lets the runner's pacing see 429s as they happen. */
+  onTry?: (tryRecord: TryRecord) => void;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+};
+
+/** A failed try that will be retried after `waitMs`. */
+class RetryLater extends Error {
+  readonly waitMs: number;
+  constructor(message: string, waitMs: number) {
+    super(message);
+    this.waitMs = waitMs;
+  }
+}
+
+const SAMPLING_KEYS = ['temperature', 'top_p', 'top_k', 'seed', 'max_output_tokens', 'reasoning_effort', 'caching_prompt'] as const;
+
+/** Stable JSON: object keys sorted, so equal requests hash equal. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** sha256 of what decides the answer; never the key, the endpoint or the retry settings. */
+function hashRequest(endpoint: Endpoint, settings: Partial<LlmSettings>, messages: Message[], tools: ToolSpec[] | undefined, namespace: string | undefined): string {
+  const sampling = Object.fromEntries(SAMPLING_KEYS.map((key) => [key, settings[key]]));
+  const request = { provider: endpoint.route, model: endpoint.model, messages, tools: tools ?? [], sampling, namespace: namespace ?? '' };
+  return createHash('sha256').update(canonical(request)).digest('hex');
+}
+
+export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOptions = {}): LlmClient {
+  const settings = config.settings;
+  const endpoint = resolveEndpoint(config, options.env ?? process.env);
+  const timeoutMs = Math.round((settings.timeout ?? 600) * 1000);
+  const transport: Transport = endpoint.provider === 'anthropic'
+    ? anthropicTransport(endpoint, settings, timeoutMs)
+    : openAiTransport(endpoint, settings, timeoutMs);
+  const policy = retryPolicy(settings);
+  const dropParams = settings.drop_params ?? true;
+  const secrets = [endpoint.apiKey, settings.api_key].filter((secret): secret is string => Boolean(secret));
+  const wait = options.sleep ?? realSleep;
+  const onTry = options.onTry ?? (() => {});
+  const label = `LLM config '${config.name}' (${settings.model})`;
+  // Parameters a provider rejected stay dropped for the client's later calls.
+  let params = { ...transport.params };
+
+  /** One request with its own deadline; the caller's abort passes through untouched. */
+  async function sendOnce(messages: Message[], tools: ToolSpec[] | undefined, signal: AbortSignal | undefined): Promise<WireResponse> {
+    const deadline = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      deadline.abort(new Error('timeout'));
+    }, timeoutMs);
+    try {
+      const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+      return await transport.send({ messages, tools, params }, combined, timeoutMs);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (timedOut) throw new FailedTry({ kind: 'timeout', message: `no complete answer within ${timeoutMs / 1000} s (the timeout setting)` });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Renames the max-tokens field a server does not know, drops any other rejected field. */
+  function withoutParameter(field: string): Record<string, unknown> {
+    const next = { ...params };
+    const value = next[field];
+    delete next[field];
+    if (field === 'max_tokens' && endpoint.provider !== 'anthropic') next.max_completion_tokens = value;
+    if (field === 'max_completion_tokens') next.max_tokens = value;
+    return next;
+  }
+
+  async function complete(messages: Message[], callOptions: { tools?: ToolSpec[]; signal?: AbortSignal } = {}): Promise<Completion> {
+    const { tools, signal } = callOptions;
+    const requestHash = hashRequest(endpoint, settings, messages, tools, options.cacheNamespace);
+    const stored = options.cache?.get(requestHash);
+    if (stored) return { ...stored, cached: true };
+
+    const tries: TryRecord[] = [];
+    let retriesUsed = 0;
+    const adjusted = new Set<string>();
+
+    const attempt = async (): Promise<{ response: WireResponse; latencyMs: number }> => {
+      for (;;) {
+        const started = performance.now();
+        try {
+          const response = await sendOnce(messages, tools, signal);
+          if (!response.text.trim() && response.toolCalls.length === 0) {
+            throw new FailedTry({ kind: 'empty', message: 'the response had no text and no tool calls' });
+          }
+          const latencyMs = Math.round(performance.now() - started);
+          const record: TryRecord = { status: 'ok', latencyMs };
+          tries.push(record);
+          onTry(record);
+          return { response, latencyMs };
+        } catch (error) {
+          if (!(error instanceof FailedTry)) throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+          const verdict = classify(error.failure);
+          const record: TryRecord = {
+            status: 'error', errorClass: verdict.errorClass, httpStatus: verdict.httpStatus,
+            message: redact(verdict.message, secrets), latencyMs: Math.round(performance.now() - started),
+          };
+          tries.push(record);
+          if (dropParams) {
+            const sent = Object.fromEntries(Object.entries(transport.aliases).filter(([field]) => field in params));
+            const field = rejectedParameter(error.failure, sent);
+            if (field !== undefined && !adjusted.has(field)) {
+              // Not a retry: the same request without the parameter the provider refuses.
+              adjusted.add(field);
+              params = withoutParameter(field);
+              record.message = `${record.message} [drop_params: sent again without ${field}]`;
+              onTry(record);
+              continue;
+            }
+          }
+          if (!verdict.retryable || retriesUsed >= policy.numRetries) {
+            onTry(record);
+            const after = tries.length === 1 ? 'on the first try' : `after ${tries.length} tries`;
+            const reason = verdict.retryable ? `retries exhausted (num_retries = ${policy.numRetries})` : 'not retried';
+            throw new AbortError(new LlmError(redact(`${label} failed ${after}, ${reason}: ${verdict.errorClass}: ${verdict.message}`, secrets), verdict.errorClass, tries, verdict.retryable));
+          }
+          retriesUsed++;
+          record.waitMs = retryWaitMs(retriesUsed, settings, verdict.retryAfter);
+          onTry(record);
+          throw new RetryLater(record.message ?? verdict.errorClass, record.waitMs);
+        }
+      }
+    };
+
+    let outcome: { response: WireResponse; latencyMs: number };
+    try {
+      outcome = await pRetry(attempt, {
+        retries: policy.numRetries,
+        // Waits are ours (backoff, jitter, Retry-After); p-retry only counts and loops.
+        minTimeout: 0,
+        factor: 1,
+        signal,
+        shouldRetry: async ({ error }) => {
+          if (!(error instanceof RetryLater)) return false;
+          await wait(error.waitMs, signal);
+          return true;
+        },
+      });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw error;
+    }
+
+    const { response, latencyMs } = outcome;
+    const completion: Completion = {
+      text: response.text,
+      toolCalls: response.toolCalls,
+      usage: response.usage,
+      cost: priceOf(settings, response.usage),
+      latencyMs,
+      tries,
+      model: response.model,
+      provider: endpoint.route,
+      requestHash,
+      cached: false,
+      raw: response.raw,
+    };
+    options.cache?.set(requestHash, completion);
+    return completion;
+  }
+
+  return { configName: config.name, complete };
+}

@@ -1,0 +1,74 @@
+export type ToolCall = { id: string; name: string; arguments: string };
+
+export type Message = {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
+};
+
+export type ToolSpec = { name: string; description: string; parameters: Record<string, unknown> };
+
+/**
+ * Tokens of one billed call. `input` is the total prompt, cached tokens included (OpenAI's
+ * `prompt_tokens`; for Anthropic `input_tokens + cache_read_input_tokens + cache_creation_input_tokens`),
+ * so `cacheRead` and `cacheWrite` are parts of `input`, never added to it.
+ */
+export type Usage = { input: number; output: number; cacheRead: number; cacheWrite: number };
+
+export type ErrorClass =
+  | 'rate_limit' | 'connection' | 'timeout' | 'server_error' | 'empty_response'
+  | 'auth' | 'bad_request' | 'context_window' | 'quota' | 'not_found';
+
+export type TryRecord = {
+  status: 'ok' | 'error';
+  errorClass?: ErrorClass;
+  httpStatus?: number;
+  message?: string;
+  /** The wait that followed this failed try, before the next one. */
+  waitMs?: number;
+  latencyMs: number;
+};
+
+export type Completion = {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  /** USD; null when the price is unknown (never 0 for unknown). */
+  cost: number | null;
+  /** Time of the successful try only; retry sleeps excluded. */
+  latencyMs: number;
+  /** Every try, failed ones first. */
+  tries: TryRecord[];
+  model: string;
+  provider: string;
+  requestHash: string;
+  cached: boolean;
+  raw: unknown;
+};
+
+export interface LlmClient {
+  readonly configName: string;
+  complete(messages: Message[], options?: { tools?: ToolSpec[]; signal?: AbortSignal }): Promise<Completion>;
+}
+
+/** Keyed by Completion.requestHash; a hit comes back as stored (its cost is the original call's) with `cached: true`. */
+export type ResponseCache = {
+  get(key: string): Completion | undefined;
+  set(key: string, completion: Completion): void;
+};
+
+/** A call that failed for good: after its retries, or at once for errors retrying cannot fix. */
+export class LlmError extends Error {
+  readonly errorClass: ErrorClass;
+  readonly tries: TryRecord[];
+  readonly retryable: boolean;
+
+  constructor(message: string, errorClass: ErrorClass, tries: TryRecord[], retryable: boolean) {
+    super(message);
+    this.name = 'LlmError';
+    this.errorClass = errorClass;
+    this.tries = tries;
+    this.retryable = retryable;
+  }
+}
