@@ -1,0 +1,82 @@
+// Times the store's write path and the report path on a large temp store.
+// Usage: node scripts/bench-report.ts [configs=5] [instances=500] [repeats=40]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store, OUTCOMES } from '../src/store/index.ts';
+import type { AttemptRecord, Outcome } from '../src/store/index.ts';
+import { buildReport, loadReportInput, renderReport } from '../src/report/index.ts';
+
+const [configCount = 5, instanceCount = 500, repeatCount = 40] = process.argv.slice(2).map(Number);
+const dir = mkdtempSync(join(tmpdir(), 'bench-report-perf-'));
+const store = Store.open(join(dir, 'bench.db'));
+
+try {
+  const runId = 'perf-run';
+  store.createRun({ id: runId, createdAt: new Date().toISOString(), status: 'finished', command: 'run', harnessVersion: '0.1.0', suite: 'perf', agent: 'mini', options: {} });
+  const configs = Array.from({ length: configCount }, (_, i) => `config-${i + 1}`);
+  for (const [i, name] of configs.entries()) store.saveConfigSnapshot(runId, name, `provider/model-${i + 1}`, { temperature: 0 });
+
+  // A small deterministic generator, so every run of this script writes the same attempts.
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+  const total = configCount * instanceCount * repeatCount;
+  const perAttemptMs: number[] = [];
+  const started = performance.now();
+  for (let repeat = 0; repeat < repeatCount; repeat++) {
+    for (let instance = 0; instance < instanceCount; instance++) {
+      for (const [c, configName] of configs.entries()) {
+        const record = sampleAttempt(runId, `repo__project-${instance + 1}`, configName, repeat, c, random);
+        const t0 = performance.now();
+        store.recordAttempt(record);
+        perAttemptMs.push(performance.now() - t0);
+      }
+    }
+  }
+  const writeSeconds = (performance.now() - started) / 1000;
+  perAttemptMs.sort((a, b) => a - b);
+  const mean = perAttemptMs.reduce((sum, ms) => sum + ms, 0) / perAttemptMs.length;
+  const p99 = perAttemptMs[Math.ceil(0.99 * perAttemptMs.length) - 1]!;
+
+  const t0 = performance.now();
+  const input = loadReportInput(store, [runId]);
+  const t1 = performance.now();
+  const report = buildReport(input);
+  const t2 = performance.now();
+  const table = renderReport(report, 'table', { width: 100, color: false });
+  const t3 = performance.now();
+
+  const lines = [
+    `attempts written: ${total} (${configCount} configs x ${instanceCount} instances x ${repeatCount} repeats), one transaction each, 4 test results and 3 LLM calls per attempt`,
+    `write: mean ${mean.toFixed(3)} ms, median ${perAttemptMs[Math.floor(perAttemptMs.length / 2)]!.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms per attempt (${writeSeconds.toFixed(1)} s in all)   target < 1 ms`,
+    `report: loadReportInput ${(t1 - t0).toFixed(0)} ms + buildReport ${(t2 - t1).toFixed(0)} ms + render table ${(t3 - t2).toFixed(0)} ms = ${(t3 - t0).toFixed(0)} ms   target < 2000 ms`,
+    `table output: ${table.split('\n').length} lines`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  process.exitCode = mean < 1 && t3 - t0 < 2000 ? 0 : 1;
+} finally {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function sampleAttempt(runId: string, instanceId: string, configName: string, repeat: number, c: number, random: () => number): AttemptRecord {
+  // Better configs resolve more and cost more, so the frontier has something to show.
+  const roll = random();
+  const resolveChance = 0.3 + 0.1 * c;
+  const outcome: Outcome = roll < resolveChance ? 'resolved' : OUTCOMES[1 + Math.floor(random() * (OUTCOMES.length - 1))]!;
+  const durationMs = 20_000 + random() * 200_000;
+  const costUsd = c === configCount - 1 ? null : 0.02 * (c + 1) * (0.5 + random());
+  return {
+    runId, instanceId, instanceHash: 'h', configName, repeat, agent: 'mini', outcome, resolution: outcome === 'resolved' ? 'FULL' : 'NO',
+    resolved: outcome === 'resolved', patch: 'diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n', patchHash: `p${roll}`,
+    malformedCount: 0, costUsd, costUnknown: costUsd === null, tokensIn: 20_000, tokensOut: 1500, tokensCacheRead: 5000, tokensCacheWrite: 0,
+    calls: 3, retries: 0, infraRetries: 0, startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:01:00.000Z', durationMs,
+    agentMs: durationMs * 0.8, gradeMs: durationMs * 0.2, grade: { resolved: outcome === 'resolved' }, exitReason: 'submitted',
+    tests: ['test_a', 'test_b', 'test_c', 'test_d'].map((testId, i) => ({ testId, status: outcome === 'resolved' || i > 0 ? 'PASSED' : 'FAILED', expectation: i === 0 ? 'FAIL_TO_PASS' : 'PASS_TO_PASS' })),
+    llmCalls: [1, 2, 3].map((seq) => ({
+      seq, configName, role: 'main', provider: 'provider', model: 'model', status: 'ok', tokensIn: 6000, tokensOut: 500, tokensCacheRead: 0,
+      tokensCacheWrite: 0, costUsd: costUsd === null ? null : costUsd / 3, latencyMs: 2000, retries: 0, tries: [], requestHash: `r${seq}`, cached: false,
+    })),
+  };
+}

@@ -1,0 +1,269 @@
+import { UserError, didYouMean } from '../errors.ts';
+import { OUTCOMES } from '../store/index.ts';
+import type { AttemptRow, Outcome } from '../store/index.ts';
+import { MARKS, NOT_RUN, money } from './_format.ts';
+import { beats, pairedDifference, paretoFrontier, passAtK, percentileSorted, wilson, mcnemarExact } from './_stats.ts';
+import type { ConfigSummary, MatrixCell, PairwiseComparison, Report, ReportInput } from './_types.ts';
+
+/** Attempts of one config on one instance. */
+type InstanceTally = { attempts: number; resolved: number; first: AttemptRow; firstRun: number };
+
+/** Running sums for one config, filled in a single pass over the attempts. */
+type ConfigTally = {
+  config: string;
+  runIds: string[];
+  total: number;
+  resolved: number;
+  outcomes: Record<Outcome, number>;
+  unknownCostAttempts: number;
+  knownCost: number;
+  tokensIn: number;
+  tokensOut: number;
+  tokensCacheRead: number;
+  tokensCacheWrite: number;
+  durations: number[];
+  calls: number;
+  retries: number;
+  infraRetries: number;
+  malformedResponses: number;
+  byInstance: Map<string, InstanceTally>;
+};
+
+/** Turns stored runs into plain, JSON-serialisable figures; the baseline defaults to the first config. */
+export function buildReport(input: ReportInput, options: { baseline?: string } = {}): Report {
+  const runIndex = new Map(input.runs.map((run, i) => [run.id, i]));
+  const tallies = new Map<string, ConfigTally>();
+  // Configs in the order the runs list them, so "the first config" is stable.
+  for (const snapshot of input.snapshots) if (!tallies.has(snapshot.name)) tallies.set(snapshot.name, newTally(snapshot.name));
+
+  for (const attempt of input.attempts) {
+    let tally = tallies.get(attempt.configName);
+    if (!tally) tallies.set(attempt.configName, (tally = newTally(attempt.configName)));
+    addAttempt(tally, attempt, runIndex.get(attempt.runId) ?? input.runs.length);
+  }
+
+  const notes: string[] = [];
+  const unattempted = [...tallies.values()].filter((t) => t.total === 0).map((t) => t.config);
+  if (unattempted.length > 0) notes.push(`No attempts recorded yet for ${unattempted.join(', ')}; left out.`);
+  const active = [...tallies.values()].filter((t) => t.total > 0);
+
+  const configs = active.map((tally) => summarise(tally, input, notes));
+  const frontier = markFrontier(configs);
+  const baseline = chooseBaseline(configs, options.baseline);
+  const byName = new Map(active.map((t) => [t.config, t]));
+  const pairwise = baseline === null ? [] : active.filter((t) => t.config !== baseline).map((t) => compare(byName.get(baseline)!, t));
+
+  addNotes(notes, input, configs);
+  return {
+    runs: input.runs.map((r) => ({ id: r.id, createdAt: r.createdAt, status: r.status, command: r.command, suite: r.suite ?? null, agent: r.agent ?? null })),
+    baseline,
+    configs,
+    pairwise,
+    frontier: frontier.map((c) => c.config),
+    frontierLeftOut: configs.filter((c) => c.costPerTask === null).map((c) => c.config),
+    matrix: buildMatrix(active),
+    notes,
+  };
+}
+
+function newTally(config: string): ConfigTally {
+  return {
+    config, runIds: [], total: 0, resolved: 0, outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
+    unknownCostAttempts: 0, knownCost: 0, tokensIn: 0, tokensOut: 0, tokensCacheRead: 0, tokensCacheWrite: 0, durations: [],
+    calls: 0, retries: 0, infraRetries: 0, malformedResponses: 0, byInstance: new Map(),
+  };
+}
+
+function addAttempt(t: ConfigTally, a: AttemptRow, run: number): void {
+  if (!t.runIds.includes(a.runId)) t.runIds.push(a.runId);
+  const resolved = a.outcome === 'resolved';
+  t.total++;
+  if (resolved) t.resolved++;
+  t.outcomes[a.outcome] = (t.outcomes[a.outcome] ?? 0) + 1;
+  // A null cost is unknown even when the flag was not set: never count it as free.
+  if (a.costUnknown || a.costUsd === null) t.unknownCostAttempts++;
+  t.knownCost += a.costUsd ?? 0;
+  t.tokensIn += a.tokensIn;
+  t.tokensOut += a.tokensOut;
+  t.tokensCacheRead += a.tokensCacheRead;
+  t.tokensCacheWrite += a.tokensCacheWrite;
+  t.durations.push(a.durationMs);
+  t.calls += a.calls;
+  t.retries += a.retries;
+  t.infraRetries += a.infraRetries;
+  t.malformedResponses += a.malformedCount;
+  const seen = t.byInstance.get(a.instanceId);
+  if (!seen) {
+    t.byInstance.set(a.instanceId, { attempts: 1, resolved: resolved ? 1 : 0, first: a, firstRun: run });
+    return;
+  }
+  seen.attempts++;
+  if (resolved) seen.resolved++;
+  if (run < seen.firstRun || (run === seen.firstRun && a.repeat < seen.first.repeat)) {
+    seen.first = a;
+    seen.firstRun = run;
+  }
+}
+
+function summarise(t: ConfigTally, input: ReportInput, notes: string[]): ConfigSummary {
+  const interval = wilson(t.resolved, t.total);
+  const infra = t.outcomes.infra_error;
+  const costUnknown = t.unknownCostAttempts > 0;
+  const durations = Float64Array.from(t.durations).sort();
+  let mean = 0;
+  for (const d of durations) mean += d / durations.length;
+  let repeats = 0;
+  for (const i of t.byInstance.values()) repeats = Math.max(repeats, i.attempts);
+  const models = [...new Set(input.snapshots.filter((s) => s.name === t.config && s.model !== null).map((s) => s.model!))];
+  if (models.length > 1) notes.push(`${t.config} names different models in different runs (${models.join(', ')}); its attempts are pooled all the same.`);
+  return {
+    config: t.config,
+    model: models.length > 0 ? models.join(', ') : null,
+    runIds: t.runIds,
+    instances: t.byInstance.size,
+    repeats,
+    total: t.total,
+    resolved: t.resolved,
+    rate: t.resolved / t.total,
+    rateLow: interval.low,
+    rateHigh: interval.high,
+    rateExcludingInfra: t.total > infra ? t.resolved / (t.total - infra) : null,
+    outcomes: t.outcomes,
+    costUnknown,
+    unknownCostAttempts: t.unknownCostAttempts,
+    knownCost: tidy(t.knownCost),
+    totalCost: costUnknown ? null : tidy(t.knownCost),
+    costPerTask: costUnknown ? null : tidy(t.knownCost / t.total),
+    costPerResolved: costUnknown || t.resolved === 0 ? null : tidy(t.knownCost / t.resolved),
+    tokensIn: t.tokensIn,
+    tokensOut: t.tokensOut,
+    tokensCacheRead: t.tokensCacheRead,
+    tokensCacheWrite: t.tokensCacheWrite,
+    meanDurationMs: mean,
+    p95DurationMs: percentileSorted(durations, 0.95),
+    calls: t.calls,
+    retries: t.retries,
+    infraRetries: t.infraRetries,
+    malformedResponses: t.malformedResponses,
+    ...passRates(t, repeats),
+    onFrontier: false,
+    beatenBy: null,
+  };
+}
+
+/** Drops float noise from sums of many prices (0.1 + 0.2 shows as 0.3, not 0.30000000000000004). */
+function tidy(usd: number): number {
+  return Number(usd.toPrecision(12));
+}
+
+/** pass@1 over every instance, pass@k over the instances with at least k = repeats attempts. */
+function passRates(t: ConfigTally, k: number): Pick<ConfigSummary, 'passAt1' | 'passAtK' | 'passK' | 'passKInstances'> {
+  if (k < 2) return { passAt1: null, passAtK: null, passK: null, passKInstances: null };
+  let at1 = 0;
+  let atK = 0;
+  let covered = 0;
+  for (const i of t.byInstance.values()) {
+    at1 += i.resolved / i.attempts;
+    if (i.attempts >= k) {
+      atK += passAtK(i.attempts, i.resolved, k);
+      covered++;
+    }
+  }
+  return { passAt1: at1 / t.byInstance.size, passAtK: atK / covered, passK: k, passKInstances: covered };
+}
+
+/** Sets onFrontier and beatenBy on each config; returns the frontier, cheapest first. */
+function markFrontier(configs: ConfigSummary[]): ConfigSummary[] {
+  const frontier = paretoFrontier(configs, (c) => c.costPerTask, (c) => c.rate);
+  const onFrontier = new Set(frontier);
+  const known = configs.filter((c) => c.costPerTask !== null).map((c) => ({ c, cost: c.costPerTask!, rate: c.rate }));
+  for (const p of known) {
+    p.c.onFrontier = onFrontier.has(p.c);
+    // Name the best of the configs that beat it, so a reader sees what to pick instead.
+    const better = known.filter((q) => beats(q, p)).sort((a, b) => b.rate - a.rate || a.cost - b.cost)[0];
+    p.c.beatenBy = better ? better.c.config : null;
+  }
+  return frontier;
+}
+
+function chooseBaseline(configs: ConfigSummary[], wanted: string | undefined): string | null {
+  if (wanted === undefined) return configs[0]?.config ?? null;
+  if (configs.some((c) => c.config === wanted)) return wanted;
+  const names = configs.map((c) => c.config);
+  throw new UserError(
+    `--baseline ${wanted}: no such config in these runs.${didYouMean(wanted, names)} The configs are: ${names.join(', ') || '(none)'}. Pass one of them, or leave --baseline out to use the first.`,
+  );
+}
+
+function compare(base: ConfigTally, other: ConfigTally): PairwiseComparison {
+  let paired = 0;
+  let wins = 0;
+  let losses = 0;
+  let baseResolved = 0;
+  let otherResolved = 0;
+  for (const [instanceId, b] of base.byInstance) {
+    const o = other.byInstance.get(instanceId);
+    if (!o) continue;
+    paired++;
+    const bWon = b.first.outcome === 'resolved';
+    const oWon = o.first.outcome === 'resolved';
+    if (bWon) baseResolved++;
+    if (oWon) otherResolved++;
+    if (oWon && !bWon) wins++;
+    if (bWon && !oWon) losses++;
+  }
+  const diff = paired > 0 ? pairedDifference(wins, losses, paired) : null;
+  return {
+    baseline: base.config,
+    config: other.config,
+    paired,
+    wins,
+    losses,
+    ties: paired - wins - losses,
+    baselineRate: paired > 0 ? baseResolved / paired : null,
+    configRate: paired > 0 ? otherResolved / paired : null,
+    difference: diff?.difference ?? null,
+    differenceLow: diff?.low ?? null,
+    differenceHigh: diff?.high ?? null,
+    pValue: mcnemarExact(wins, losses),
+  };
+}
+
+function buildMatrix(tallies: ConfigTally[]): Report['matrix'] {
+  const instanceIds = new Set<string>();
+  for (const t of tallies) for (const id of t.byInstance.keys()) instanceIds.add(id);
+  const collator = new Intl.Collator('en', { numeric: true });
+  const rows = [...instanceIds].sort(collator.compare).map((instanceId) => ({
+    instanceId,
+    cells: tallies.map((t): MatrixCell => {
+      const i = t.byInstance.get(instanceId);
+      if (!i) return { mark: NOT_RUN, resolved: 0, attempts: 0, outcome: null };
+      const mark = i.attempts > 1 ? `${i.resolved}/${i.attempts}` : (MARKS[i.first.outcome] ?? '?');
+      return { mark, resolved: i.resolved, attempts: i.attempts, outcome: i.first.outcome };
+    }),
+  }));
+  return { configs: tallies.map((t) => t.config), rows };
+}
+
+/** Caveats, one note per kind however many configs it concerns. */
+function addNotes(notes: string[], input: ReportInput, configs: ConfigSummary[]): void {
+  for (const run of input.runs) {
+    if (run.status === 'running') notes.push(`Run ${run.id} is still running (or stopped without saying so): its figures cover the attempts recorded so far.`);
+    if (run.status === 'interrupted' || run.status === 'failed') notes.push(`Run ${run.id} ${run.status === 'failed' ? 'failed' : 'was interrupted'}: its figures cover the attempts recorded before that.`);
+  }
+  const pooled = configs.filter((c) => c.runIds.length > 1);
+  if (pooled.length > 0) notes.push(`Attempts pooled over several runs: ${pooled.map((c) => `${c.config} (${c.runIds.join(', ')})`).join('; ')}.`);
+  const unpriced = configs.filter((c) => c.costUnknown);
+  if (unpriced.length > 0) {
+    const list = unpriced.map((c) => `${c.config} ${c.unknownCostAttempts} of ${c.total}${c.knownCost > 0 ? ` (known part ${money(c.knownCost)})` : ''}`);
+    notes.push(`Cost unknown for some attempts (no price known for the model): ${list.join('; ')}. Their cost shows as "unknown" or as a lower bound (≥), never as $0, and they are left out of the frontier.`);
+  }
+  const infra = configs.filter((c) => c.outcomes.infra_error > 0);
+  if (infra.length > 0) {
+    notes.push(`Infra errors (harness faults, not the model's) count as unresolved in the rate; "excl. infra" leaves them out: ${infra.map((c) => `${c.config} ${c.outcomes.infra_error}`).join('; ')}.`);
+  }
+  const partial = configs.filter((c) => c.passKInstances !== null && c.passKInstances < c.instances);
+  if (partial.length > 0) {
+    notes.push(`pass@k averages only over the instances with k attempts: ${partial.map((c) => `${c.config} ${c.passKInstances} of ${c.instances} (k=${c.passK})`).join('; ')}.`);
+  }
+}

@@ -1,0 +1,88 @@
+import type { Outcome } from '../store/index.ts';
+import { MARKS, escapeHtml } from './_format.ts';
+import { plotSvg } from './_plot.ts';
+import { reportSheets, type Sheet } from './_sheets.ts';
+import type { Report } from './_types.ts';
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, sans-serif; color: #1a202c; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+div.scroll { overflow-x: auto; }
+table { border-collapse: collapse; margin: .5rem 0; }
+th, td { border: 1px solid #cbd5e0; padding: .2rem .5rem; white-space: nowrap; }
+th { background: #edf2f7; text-align: left; }
+td.right { text-align: right; font-variant-numeric: tabular-nums; } td.center { text-align: center; }
+td.resolved { color: #2f855a; font-weight: 600; } td.unresolved { color: #c53030; } td.other { color: #b7791f; }
+.footnote, figcaption { color: #4a5568; font-size: .9em; }
+figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
+`;
+
+/** One self-contained page: the plot as inline SVG, then every table; nothing is fetched. */
+export function renderHtml(report: Report): string {
+  const runs = report.runs.map((r) => `${r.id} (${r.status}, ${r.createdAt})`).join('; ');
+  const sections = reportSheets(report).map((sheet, index) => {
+    const notes = index === 0 && report.notes.length > 0
+      ? `\n<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`
+      : '';
+    return htmlSheet(sheet) + notes;
+  });
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Benchmark report: ${escapeHtml(report.runs.map((r) => r.id).join(', '))}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>Benchmark report</h1>
+<p>Runs: ${escapeHtml(runs)}</p>
+${plotFigure(report)}
+${sections.join('\n')}
+</body>
+</html>
+`;
+}
+
+function plotFigure(report: Report): string {
+  const plotted = report.configs.filter((c) => c.costPerTask !== null);
+  const leftOut = report.frontierLeftOut;
+  const missing = leftOut.length > 0 ? ` Not plotted, cost unknown: ${leftOut.join(', ')}.` : '';
+  if (report.configs.length === 0) return '<figure id="plot"><figcaption>No attempts in these runs, so there is nothing to plot.</figcaption></figure>';
+  if (plotted.length === 0) {
+    return `<figure id="plot"><figcaption>No config has a known cost per task, so there is no cost plot.${escapeHtml(missing)}</figcaption></figure>`;
+  }
+  const caption = `Resolve rate against cost per task; bars are 95% Wilson intervals, the dashed line joins the cost / resolve-rate frontier (${report.frontier.join(', ')}).${missing}`;
+  return `<figure id="plot">\n${plotSvg(report)}\n<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+function htmlSheet(sheet: Sheet): string {
+  const head = sheet.columns.map((c) => `<th>${escapeHtml(c.head)}</th>`).join('');
+  const body = sheet.rows
+    .map((row) => `<tr>${row.map((cell, i) => `<td${cellClass(sheet, i, cell)}>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+    .join('\n');
+  const footnotes = sheet.footnotes.map((f) => `<p class="footnote">${escapeHtml(f)}</p>`).join('\n');
+  return `<section id="${sheet.kind}">
+<h2>${escapeHtml(sheet.title)}</h2>
+<div class="scroll"><table class="${sheet.kind}">
+<thead><tr>${head}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>
+${footnotes}
+</section>`;
+}
+
+const MARK_CLASS = new Map<string, string>(
+  (Object.entries(MARKS) as [Outcome, string][]).map(([outcome, mark]) => [mark, outcome === 'resolved' || outcome === 'unresolved' ? outcome : 'other']),
+);
+
+function cellClass(sheet: Sheet, index: number, cell: string): string {
+  const classes: string[] = [];
+  const align = sheet.columns[index]?.align ?? 'left';
+  if (align !== 'left') classes.push(align);
+  if (sheet.kind === 'matrix' && MARK_CLASS.has(cell)) classes.push(MARK_CLASS.get(cell)!);
+  return classes.length === 0 ? '' : ` class="${classes.join(' ')}"`;
+}
