@@ -63,7 +63,7 @@ export class Store {
       return new Store(path, db);
     }
     checkDbWritable(path);
-    mkdirSync(dirname(path), { recursive: true });
+    makeParents(path);
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -182,6 +182,17 @@ export class Store {
   recordedResponse(runId: string, requestHash: string): unknown {
     const row = this.statements.recordedResponse.get(runId, requestHash) as { response_json: string } | undefined;
     return row ? JSON.parse(row.response_json) : undefined;
+  }
+}
+
+/** Creates missing parent folders one at a time (a recursive mkdir can spin on special file systems). */
+function makeParents(path: string): void {
+  const missing: string[] = [];
+  for (let dir = dirname(path); !existsSync(dir); dir = dirname(dir)) missing.unshift(dir);
+  try {
+    for (const dir of missing) mkdirSync(dir);
+  } catch (error) {
+    throw new UserError(`Cannot create the folder for the results database ${path} (${(error as NodeJS.ErrnoException).code}). Choose a writable location with --db PATH or $BENCH_DB.`);
   }
 }
 

@@ -6,6 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { Store, resolveDbPath } from '../../src/store/index.ts';
 import { UserError } from '../../src/errors.ts';
 import { sampleAttempt } from '../helpers/attempts.ts';
+import { PROJECT_ROOT } from '../helpers/cli.ts';
+import { execa } from 'execa';
 
 function tempDb(): string {
   return join(mkdtempSync(join(tmpdir(), 'bench-store-')), 'bench.db');
@@ -71,18 +73,19 @@ describe('store', () => {
     expect(existsSync(path)).toBe(false);
   });
 
-  test('a database path in a read-only directory is a clear error and creates nothing', () => {
+  test('a database path in a read-only directory is a clear error and creates nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-ro-'));
     const readonlyDir = join(dir, 'locked');
     mkdirSync(readonlyDir);
     chmodSync(readonlyDir, 0o555);
-    const path = join(readonlyDir, 'bench.db');
-    if (process.getuid?.() === 0) {
-      // root ignores permission bits; /proc is a place even root cannot create files in.
-      expect(() => Store.open('/proc/bench-test/bench.db')).toThrow(/cannot be written.*--db PATH/);
-    } else {
-      expect(() => Store.open(path)).toThrow(/cannot be written.*--db PATH/);
-    }
+    const path = join(readonlyDir, 'sub', 'bench.db');
+    const script = `import('${join(PROJECT_ROOT, 'src/store/index.ts')}').then(({ Store }) => { try { Store.open(${JSON.stringify(path)}); } catch (e) { console.log(e.message); } })`;
+    // root ignores permission bits, so make the folder truly read-only with a bubblewrap bind mount.
+    const command = process.getuid?.() === 0
+      ? ['bwrap', ['--bind', '/', '/', '--ro-bind', readonlyDir, readonlyDir, '--dev', '/dev', '--proc', '/proc', process.execPath, '-e', script]] as const
+      : [process.execPath, ['-e', script]] as const;
+    const { stdout } = await execa(command[0], [...command[1]]);
+    expect(stdout).toMatch(/cannot be written.*--db PATH/);
     expect(readdirSync(readonlyDir)).toEqual([]);
   });
 
