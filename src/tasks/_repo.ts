@@ -1,0 +1,36 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { UserError } from '../errors.ts';
+import type { EnvironmentSpec } from '../sandbox/index.ts';
+import { sha256 } from './_hash.ts';
+import type { Instance } from './_schema.ts';
+
+/** The repository's base state as plain files: the suite folder itself, or base_commit exported from a clone. */
+export async function baseFiles(instance: Instance, cacheDir: string): Promise<string> {
+  if (instance.source.kind === 'suite') return instance.source.repoDir;
+  const target = join(cacheDir, 'repos', `${instance.repo.replace('/', '__')}@${instance.base_commit}`);
+  if (existsSync(target)) return target;
+  const partial = `${target}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  mkdirSync(partial, { recursive: true });
+  const archive = await execa('git', ['-C', instance.source.cloneDir, 'archive', '--format=tar', instance.base_commit!], { encoding: 'buffer', reject: false, maxBuffer: 2 ** 31 });
+  if (archive.exitCode !== 0) {
+    rmSync(partial, { recursive: true, force: true });
+    throw new UserError(`Instance ${instance.instance_id}: commit ${instance.base_commit} is not in the clone ${instance.source.cloneDir}. Fetch it there (git fetch) and try again.`);
+  }
+  await execa('tar', ['-x', '-C', partial], { input: archive.stdout as Uint8Array });
+  try {
+    renameSync(partial, target);
+  } catch {
+    rmSync(partial, { recursive: true, force: true });
+  }
+  return target;
+}
+
+/** One environment per repository base + install command: prepared once, shared by every workspace. */
+export async function environmentSpec(instance: Instance, cacheDir: string): Promise<EnvironmentSpec> {
+  const repoDir = await baseFiles(instance, cacheDir);
+  const base = instance.source.kind === 'suite' ? sha256(repoDir).slice(0, 12) : instance.base_commit!.slice(0, 12);
+  const key = `${instance.repo.replace('/', '__')}-${base}-${sha256(instance.install ?? '').slice(0, 8)}`;
+  return { repoDir, key, install: instance.install };
+}

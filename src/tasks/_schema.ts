@@ -1,0 +1,53 @@
+import * as z from 'zod';
+import { LOG_PARSERS } from '../grading/_parsers.ts';
+
+/** FAIL_TO_PASS / PASS_TO_PASS: JSON-encoded lists inside strings in the official data, plain arrays elsewhere. */
+const testList = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}, z.array(z.string()));
+
+export const instanceSchema = z.object({
+  instance_id: z.string().min(1),
+  repo: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be owner/name'),
+  base_commit: z.string().optional(),
+  patch: z.string(),
+  test_patch: z.string(),
+  problem_statement: z.string().min(1),
+  hints_text: z.string().default(''),
+  created_at: z.string().default(''),
+  version: z.string().default(''),
+  environment_setup_commit: z.string().optional(),
+  FAIL_TO_PASS: testList,
+  PASS_TO_PASS: testList,
+  image: z.string().optional(),
+  eval_script: z.string().optional(),
+  eval_type: z.enum(['pass_and_fail', 'fail_only']).optional(),
+  // What our runner needs to run an instance without a per-repository spec table.
+  test_cmd: z.string().min(1),
+  log_parser: z.enum(LOG_PARSERS),
+  install: z.string().optional(),
+  language: z.string().optional(),
+  timeout: z.number().positive().default(1800),
+});
+
+export type InstanceFields = z.infer<typeof instanceSchema>;
+
+export type Instance = InstanceFields & {
+  /** Where the repository's base state is, as plain files (a suite) or a local clone (a dataset). */
+  source: { kind: 'suite'; suite: string; repoDir: string } | { kind: 'dataset'; file: string; cloneDir: string };
+  /** Content hash of the instance fields and its repository base: changes when anything graded changes. */
+  contentHash: string;
+};
+
+export type TaskSet = {
+  /** Suite name, or the dataset file's name. */
+  name: string;
+  instances: Instance[];
+  /** Hash of every instance's content hash, in id order. */
+  hash: string;
+};

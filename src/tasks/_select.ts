@@ -1,0 +1,35 @@
+import { UserError, didYouMean } from '../errors.ts';
+import { loadDataset } from './_dataset.ts';
+import { loadSuite } from './_suite.ts';
+import type { Instance, TaskSet } from './_schema.ts';
+
+/** `--dataset FILE` (SWE-bench .json/.jsonl) or `--suite NAME|PATH` (default: the built-in suite). */
+export function loadTaskSet(options: { suite?: string; dataset?: string; reposDir?: string }): TaskSet {
+  if (options.suite && options.dataset) throw new UserError('Pass either --suite or --dataset, not both.');
+  if (options.dataset) return loadDataset(options.dataset, { reposDir: options.reposDir });
+  return loadSuite(options.suite);
+}
+
+/** Keeps the instances named by `--instances` (exact ids) and matching `--filter` (a regular expression). */
+export function selectInstances(set: TaskSet, options: { ids?: string[]; filter?: string }): Instance[] {
+  let chosen = set.instances;
+  if (options.ids && options.ids.length) {
+    const byId = new Map(set.instances.map((i) => [i.instance_id, i]));
+    const unknown = options.ids.filter((id) => !byId.has(id));
+    if (unknown.length) {
+      throw new UserError(`--instances names ${unknown.map((id) => `\`${id}\``).join(', ')}, not in ${set.name}.${didYouMean(unknown[0]!, byId.keys())} List them with \`bench tasks list\`.`);
+    }
+    chosen = options.ids.map((id) => byId.get(id)!);
+  }
+  if (options.filter) {
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(options.filter);
+    } catch (error) {
+      throw new UserError(`--filter \`${options.filter}\` is not a valid regular expression: ${(error as Error).message}.`);
+    }
+    chosen = chosen.filter((i) => pattern.test(i.instance_id));
+  }
+  if (chosen.length === 0) throw new UserError(`No instance of ${set.name} matches the selection. List them with \`bench tasks list\`.`);
+  return chosen;
+}
