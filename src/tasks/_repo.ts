@@ -30,7 +30,7 @@ export async function baseFiles(instance: Instance, cacheDir: string): Promise<s
 /** One environment per repository base + install command: prepared once, shared by every workspace. */
 export async function environmentSpec(instance: Instance, cacheDir: string): Promise<EnvironmentSpec> {
   const repoDir = await baseFiles(instance, cacheDir);
-  const base = instance.source.kind === 'suite' ? sha256(repoDir).slice(0, 12) : instance.base_commit!.slice(0, 12);
+  const base = instance.source.kind === 'suite' ? instance.source.treeHash.slice(0, 12) : instance.base_commit!.slice(0, 12);
   const key = `${instance.repo.replace('/', '__')}-${base}-${sha256(instance.install ?? '').slice(0, 8)}`;
   return { repoDir, key, install: instance.install };
 }

@@ -39,7 +39,7 @@ export type InstanceFields = z.infer<typeof instanceSchema>;
 
 export type Instance = InstanceFields & {
   /** Where the repository's base state is, as plain files (a suite) or a local clone (a dataset). */
-  source: { kind: 'suite'; suite: string; repoDir: string } | { kind: 'dataset'; file: string; cloneDir: string };
+  source: { kind: 'suite'; suite: string; repoDir: string; treeHash: string } | { kind: 'dataset'; file: string; cloneDir: string };
   /** Content hash of the instance fields and its repository base: changes when anything graded changes. */
   contentHash: string;
 };

@@ -73,7 +73,7 @@ function loadSuiteInstance(suiteDir: string, suite: string, folder: string, repo
   if (!repoHash) repoHashes.set(repoDir, (repoHash = hashTree(repoDir)));
   return {
     ...fields,
-    source: { kind: 'suite', suite, repoDir },
+    source: { kind: 'suite', suite, repoDir, treeHash: repoHash },
     contentHash: sha256(canonicalJson({ ...fields, repo_tree: repoHash })),
   };
 }

@@ -5,3 +5,5 @@ export { selectInstances, loadTaskSet } from './_select.ts';
 export { sha256, canonicalJson } from './_hash.ts';
 export { instanceSchema } from './_schema.ts';
 export type { Instance, InstanceFields, TaskSet } from './_schema.ts';
+export { loadPredictions } from './_predictions.ts';
+export type { Prediction } from './_predictions.ts';

@@ -1,0 +1,144 @@
+import { AGENT_DEFAULTS, type AgentSettings } from '../config/index.ts';
+import { LlmError, type Completion, type LlmClient, type Message, type ToolSpec } from '../llm/index.ts';
+import type { ExecResult, Workspace } from '../sandbox/index.ts';
+import type { AgentCall, AgentExit, AgentInput, AgentLimits, AgentResult, TrajectoryStep } from './_types.ts';
+
+/** Every limit an agent reads, from the settings or else the documented defaults. */
+export function limitsOf(settings: Partial<AgentSettings>): AgentLimits {
+  const pick = <K extends keyof typeof AGENT_DEFAULTS>(key: K): (typeof AGENT_DEFAULTS)[K] => settings[key] ?? AGENT_DEFAULTS[key];
+  return {
+    maxSteps: pick('max_steps'),
+    maxBudgetUsd: pick('max_budget_per_task'),
+    maxWallTimeMs: pick('max_wall_time') * 1000,
+    commandTimeoutMs: pick('command_timeout') * 1000,
+    maxOutputChars: pick('max_output_chars'),
+    maxFormatErrors: pick('max_format_errors'),
+    maxFiles: pick('max_files'),
+    editFormat: pick('edit_format'),
+  };
+}
+
+/** Sum of the known costs; `usd` is null only when some cost is unknown and none is known. */
+export function costOf(calls: AgentCall[]): { usd: number | null; unknown: boolean } {
+  let usd = 0;
+  let known = 0;
+  let unknown = false;
+  for (const call of calls) {
+    if (!call.completion) continue;
+    // A cached answer carries its original call's cost, so a replayed run costs what the original did.
+    if (call.completion.cost === null) unknown = true;
+    else {
+      usd += call.completion.cost;
+      known++;
+    }
+  }
+  return { usd: unknown && known === 0 ? null : usd, unknown };
+}
+
+export type CallOutcome =
+  | { ok: true; completion: Completion }
+  | { ok: false; exit: AgentExit; error?: string };
+
+/**
+ * What one agent run accumulates (calls, trajectory, malformed answers) and the limits that end it:
+ * the wall-time deadline and the caller's abort signal are merged into one signal.
+ */
+export class Episode {
+  readonly calls: AgentCall[] = [];
+  readonly trajectory: TrajectoryStep[] = [];
+  readonly limits: AgentLimits;
+  readonly workspace: Workspace;
+  readonly signal: AbortSignal;
+  malformedCount = 0;
+  #cancel: AbortSignal | undefined;
+  #deadline: number;
+  #timer: NodeJS.Timeout;
+
+  constructor(input: AgentInput) {
+    this.limits = limitsOf(input.settings);
+    this.workspace = input.workspace;
+    this.#cancel = input.signal;
+    this.#deadline = Date.now() + this.limits.maxWallTimeMs;
+    const wall = new AbortController();
+    this.#timer = setTimeout(() => wall.abort(new Error('wall time reached')), this.limits.maxWallTimeMs);
+    this.#timer.unref();
+    this.signal = input.signal ? AbortSignal.any([input.signal, wall.signal]) : wall.signal;
+  }
+
+  note(text: string): void {
+    this.trajectory.push({ kind: 'note', text });
+  }
+
+  message(role: 'system' | 'user' | 'assistant' | 'tool', content: string): void {
+    this.trajectory.push({ kind: 'message', role, content });
+  }
+
+  spentUsd(): number {
+    return costOf(this.calls).usd ?? 0;
+  }
+
+  /** The limit that forbids another model call, if any (steps are counted by the agent itself). */
+  stopped(): AgentExit | null {
+    if (this.signal.aborted) return this.#abortExit();
+    if (this.spentUsd() >= this.limits.maxBudgetUsd) {
+      this.note(`budget reached: $${this.spentUsd().toFixed(4)} spent of max_budget_per_task $${this.limits.maxBudgetUsd}`);
+      return 'budget';
+    }
+    return null;
+  }
+
+  #abortExit(): AgentExit {
+    // There is no exit of its own for a cancelled run: the caller knows it cancelled.
+    this.note(this.#cancel?.aborted ? 'run cancelled: stopped early' : `wall time reached (max_wall_time ${this.limits.maxWallTimeMs / 1000} s)`);
+    return 'wall_time';
+  }
+
+  /** One model call, recorded in order; an LlmError becomes exit model_error, never a throw. */
+  async call(role: AgentCall['role'], client: LlmClient, messages: Message[], tools?: ToolSpec[]): Promise<CallOutcome> {
+    try {
+      const completion = await client.complete(messages, { ...(tools ? { tools } : {}), signal: this.signal });
+      this.calls.push({ role, configName: client.configName, completion });
+      return { ok: true, completion };
+    } catch (error) {
+      if (this.signal.aborted) return { ok: false, exit: this.#abortExit() };
+      const failure = error instanceof LlmError
+        ? { errorClass: error.errorClass, message: error.message, tries: error.tries }
+        : { errorClass: 'unexpected', message: error instanceof Error ? error.message : String(error), tries: [] };
+      this.calls.push({ role, configName: client.configName, error: failure });
+      this.note(`model error (${failure.errorClass}) from ${role} config '${client.configName}': ${failure.message}`);
+      return { ok: false, exit: 'model_error', error: failure.message };
+    }
+  }
+
+  /** Runs a command in the workspace within the wall time; null when the run was stopped meanwhile. */
+  async exec(command: string, options: { timeoutMs: number; stdin?: string }): Promise<ExecResult | null> {
+    if (this.signal.aborted) return null;
+    const timeoutMs = Math.max(1, Math.min(options.timeoutMs, this.#deadline - Date.now()));
+    const running = this.workspace.exec(command, { ...options, timeoutMs });
+    running.catch(() => undefined);
+    let onAbort: () => void = () => {};
+    const stopped = new Promise<null>((resolve) => {
+      onAbort = () => resolve(null);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([running, stopped]);
+    } finally {
+      this.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The result on any exit: the patch is always the workspace's current diff. */
+  async finish(exit: AgentExit, error?: string): Promise<AgentResult> {
+    clearTimeout(this.#timer);
+    const patch = await this.workspace.diff();
+    return {
+      patch,
+      exit,
+      malformedCount: this.malformedCount,
+      calls: this.calls,
+      trajectory: this.trajectory,
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+}

@@ -1,0 +1,126 @@
+import { lstat, open, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+
+export type RepoFile = { path: string; content: string };
+export type RankedFile = RepoFile & { score: number };
+
+/** Directories never worth showing a model: version control, dependencies, caches. */
+const SKIPPED_DIRS = new Set([
+  '.git', '.hg', '.svn', 'node_modules', '__pycache__', '.venv', 'venv', '.tox', '.nox',
+  '.mypy_cache', '.pytest_cache', '.ruff_cache', '.hypothesis', '.eggs', '.next', '.cache',
+]);
+const LOCK_FILES = new Set([
+  'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'poetry.lock', 'Pipfile.lock',
+  'uv.lock', 'Cargo.lock', 'Gemfile.lock', 'composer.lock', 'go.sum', 'flake.lock',
+]);
+const MAX_FILE_BYTES = 256 * 1024;
+const MAX_FILES_SCANNED = 5000;
+
+/** The repository's text files under `dir`, by relative path; symlinks, binaries and lock files left out. */
+export async function collectFiles(dir: string): Promise<RepoFile[]> {
+  const files: RepoFile[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await readdir(join(dir, relative), { withFileTypes: true }).catch(() => []);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (files.length >= MAX_FILES_SCANNED) return;
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) await walk(path);
+      } else if (entry.isFile() && !LOCK_FILES.has(entry.name) && !entry.name.endsWith('.lock')) {
+        const content = await readText(join(dir, path));
+        if (content !== null) files.push({ path, content });
+      }
+    }
+  };
+  await walk('');
+  return files;
+}
+
+async function readText(path: string): Promise<string | null> {
+  const stats = await lstat(path).catch(() => undefined);
+  if (!stats?.isFile() || stats.size > MAX_FILE_BYTES) return null;
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (!handle) return null;
+  try {
+    const bytes = await handle.readFile();
+    // A NUL byte early on is the usual sign of a binary file.
+    if (bytes.subarray(0, 8000).includes(0)) return null;
+    return bytes.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+const STOP_WORDS = new Set(
+  ('the and for with that this from are was were but not you your have has had its into than then there their they them when ' +
+    'what which while where who how should would could can will just also only some any all our out get got use used using one two ' +
+    'like make does did done been being very more most such other same expected instead still must need needs about after before ' +
+    'const let var function return new true false null undefined import export default def self none class').split(' '),
+);
+
+/** Identifier-aware words: `parseHTTPRequest_v2` gives the whole identifier and parse, http, request, v2. */
+export function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  for (const match of text.matchAll(/[A-Za-z][A-Za-z0-9_]*/g)) {
+    const word = match[0];
+    const lower = word.toLowerCase();
+    if (lower.length >= 2 && !STOP_WORDS.has(lower)) tokens.push(lower);
+    const parts = word.split(/_+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/).filter(Boolean);
+    if (parts.length < 2) continue;
+    for (const part of parts) {
+      const piece = part.toLowerCase();
+      if (piece.length >= 2 && !STOP_WORDS.has(piece)) tokens.push(piece);
+    }
+  }
+  return tokens;
+}
+
+/** Gold patches leave tests to the test patch, so test files rank a little lower. */
+function isTestPath(path: string): boolean {
+  return /(^|\/)(tests?|__tests__|spec|specs)\//.test(path) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(path) || /(^|\/)test_[^/]*\.py$/.test(path) || /_test\.(py|go)$/.test(path);
+}
+
+const K1 = 1.2;
+const B = 0.75;
+const PATH_WEIGHT = 3;
+
+/** BM25 of every file against the problem statement, paths counted as well as contents; best first. */
+export function rankFiles(files: RepoFile[], problemStatement: string): RankedFile[] {
+  const query = new Set(tokenize(problemStatement));
+  const statement = problemStatement.toLowerCase();
+  const documents = files.map((file) => {
+    const counts = new Map<string, number>();
+    for (const token of tokenize(file.content)) counts.set(token, (counts.get(token) ?? 0) + 1);
+    for (const token of tokenize(file.path)) counts.set(token, (counts.get(token) ?? 0) + PATH_WEIGHT);
+    let length = 0;
+    for (const count of counts.values()) length += count;
+    return { counts, length };
+  });
+  const averageLength = documents.reduce((sum, document) => sum + document.length, 0) / Math.max(1, documents.length);
+  const documentFrequency = new Map<string, number>();
+  for (const document of documents) {
+    for (const token of document.counts.keys()) if (query.has(token)) documentFrequency.set(token, (documentFrequency.get(token) ?? 0) + 1);
+  }
+  const ranked = files.map((file, index) => {
+    const { counts, length } = documents[index]!;
+    let score = 0;
+    for (const token of query) {
+      const frequency = counts.get(token);
+      if (!frequency) continue;
+      const df = documentFrequency.get(token)!;
+      const idf = Math.log(1 + (files.length - df + 0.5) / (df + 0.5));
+      score += (idf * frequency * (K1 + 1)) / (frequency + K1 * (1 - B + (B * length) / Math.max(1, averageLength)));
+    }
+    // A file the issue names outright is almost always involved.
+    if (statement.includes(file.path.toLowerCase())) score += 10;
+    else if (basename(file.path).includes('.') && new RegExp(`\\b${escape(basename(file.path).toLowerCase())}\\b`).test(statement)) score += 5;
+    if (isTestPath(file.path)) score *= 0.6;
+    return { ...file, score };
+  });
+  return ranked.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

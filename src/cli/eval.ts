@@ -1,0 +1,63 @@
+import Table from 'cli-table3';
+import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
+import { withStore } from './_session.ts';
+import { loadPredictions, loadTaskSet, selectInstances } from '../tasks/index.ts';
+import { Grader, chooseSandbox, newRunId, resolveCacheDir, runEvaluation, type EvaluationSummary } from '../runner/index.ts';
+
+export default defineCommand(
+  {
+    name: 'eval',
+    summary: 'Grade SWE-bench predictions (or the gold patches) in sandboxes; writes grades to the store and SWE-bench report.json files.',
+    usage: 'bench eval --predictions FILE|gold [--suite NAME | --dataset FILE --repos-dir DIR] [--instances ids] [-j N] [--run-id ID] [--sandbox bwrap|local] [--regrade] [--json]',
+    options: {
+      predictions: { type: 'string', value: 'FILE|gold', description: 'Predictions (.jsonl, .json list, or .json keyed by instance id), or `gold`' },
+      suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default: builtin)' },
+      dataset: { type: 'string', value: 'FILE', description: 'SWE-bench dataset file (.json or .jsonl) instead of a suite' },
+      'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset, one per owner__name or owner/name' },
+      instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
+      jobs: { type: 'string', short: 'j', value: 'N', description: 'Grade N instances at once (default 2)' },
+      'run-id': { type: 'string', value: 'ID', description: 'Run id (default: a new one); an existing id resumes it' },
+      sandbox: { type: 'string', value: 'bwrap|local', description: 'Where tests run (default bwrap; local has no isolation)' },
+      regrade: { type: 'boolean', description: 'Grade again even when this patch was graded before' },
+      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
+      json: { type: 'boolean', description: 'Print the run summary as JSON' },
+    },
+  },
+  async ({ values }) => {
+    if (!values.predictions) {
+      process.stderr.write('error: --predictions FILE|gold is required. Usage: bench eval --predictions preds.jsonl\n');
+      return 2;
+    }
+    const jobs = intFlag('jobs', values.jobs, 2);
+    const taskSet = loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
+    const ids = listFlag(values.instances);
+    const instances = selectInstances(taskSet, { ids });
+    const predictions = loadPredictions(values.predictions, instances.length === taskSet.instances.length ? taskSet.instances : instances);
+    const modelCode = values.predictions !== 'gold' && predictions.some((p) => p.model_patch && p.model_patch.trim());
+    const sandbox = await chooseSandbox(values.sandbox, { modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const runId = values['run-id'] ?? newRunId();
+    return withStore(values.db, async (store, signal) => {
+      const grader = new Grader({ sandbox, cacheDir: resolveCacheDir(), store, regrade: values.regrade });
+      const summaries = await runEvaluation({ store, grader, taskSet, instances, predictions, runId, jobs, signal, quiet: values.json });
+      if (values.json) printJson(summaries.length === 1 ? summaries[0] : summaries);
+      else printSummary(summaries, runId);
+      if (signal.aborted) {
+        process.stderr.write(`Interrupted. Resume with: bench eval --predictions ${values.predictions} --run-id ${runId}\n`);
+        return 130;
+      }
+      return 0;
+    });
+  },
+);
+
+function printSummary(summaries: EvaluationSummary[], runId: string): void {
+  const table = new Table({
+    head: ['model', 'submitted', 'resolved', 'rate', 'unresolved', 'empty patch', 'patch failed', 'timeout', 'errors'],
+    style: { head: [], border: [] },
+  });
+  for (const s of summaries) {
+    const rate = s.submitted_instances ? `${((100 * s.resolved_instances) / s.submitted_instances).toFixed(1)}%` : '-';
+    table.push([s.model_name_or_path, s.submitted_instances, s.resolved_instances, rate, s.unresolved_instances, s.empty_patch_instances, s.patch_failed_instances, s.timeout_instances, s.error_instances - s.patch_failed_instances - s.timeout_instances]);
+  }
+  process.stdout.write(`${table.toString()}\nrun ${runId}: reports in ${summaries[0]?.report_dir.replace(/\/[^/]+$/, '') ?? '-'}\n`);
+}

@@ -1,0 +1,42 @@
+/** Files a unified diff touches, and which of them it creates or deletes. */
+export type PatchFile = { path: string; created: boolean; deleted: boolean };
+
+export function patchFiles(patch: string): PatchFile[] {
+  const files: PatchFile[] = [];
+  let current: PatchFile | undefined;
+  for (const line of patch.split('\n')) {
+    const header = /^diff --git a\/(.+?) b\/(.+)$/.exec(line);
+    if (header) {
+      current = { path: header[2]!, created: false, deleted: false };
+      files.push(current);
+      continue;
+    }
+    if (!current) {
+      // A plain unified diff without git headers.
+      const plus = /^\+\+\+ (?:b\/)?([^\t\n]+)/.exec(line);
+      if (plus && plus[1] !== '/dev/null') files.push({ path: plus[1]!, created: false, deleted: false });
+      continue;
+    }
+    if (line.startsWith('new file mode')) current.created = true;
+    else if (line.startsWith('deleted file mode')) current.deleted = true;
+    else if (line.startsWith('rename to ')) current.path = line.slice('rename to '.length);
+  }
+  return files;
+}
+
+/**
+ * Paths that steer how tests run or are reported, rather than what the code does: a model patch
+ * may not change them (a planted conftest.py or sitecustomize.py can force every test green).
+ */
+export function isTestInfrastructure(path: string): boolean {
+  const parts = path.split('/');
+  const name = parts.at(-1)!;
+  if (parts.slice(0, -1).some((dir) => /^(tests?|__tests__|testing|spec)$/i.test(dir))) return true;
+  return (
+    /^(conftest\.py|sitecustomize\.py|usercustomize\.py|pytest\.ini|tox\.ini|noxfile\.py|\.noderc|node\.config\.json)$/.test(name) ||
+    /\.pth$/.test(name) ||
+    /^(jest|vitest|vite|mocha|ava|karma)\.config\.[cm]?[jt]s$/.test(name) ||
+    /^\.mocharc(\.[a-z]+)?$/.test(name) ||
+    /(^test_.*\.py$)|(_test\.py$)|(\.(test|spec)\.[cm]?[jt]sx?$)/.test(name)
+  );
+}

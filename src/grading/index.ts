@@ -1,0 +1,7 @@
+export { gradeInstance, patchHash } from './_grade.ts';
+export type { Grade, GradeOutcome } from './_grade.ts';
+export { parseTestLog, LOG_PARSERS, isLogParserName } from './_parsers.ts';
+export type { TestStatus, LogParserName, ParsedLog } from './_parsers.ts';
+export { decide } from './_decide.ts';
+export type { Verdict, Resolution, TestsStatus } from './_decide.ts';
+export { patchFiles, isTestInfrastructure } from './_patch-files.ts';

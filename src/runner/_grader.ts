@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import { gradeInstance, patchHash, type Grade } from '../grading/index.ts';
+import { prepareEnvironment, type PreparedEnvironment, type Sandbox } from '../sandbox/index.ts';
+import type { Store } from '../store/index.ts';
+import { environmentSpec, type Instance } from '../tasks/index.ts';
+
+export const DEFAULT_CACHE_DIR = 'results/cache';
+
+export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.BENCH_CACHE_DIR ?? DEFAULT_CACHE_DIR);
+}
+
+/**
+ * Grades patches: environments prepared once per repository + install, and grades reused from
+ * the store when the same patch was graded on the same instance content (unless regrade).
+ */
+export class Grader {
+  readonly sandbox: Sandbox;
+  private readonly cacheDir: string;
+  private readonly store: Store | undefined;
+  private readonly regrade: boolean;
+
+  constructor(options: { sandbox: Sandbox; cacheDir: string; store?: Store; regrade?: boolean }) {
+    this.sandbox = options.sandbox;
+    this.cacheDir = options.cacheDir;
+    this.store = options.store;
+    this.regrade = options.regrade ?? false;
+  }
+
+  async environment(instance: Instance): Promise<PreparedEnvironment> {
+    return prepareEnvironment(await environmentSpec(instance, this.cacheDir), { cacheDir: this.cacheDir });
+  }
+
+  async grade(instance: Instance, patch: string | null, options: { runWithoutPatch?: boolean } = {}): Promise<Grade & { reused: boolean }> {
+    const hash = patchHash(patch);
+    if (hash && this.store && !this.regrade && !options.runWithoutPatch) {
+      const stored = this.store.findGrade(instance.instance_id, instance.contentHash, hash);
+      if (stored) return { ...(stored.grade as Grade), reused: true };
+    }
+    let grade: Grade;
+    try {
+      grade = await gradeInstance(instance, patch, { sandbox: this.sandbox, environment: await this.environment(instance), runWithoutPatch: options.runWithoutPatch });
+    } catch (error) {
+      grade = {
+        instanceId: instance.instance_id, outcome: 'infra_error', resolved: false, resolution: 'NO', patchHash: hash, revertedFiles: [], tests: {},
+        error: (error as Error).message, report: {},
+      };
+    }
+    // Infra errors are not facts about the patch, so they are never cached.
+    if (hash && this.store && grade.outcome !== 'infra_error' && !options.runWithoutPatch) {
+      this.store.saveGrade(instance.instance_id, instance.contentHash, hash, this.sandbox.kind, { outcome: grade.outcome, grade });
+    }
+    return { ...grade, reused: false };
+  }
+}

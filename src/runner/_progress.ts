@@ -1,0 +1,87 @@
+/**
+ * Run progress on stderr only, so `--json` on stdout stays clean: a live line on a TTY, and a
+ * plain line every 30 s and at 25/50/75% otherwise (CI logs, pipes).
+ */
+export class Progress {
+  private done = 0;
+  private resolved = 0;
+  private errors = 0;
+  private dollars = 0;
+  private unknownCost = false;
+  private readonly perConfig = new Map<string, { done: number; resolved: number }>();
+  private readonly started = Date.now();
+  private lastPlain = Date.now();
+  private readonly milestones = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly total: number;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly live: boolean;
+
+  constructor(total: number, options: { stream?: NodeJS.WriteStream; quiet?: boolean } = {}) {
+    this.total = total;
+    this.stream = options.stream ?? process.stderr;
+    this.live = !options.quiet && Boolean(this.stream.isTTY) && !process.env.CI;
+    if (!options.quiet && !this.live) {
+      this.timer = setInterval(() => this.plain(), 30_000);
+      this.timer.unref();
+    }
+    if (options.quiet) this.milestones.add(25).add(50).add(75);
+  }
+
+  record(configName: string, outcome: string, cost: number | null): void {
+    this.done++;
+    if (outcome === 'resolved') this.resolved++;
+    if (outcome === 'infra_error' || outcome === 'model_error') this.errors++;
+    if (cost === null) this.unknownCost = true;
+    else this.dollars += cost;
+    const entry = this.perConfig.get(configName) ?? { done: 0, resolved: 0 };
+    entry.done++;
+    if (outcome === 'resolved') entry.resolved++;
+    this.perConfig.set(configName, entry);
+    if (this.live) this.draw();
+    else this.milestone();
+  }
+
+  finish(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.live) this.stream.write('\r\x1b[2K');
+  }
+
+  line(): string {
+    const elapsed = (Date.now() - this.started) / 1000;
+    const eta = this.done > 0 ? ((this.total - this.done) * elapsed) / this.done : NaN;
+    const cost = `$${this.dollars.toFixed(4)}${this.unknownCost ? '+unknown' : ''}`;
+    const configs = [...this.perConfig].map(([name, c]) => `${name} ${c.resolved}/${c.done}`).join(', ');
+    return `[${this.done}/${this.total}] resolved ${this.resolved}, errors ${this.errors}, ${cost}, ETA ${Number.isFinite(eta) ? formatSeconds(eta) : '?'}${configs ? ` | ${configs}` : ''}`;
+  }
+
+  private draw(): void {
+    const width = this.stream.columns ?? 100;
+    const fraction = this.total ? this.done / this.total : 1;
+    const barWidth = 20;
+    const filled = Math.round(fraction * barWidth);
+    const text = `${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)} ${this.line()}`;
+    this.stream.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+  }
+
+  private milestone(): void {
+    const percent = this.total ? Math.floor((this.done / this.total) * 100) : 100;
+    for (const mark of [25, 50, 75]) {
+      if (percent >= mark && !this.milestones.has(mark)) {
+        this.milestones.add(mark);
+        this.plain();
+      }
+    }
+  }
+
+  private plain(): void {
+    this.lastPlain = Date.now();
+    this.stream.write(`${this.line()}\n`);
+  }
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
