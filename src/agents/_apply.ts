@@ -118,12 +118,12 @@ export async function applyDiff(episode: Episode, diff: string): Promise<string 
     'git apply --whitespace=nowarn -',
     'git apply --whitespace=nowarn --recount -',
     // Dry run first: patch would otherwise leave the hunks it could apply when others fail.
-    'patch -p1 --fuzz=3 --batch --forward --dry-run --quiet && patch -p1 --fuzz=3 --batch --forward --no-backup-if-mismatch --reject-file=- --quiet',
+    'f=$(mktemp) && cat > "$f" && patch -p1 --fuzz=3 --batch --forward --dry-run --quiet -i "$f" && ' +
+      'patch -p1 --fuzz=3 --batch --forward --no-backup-if-mismatch --reject-file=- --quiet -i "$f"; status=$?; rm -f "$f"; exit $status',
   ];
   let last = '';
   for (const command of tries) {
-    const stdin = command.startsWith('patch') ? `${patch}${patch}` : patch;
-    const result = await episode.exec(command, { timeoutMs: episode.limits.commandTimeoutMs, stdin });
+    const result = await episode.exec(command, { timeoutMs: episode.limits.commandTimeoutMs, stdin: patch });
     if (!result) return 'the run was stopped';
     episode.trajectory.push({ kind: 'command', command, exitCode: result.exitCode, timedOut: result.timedOut, output: result.output.slice(0, 4000), durationMs: result.durationMs });
     if (result.exitCode === 0) return null;

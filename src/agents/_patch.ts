@@ -1,0 +1,87 @@
+import type { LlmClient, Message } from '../llm/index.ts';
+import { applyDiff, applyReplace } from './_apply.ts';
+import { parseAnswer } from './_edits.ts';
+import { Episode } from './_episode.ts';
+import {
+  CHARS_PER_TOKEN, DEFAULT_INPUT_TOKENS, EXPLORER_SYSTEM_PROMPT, explorerChoice, explorerUserPrompt, patchSystemPrompt, patchUserPrompt,
+} from './_patch-prompt.ts';
+import { collectFiles, rankFiles, type RankedFile } from './_rank.ts';
+import type { AgentInput, AgentResult } from './_types.ts';
+
+/** Files in the order the explorer chose them, then the rest in lexical order (all of it when the explorer fails). */
+async function explore(episode: Episode, explorer: LlmClient, input: AgentInput, ranked: RankedFile[], budgetChars: number): Promise<RankedFile[]> {
+  const messages: Message[] = [
+    { role: 'system', content: EXPLORER_SYSTEM_PROMPT },
+    { role: 'user', content: explorerUserPrompt(input.instance.problem_statement, ranked, episode.limits.maxFiles, budgetChars) },
+  ];
+  for (const message of messages) episode.message(message.role, message.content);
+  const outcome = await episode.call('explorer', explorer, messages);
+  if (!outcome.ok) {
+    episode.note('the explorer gave no answer: files are chosen by the lexical ranking alone');
+    return ranked;
+  }
+  episode.message('assistant', outcome.completion.text);
+  const byPath = new Map(ranked.map((file) => [file.path, file]));
+  const { chosen, unknown } = explorerChoice(outcome.completion.text, new Set(byPath.keys()), input.workspace.root);
+  episode.note(`explorer chose ${chosen.length ? chosen.join(', ') : 'no known file'}${unknown.length ? `; unknown paths ignored: ${unknown.join(', ')}` : ''}`);
+  return [...chosen.map((path) => byPath.get(path)!), ...ranked.filter((file) => !chosen.includes(file.path))];
+}
+
+/**
+ * One model call (after an optional explorer call that picks the files): the issue and the most
+ * relevant files in, search/replace blocks or a unified diff out, applied to the workspace.
+ */
+export async function runPatchAgent(input: AgentInput, main: LlmClient): Promise<AgentResult> {
+  const episode = new Episode(input);
+  const { limits } = episode;
+  const { workspace, instance } = input;
+  const budgetChars = (input.maxInputTokens ?? DEFAULT_INPUT_TOKENS) * CHARS_PER_TOKEN;
+  const files = await collectFiles(workspace.dir);
+  let order = rankFiles(files, instance.problem_statement);
+
+  if (input.clients.explorer) {
+    const stop = episode.stopped();
+    if (stop) return episode.finish(stop);
+    order = await explore(episode, input.clients.explorer, input, order, budgetChars);
+  }
+  const stop = episode.stopped();
+  if (stop) return episode.finish(stop);
+
+  const system = patchSystemPrompt(limits.editFormat);
+  const { prompt, shown } = patchUserPrompt({
+    problemStatement: instance.problem_statement, files, order, maxFiles: limits.maxFiles, budgetChars, systemChars: system.length,
+  });
+  episode.note(`files shown to the model: ${shown.join(', ') || 'none (the budget holds no whole file)'}`);
+  const messages: Message[] = [{ role: 'system', content: system }, { role: 'user', content: prompt }];
+  for (const message of messages) episode.message(message.role, message.content);
+  const outcome = await episode.call('main', main, messages);
+  if (!outcome.ok) return episode.finish(outcome.exit, outcome.error);
+  episode.message('assistant', outcome.completion.text);
+
+  const { edits, broken } = parseAnswer(outcome.completion.text);
+  for (const problem of broken) {
+    episode.malformedCount++;
+    episode.note(`malformed edit block: ${problem}`);
+  }
+  if (edits.length === 0) {
+    if (broken.length === 0) {
+      episode.malformedCount++;
+      episode.note('the answer holds no search/replace block and no diff');
+    }
+    return episode.finish('malformed');
+  }
+  let applied = 0;
+  for (const edit of edits) {
+    const what = edit.kind === 'replace' ? `search/replace block for ${edit.path}` : 'unified diff';
+    const refused = edit.kind === 'replace' ? await applyReplace(workspace.dir, workspace.root, edit) : await applyDiff(episode, edit.diff);
+    if (episode.signal.aborted) return episode.finish(episode.stopped() ?? 'wall_time');
+    if (refused) {
+      episode.malformedCount++;
+      episode.note(`${what} not applied: ${refused}`);
+    } else {
+      applied++;
+      episode.note(`${what} applied`);
+    }
+  }
+  return episode.finish(applied > 0 ? 'submitted' : 'malformed');
+}

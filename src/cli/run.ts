@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
+import { useColor, withStore } from './_session.ts';
+import { loadConfig } from '../config/index.ts';
+import { checkCredentials } from '../llm/index.ts';
+import { loadTaskSet, selectInstances } from '../tasks/index.ts';
+import { UserError } from '../errors.ts';
+import {
+  Grader, chooseSandbox, diskCache, newRunId, planArms, replayCache, resolveCacheDir, runBenchmark, shuffled,
+} from '../runner/index.ts';
+import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
+
+export default defineCommand(
+  {
+    name: 'run',
+    summary: 'Run task instances against named LLM configs: each model produces a patch, graded in a sandbox; results go to the store. With no config named, runs the gold and empty baselines of the built-in suite.',
+    usage: 'bench run [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID]',
+    options: {
+      configs: { type: 'string', multiple: true, value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
+      agent: { type: 'string', value: 'NAME', description: 'bash, patch, gold, empty, or an [agent.NAME] section (default bash)' },
+      config: { type: 'string', value: 'PATH', description: 'Config file (default $BENCH_CONFIG, else ./config.toml)' },
+      set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
+      suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default builtin)' },
+      dataset: { type: 'string', value: 'FILE', description: 'SWE-bench dataset (.json/.jsonl) instead of a suite' },
+      'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset' },
+      instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
+      filter: { type: 'string', value: 'REGEX', description: 'Only instance ids matching this regular expression' },
+      shuffle: { type: 'boolean', description: 'Shuffle the instance order (with --seed, repeatably)' },
+      seed: { type: 'string', value: 'N', description: 'Seed for --shuffle (default 0)' },
+      jobs: { type: 'string', short: 'j', value: 'N', description: 'Attempts in flight at once (default 4); each config also keeps to its max_concurrency' },
+      runs: { type: 'string', value: 'K', description: 'Repeat each (instance, config) K times, for pass@k (default 1)' },
+      'max-cost': { type: 'string', value: 'USD', description: 'Start no new attempt once the run has spent this much' },
+      'run-id': { type: 'string', value: 'ID', description: 'Run id (default: new); an existing id resumes, doing only what is missing' },
+      sandbox: { type: 'string', value: 'bwrap|local', description: 'Sandbox for agents and grading (default bwrap)' },
+      cache: { type: 'boolean', description: 'Keep model responses by request hash and reuse them (results/cache/responses)' },
+      replay: { type: 'string', value: 'RUN', description: 'Re-execute from RUN\'s recorded responses, offline; no provider is called' },
+      regrade: { type: 'boolean', description: 'Grade patches again even when graded before' },
+      strict: { type: 'boolean', description: 'Exit 1 when any attempt ended in model_error or infra_error' },
+      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
+      json: { type: 'boolean', description: 'Print the run report as JSON' },
+    },
+  },
+  async ({ values }) => {
+    // Every input is checked before the store is opened: a bad command writes nothing.
+    const config = loadConfig({ path: values.config, overrides: values.set });
+    for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
+    const arms = planArms(config, { configs: listFlag(values.configs), agent: values.agent });
+    if (!values.replay) {
+      for (const arm of arms) {
+        if (arm.llm) checkCredentials(arm.llm);
+        if (arm.explorer) checkCredentials(arm.explorer);
+      }
+    }
+    const taskSet = loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
+    let instances = selectInstances(taskSet, { ids: listFlag(values.instances), filter: values.filter });
+    if (values.shuffle) instances = shuffled(instances, intFlag('seed', values.seed, 0, 0));
+    const jobs = intFlag('jobs', values.jobs, 4);
+    const runs = intFlag('runs', values.runs, 1);
+    const maxCost = numberFlag('max-cost', values['max-cost']);
+    if (values.cache && values.replay) throw new UserError('Pass either --cache or --replay RUN, not both.');
+    const modelCode = arms.some((arm) => arm.llm);
+    const sandbox = await chooseSandbox(values.sandbox, { modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const runId = values['run-id'] ?? newRunId();
+
+    return withStore(values.db, async (store, signal) => {
+      if (values.replay && !store.getRun(values.replay)) throw new UserError(`--replay ${values.replay}: no such run in ${store.path}. List runs with \`bench report\`.`);
+      const cacheDir = resolveCacheDir();
+      const grader = new Grader({ sandbox, cacheDir, store, regrade: values.regrade });
+      if (!modelCode) process.stderr.write(`No LLM config named: running the ${arms.map((a) => a.name).join(' and ')} baseline${arms.length > 1 ? 's' : ''} on ${taskSet.name} (pass --configs NAME to run a model).\n`);
+      const result = await runBenchmark({
+        store, grader, taskSet, instances, arms, runId, runs, jobs, maxCost, signal, quiet: values.json,
+        responseCache: values.replay ? replayCache(store, values.replay) : values.cache ? diskCache(join(cacheDir, 'responses')) : undefined,
+        commandLine: process.argv.slice(2),
+      });
+      const report = buildReport(loadReportInput(store, [runId]));
+      process.stdout.write(values.json ? renderReport(report, 'json') : renderReport(report, 'table', { color: useColor() }));
+      if (result.stoppedByCost) process.stderr.write(`Stopped starting attempts at --max-cost ${maxCost}; resume with a higher --max-cost and --run-id ${runId}.\n`);
+      if (result.interrupted) {
+        process.stderr.write(`Interrupted: every completed attempt is saved. Resume with: bench run ${resumeArgs(process.argv.slice(3), runId)}\n`);
+        return 130;
+      }
+      process.stderr.write(`run ${runId}: ${result.attempted} attempts${result.skipped ? `, ${result.skipped} already done` : ''}; \`bench report ${runId}\` shows it again.\n`);
+      if (values.strict && store.attempts([runId]).some((a) => a.outcome === 'model_error' || a.outcome === 'infra_error')) return 1;
+      return 0;
+    });
+  },
+);
+
+function resumeArgs(argv: string[], runId: string): string {
+  const args = [...argv];
+  const at = args.findIndex((a) => a === '--run-id' || a.startsWith('--run-id='));
+  if (at >= 0) args.splice(at, args[at] === '--run-id' ? 2 : 1);
+  return [...args, '--run-id', runId].join(' ');
+}

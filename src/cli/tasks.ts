@@ -1,0 +1,81 @@
+import Table from 'cli-table3';
+import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
+import { UserError } from '../errors.ts';
+import { loadTaskSet, selectInstances } from '../tasks/index.ts';
+import { Grader, chooseSandbox, resolveCacheDir, validateInstances } from '../runner/index.ts';
+
+export default defineCommand(
+  {
+    name: 'tasks',
+    summary: 'List, show and validate task instances (the built-in suite, another suite, or a SWE-bench dataset).',
+    usage: 'bench tasks list|show ID|validate [SUITE|FILE] [--derive] [--instances ids] [-j N] [--json]',
+    positionals: { min: 1, max: 2, names: 'list | show ID | validate [SUITE|FILE]' },
+    options: {
+      suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default: builtin)' },
+      dataset: { type: 'string', value: 'FILE', description: 'SWE-bench dataset file instead of a suite' },
+      'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset' },
+      instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids' },
+      derive: { type: 'boolean', description: 'validate: compute FAIL_TO_PASS / PASS_TO_PASS from runs before and after the gold patch' },
+      jobs: { type: 'string', short: 'j', value: 'N', description: 'validate: instances at once (default 2)' },
+      sandbox: { type: 'string', value: 'bwrap|local', description: 'validate: where tests run (default bwrap)' },
+      json: { type: 'boolean', description: 'Print JSON' },
+    },
+  },
+  async ({ values, positionals }) => {
+    const [action, argument] = positionals;
+    const source = { suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] };
+    if (action === 'validate' && argument) {
+      if (/\.jsonl?$/.test(argument)) source.dataset = argument;
+      else source.suite = argument;
+    }
+    const taskSet = loadTaskSet(source);
+    switch (action) {
+      case 'list': {
+        const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
+        if (values.json) {
+          printJson(instances.map((i) => ({ instance_id: i.instance_id, repo: i.repo, language: i.language, FAIL_TO_PASS: i.FAIL_TO_PASS.length, PASS_TO_PASS: i.PASS_TO_PASS.length })));
+          return 0;
+        }
+        const table = new Table({ head: ['instance', 'repo', 'language', 'F2P', 'P2P', 'problem'], style: { head: [], border: [] } });
+        for (const i of instances) table.push([i.instance_id, i.repo, i.language ?? '', i.FAIL_TO_PASS.length, i.PASS_TO_PASS.length, firstLine(i.problem_statement)]);
+        process.stdout.write(`${table.toString()}\n${instances.length} instances in ${taskSet.name} (hash ${taskSet.hash.slice(0, 12)})\n`);
+        return 0;
+      }
+      case 'show': {
+        if (!argument) throw new UserError('bench tasks show needs an instance id, e.g. `bench tasks show benchlab__csvkit-1`.');
+        const [instance] = selectInstances(taskSet, { ids: [argument] });
+        if (values.json) printJson({ ...instance, source: undefined });
+        else {
+          process.stdout.write(
+            [`# ${instance!.instance_id}  (${instance!.repo})`, '', instance!.problem_statement.trim(), '', `test_cmd: ${instance!.test_cmd}`, `log_parser: ${instance!.log_parser}`,
+              `FAIL_TO_PASS (${instance!.FAIL_TO_PASS.length}):`, ...instance!.FAIL_TO_PASS.map((t) => `  ${t}`), `PASS_TO_PASS: ${instance!.PASS_TO_PASS.length} tests`, ''].join('\n'),
+          );
+        }
+        return 0;
+      }
+      case 'validate': {
+        const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
+        const sandbox = await chooseSandbox(values.sandbox, { modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+        const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
+        const results = await validateInstances(instances, grader, { jobs: intFlag('jobs', values.jobs, 2), derive: values.derive });
+        const failed = results.filter((r) => !r.ok);
+        if (values.json) printJson(results);
+        else {
+          for (const r of results) {
+            process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.instanceId}${r.problems.length ? `\n       ${r.problems.join('\n       ')}` : ''}\n`);
+            if (r.derived) process.stdout.write(`       derived FAIL_TO_PASS: ${JSON.stringify(r.derived.FAIL_TO_PASS)}\n       derived PASS_TO_PASS: ${r.derived.PASS_TO_PASS.length} tests\n`);
+          }
+          process.stdout.write(`${results.length - failed.length}/${results.length} instances valid in ${taskSet.name}: gold resolves each, the empty patch resolves none.\n`);
+        }
+        return failed.length ? 1 : 0;
+      }
+      default:
+        throw new UserError(`Unknown action \`${action}\` for bench tasks. Use list, show ID or validate.`);
+    }
+  },
+);
+
+function firstLine(text: string): string {
+  const line = text.split('\n').map((l) => l.replace(/^#+\s*/, '').trim()).find(Boolean) ?? '';
+  return line.length > 60 ? `${line.slice(0, 57)}...` : line;
+}

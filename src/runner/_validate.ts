@@ -1,0 +1,53 @@
+import pLimit from 'p-limit';
+import type { Instance } from '../tasks/index.ts';
+import type { Grader } from './_grader.ts';
+
+export type Validation = {
+  instanceId: string;
+  ok: boolean;
+  problems: string[];
+  /** With derive: the lists computed from the runs before and after the gold patch. */
+  derived?: { FAIL_TO_PASS: string[]; PASS_TO_PASS: string[] };
+};
+
+const passes = (status: string | undefined) => status === 'PASSED' || status === 'XFAIL';
+
+/**
+ * Proves an instance is well-formed: on the base (with the test patch) every FAIL_TO_PASS test
+ * fails and every PASS_TO_PASS test passes, and the gold patch resolves it. With `derive`, the
+ * lists are computed the way SWE-bench built them: from the runs before and after the gold patch.
+ */
+export async function validateInstances(instances: Instance[], grader: Grader, options: { jobs: number; derive?: boolean; signal?: AbortSignal }): Promise<Validation[]> {
+  const limit = pLimit(options.jobs);
+  return Promise.all(
+    instances.map((instance) =>
+      limit(async (): Promise<Validation> => {
+        if (options.signal?.aborted) return { instanceId: instance.instance_id, ok: false, problems: ['not run: interrupted'] };
+        const problems: string[] = [];
+        const before = await grader.grade(instance, null, { runWithoutPatch: true });
+        const gold = await grader.grade(instance, instance.patch);
+        if (before.outcome === 'infra_error' || before.outcome === 'timeout') problems.push(`base run: ${before.outcome}: ${before.error ?? ''}`.trim());
+        if (gold.outcome !== 'resolved') {
+          problems.push(`gold patch: ${gold.outcome}${gold.untrustworthyReason ? ` (${gold.untrustworthyReason})` : ''}${gold.error ? `: ${gold.error.slice(0, 300)}` : ''}`);
+          const failing = gold.testsStatus ? [...gold.testsStatus.FAIL_TO_PASS.failure, ...gold.testsStatus.PASS_TO_PASS.failure] : [];
+          if (failing.length) problems.push(`failing with gold: ${failing.slice(0, 5).join(', ')}${failing.length > 5 ? ', ...' : ''}`);
+        }
+        const passingBefore = instance.FAIL_TO_PASS.filter((id) => passes(before.tests[id]));
+        if (passingBefore.length) problems.push(`FAIL_TO_PASS tests already pass on the base: ${passingBefore.join(', ')}`);
+        const failingBefore = instance.PASS_TO_PASS.filter((id) => !passes(before.tests[id]) && before.tests[id] !== 'SKIPPED');
+        if (failingBefore.length) problems.push(`PASS_TO_PASS tests fail on the base: ${failingBefore.join(', ')}`);
+        if (before.outcome === 'resolved') problems.push('the empty patch resolves it');
+        const result: Validation = { instanceId: instance.instance_id, ok: problems.length === 0, problems };
+        if (options.derive) {
+          const after = gold.tests;
+          const ids = Object.keys(after).sort();
+          result.derived = {
+            FAIL_TO_PASS: ids.filter((id) => passes(after[id]) && !passes(before.tests[id])),
+            PASS_TO_PASS: ids.filter((id) => passes(after[id]) && passes(before.tests[id])),
+          };
+        }
+        return result;
+      }),
+    ),
+  );
+}
