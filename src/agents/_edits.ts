@@ -74,7 +74,11 @@ function pathBefore(lines: string[], index: number): string | undefined {
     if (REPLACE.test(line)) return undefined;
     const cleaned = line.replace(FENCE_LINE, '').replace(/^#+\s*/, '').replace(/^(?:file(?:name)?|path)\s*:\s*/i, '')
       .replace(/^[*_`'"]+|[*_`'":]+$/g, '').trim();
-    return cleaned && !/\s/.test(cleaned) ? cleaned : undefined;
+    if (cleaned && !/\s/.test(cleaned)) return cleaned;
+    // A sentence such as "In `src/app.py`:" names the file in backticks, or as its one word with an extension.
+    const quoted = /`([^`\s]+)`/.exec(line)?.[1];
+    const named = line.split(/\s+/).map((word) => word.replace(/^[*_`'"(]+|[*_`'":,.)]+$/g, '')).filter((word) => /^[\w./-]+\.\w+$/.test(word));
+    return quoted ?? (named.length === 1 ? named[0] : undefined);
   }
   return undefined;
 }

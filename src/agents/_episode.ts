@@ -52,6 +52,7 @@ export class Episode {
   malformedCount = 0;
   #cancel: AbortSignal | undefined;
   #deadline: number;
+  #abortNoted = false;
   #timer: NodeJS.Timeout;
 
   constructor(input: AgentInput) {
@@ -89,7 +90,8 @@ export class Episode {
 
   #abortExit(): AgentExit {
     // There is no exit of its own for a cancelled run: the caller knows it cancelled.
-    this.note(this.#cancel?.aborted ? 'run cancelled: stopped early' : `wall time reached (max_wall_time ${this.limits.maxWallTimeMs / 1000} s)`);
+    if (!this.#abortNoted) this.note(this.#cancel?.aborted ? 'run cancelled: stopped early' : `wall time reached (max_wall_time ${this.limits.maxWallTimeMs / 1000} s)`);
+    this.#abortNoted = true;
     return 'wall_time';
   }
 

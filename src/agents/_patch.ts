@@ -17,7 +17,7 @@ async function explore(episode: Episode, explorer: LlmClient, input: AgentInput,
   for (const message of messages) episode.message(message.role, message.content);
   const outcome = await episode.call('explorer', explorer, messages);
   if (!outcome.ok) {
-    episode.note('the explorer gave no answer: files are chosen by the lexical ranking alone');
+    if (outcome.exit === 'model_error') episode.note('the explorer gave no answer: files are chosen by the lexical ranking alone');
     return ranked;
   }
   episode.message('assistant', outcome.completion.text);
@@ -73,7 +73,8 @@ export async function runPatchAgent(input: AgentInput, main: LlmClient): Promise
   let applied = 0;
   for (const edit of edits) {
     const what = edit.kind === 'replace' ? `search/replace block for ${edit.path}` : 'unified diff';
-    const refused = edit.kind === 'replace' ? await applyReplace(workspace.dir, workspace.root, edit) : await applyDiff(episode, edit.diff);
+    const refused = await (edit.kind === 'replace' ? applyReplace(workspace.dir, workspace.root, edit) : applyDiff(episode, edit.diff))
+      .catch((error: unknown) => `it could not be written: ${error instanceof Error ? error.message : String(error)}`);
     if (episode.signal.aborted) return episode.finish(episode.stopped() ?? 'wall_time');
     if (refused) {
       episode.malformedCount++;

@@ -81,14 +81,39 @@ function isTestPath(path: string): boolean {
   return /(^|\/)(tests?|__tests__|spec|specs)\//.test(path) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(path) || /(^|\/)test_[^/]*\.py$/.test(path) || /_test\.(py|go)$/.test(path);
 }
 
+/** Prose and metadata describe everything, so they match every issue; the fix is nearly always in code. */
+function isDocumentPath(path: string): boolean {
+  return /\.(md|rst|txt|adoc|json|ya?ml|toml|cfg|ini)$/i.test(path) || /(^|\/)(README|CHANGELOG|CHANGES|HISTORY|LICENSE|NOTICE|AUTHORS)[^/]*$/i.test(path);
+}
+
+/** Identifiers the issue names as code: in backticks or code blocks, or shaped like one (camelCase, snake_case). */
+function codeNames(problemStatement: string): Set<string> {
+  const names = new Set<string>();
+  const code = [...problemStatement.matchAll(/```[\s\S]*?```|`[^`\n]+`/g)].map((match) => match[0]).join('\n');
+  for (const match of code.matchAll(/[A-Za-z_$][\w$]{2,}/g)) names.add(match[0]);
+  for (const match of problemStatement.matchAll(/\b[a-z_$][\w$]*(?:[a-z0-9][A-Z]|_[a-z0-9])[\w$]*\b/g)) names.add(match[0]);
+  return names;
+}
+
+/** Whether `content` defines `name`: a function, class, method, or a binding given a value. */
+function defines(content: string, name: string): boolean {
+  const id = escape(name);
+  return new RegExp(
+    `(?:\\b(?:function\\*?|def|class|fn|func|const|let|var)\\s+${id}\\b)|(?:^[ \\t]*(?:async\\s+|static\\s+|get\\s+|set\\s+)*${id}\\s*\\([^)\\n]*\\)\\s*\\{)|(?:^[ \\t]*(?:this\\.)?${id}\\s*[:=]\\s*(?:async\\s+)?(?:function\\b|\\([^)\\n]*\\)\\s*=>))`,
+    'm',
+  ).test(content);
+}
+
 const K1 = 1.2;
 const B = 0.75;
 const PATH_WEIGHT = 3;
+const DEFINITION_BONUS = 4;
 
 /** BM25 of every file against the problem statement, paths counted as well as contents; best first. */
 export function rankFiles(files: RepoFile[], problemStatement: string): RankedFile[] {
   const query = new Set(tokenize(problemStatement));
   const statement = problemStatement.toLowerCase();
+  const names = [...codeNames(problemStatement)];
   const documents = files.map((file) => {
     const counts = new Map<string, number>();
     for (const token of tokenize(file.content)) counts.set(token, (counts.get(token) ?? 0) + 1);
@@ -115,7 +140,10 @@ export function rankFiles(files: RepoFile[], problemStatement: string): RankedFi
     // A file the issue names outright is almost always involved.
     if (statement.includes(file.path.toLowerCase())) score += 10;
     else if (basename(file.path).includes('.') && new RegExp(`\\b${escape(basename(file.path).toLowerCase())}\\b`).test(statement)) score += 5;
+    // Defining what the issue calls is the strongest sign a file holds the code to change.
+    score += DEFINITION_BONUS * names.filter((name) => defines(file.content, name)).length;
     if (isTestPath(file.path)) score *= 0.6;
+    if (isDocumentPath(file.path)) score *= 0.5;
     return { ...file, score };
   });
   return ranked.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

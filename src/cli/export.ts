@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { defineCommand } from './_command.ts';
+import { withStore } from './_session.ts';
+import { exportName, exportRun } from '../report/index.ts';
+import { HARNESS_VERSION, gitCommit } from '../runner/index.ts';
+import { writeFileAtomic } from '../runner/_files.ts';
+
+export default defineCommand(
+  {
+    name: 'export',
+    summary: 'Export one config of a run as a results file others can verify: results/verified/<date>_<model>_<agent>.json plus SWE-bench all_preds.jsonl.',
+    usage: 'bench export RUN_ID --config NAME [--out DIR]',
+    positionals: { min: 1, max: 1, names: 'RUN_ID' },
+    options: {
+      config: { type: 'string', value: 'NAME', description: 'The config (column) of the run to export' },
+      out: { type: 'string', value: 'DIR', description: 'Folder to write to (default results/verified)' },
+      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
+    },
+  },
+  async ({ values, positionals }) => {
+    if (!values.config) {
+      process.stderr.write('error: --config NAME is required: the config of the run to export (see `bench report RUN_ID`).\n');
+      return 2;
+    }
+    return withStore(values.db, async (store) => {
+      const { file, predictions } = exportRun(store, positionals[0]!, values.config!, { version: HARNESS_VERSION, gitCommit: gitCommit() });
+      const base = join(values.out ?? 'results/verified', exportName(file));
+      writeFileAtomic(`${base}.json`, `${JSON.stringify(file, null, 2)}\n`);
+      writeFileAtomic(`${base}.all_preds.jsonl`, predictions);
+      process.stdout.write(`wrote ${base}.json and ${base}.all_preds.jsonl (${file.summary.resolved}/${file.summary.total} resolved)\n`);
+      return 0;
+    }, { readonly: true });
+  },
+);

@@ -1,0 +1,34 @@
+import { writeFileSync } from 'node:fs';
+import { defineCommand } from './_command.ts';
+import { useColor, withStore } from './_session.ts';
+import { UserError } from '../errors.ts';
+import { REPORT_FORMATS, buildReport, loadReportInput, renderReport, type ReportFormat } from '../report/index.ts';
+
+export default defineCommand(
+  {
+    name: 'report',
+    summary: 'Compare configs from the store alone: resolve rate with 95% intervals, outcomes, cost per resolved task, paired tests against a baseline, the cost/rate frontier.',
+    usage: 'bench report [RUN_ID...] [--format table|md|json|csv|html] [--baseline CONFIG] [--output FILE]',
+    positionals: { min: 0, max: 50, names: 'RUN_ID...' },
+    options: {
+      format: { type: 'string', value: 'FORMAT', description: `One of ${REPORT_FORMATS.join(', ')} (default table)` },
+      baseline: { type: 'string', value: 'CONFIG', description: 'Config the others are compared with (default: the first)' },
+      output: { type: 'string', short: 'o', value: 'FILE', description: 'Write to FILE (html defaults to results/report.html)' },
+      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
+    },
+  },
+  async ({ values, positionals }) => {
+    const format = (values.format ?? 'table') as ReportFormat;
+    if (!REPORT_FORMATS.includes(format)) throw new UserError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got \`${values.format}\`.`);
+    return withStore(values.db, async (store) => {
+      const report = buildReport(loadReportInput(store, positionals), { baseline: values.baseline });
+      const text = renderReport(report, format, { color: format === 'table' && !values.output && useColor() });
+      const output = values.output ?? (format === 'html' ? 'results/report.html' : undefined);
+      if (output) {
+        writeFileSync(output, text);
+        process.stderr.write(`wrote ${output}\n`);
+      } else process.stdout.write(text);
+      return 0;
+    }, { readonly: true });
+  },
+);

@@ -1,0 +1,60 @@
+import { defineCommand, printJson } from './_command.ts';
+import { withStore } from './_session.ts';
+import { UserError } from '../errors.ts';
+
+export default defineCommand(
+  {
+    name: 'show',
+    summary: 'Show one attempt: outcome, patch, per-test results, LLM calls and the full trajectory.',
+    usage: 'bench show ATTEMPT_ID [--json] | bench show RUN_ID INSTANCE CONFIG [--repeat N]',
+    positionals: { min: 1, max: 3, names: 'ATTEMPT_ID, or RUN_ID INSTANCE CONFIG' },
+    options: {
+      repeat: { type: 'string', value: 'N', description: 'Which repeat, with RUN_ID INSTANCE CONFIG (default 0)' },
+      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
+      json: { type: 'boolean', description: 'Print JSON' },
+    },
+  },
+  async ({ values, positionals }) => {
+    return withStore(values.db, async (store) => {
+      const attempt = positionals.length === 1
+        ? store.attempt(Number(positionals[0]))
+        : store.attemptFor(positionals[0]!, positionals[1] ?? '', positionals[2] ?? '', Number(values.repeat ?? 0));
+      if (!attempt) throw new UserError(`No attempt ${positionals.join(' ')} in ${store.path}. Attempt ids are in \`bench report --format json\` or the run's table.`);
+      if (values.json) {
+        printJson(attempt);
+        return 0;
+      }
+      const cost = attempt.costUnknown ? 'unknown' : `$${(attempt.costUsd ?? 0).toFixed(6)}`;
+      const lines = [
+        `attempt ${attempt.id}: ${attempt.instanceId} with ${attempt.configName} (agent ${attempt.agent}, repeat ${attempt.repeat}, run ${attempt.runId})`,
+        `outcome ${attempt.outcome}${attempt.resolution ? ` (${attempt.resolution})` : ''}; agent stopped: ${attempt.exitReason ?? '-'}; malformed answers: ${attempt.malformedCount}`,
+        `cost ${cost}; tokens in ${attempt.tokensIn}, out ${attempt.tokensOut}, cache read ${attempt.tokensCacheRead}, cache write ${attempt.tokensCacheWrite}; ${attempt.calls} calls, ${attempt.retries} retries`,
+        `time ${(attempt.durationMs / 1000).toFixed(1)} s (agent ${(attempt.agentMs / 1000).toFixed(1)} s, grading ${(attempt.gradeMs / 1000).toFixed(1)} s)`,
+        ...(attempt.error ? [`error: ${attempt.error}`] : []),
+        '',
+        '## Tests',
+        ...attempt.tests.map((t) => `  ${t.status.padEnd(7)} ${t.expectation ?? '      '.padEnd(12)} ${t.testId}`),
+        '',
+        '## LLM calls',
+        ...attempt.llmCalls.map((c) => `  #${c.seq} ${c.role} ${c.configName} ${c.model ?? ''} ${c.status}${c.errorClass ? ` ${c.errorClass}` : ''} in ${c.tokensIn} out ${c.tokensOut} cost ${c.costUsd === null ? 'unknown' : `$${c.costUsd.toFixed(6)}`} ${Math.round(c.latencyMs)} ms, ${c.retries} retries${c.cached ? ' (cached)' : ''}`),
+        '',
+        '## Patch',
+        attempt.patch ?? '(empty)',
+        '',
+        '## Trajectory',
+        ...trajectoryLines(attempt.trajectory),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return 0;
+    }, { readonly: true });
+  },
+);
+
+function trajectoryLines(trajectory: unknown): string[] {
+  if (!Array.isArray(trajectory)) return ['(none)'];
+  return trajectory.flatMap((step: Record<string, unknown>) => {
+    if (step.kind === 'message') return [`--- ${String(step.role)}`, String(step.content)];
+    if (step.kind === 'command') return [`$ ${String(step.command)}   (exit ${String(step.exitCode)}${step.timedOut ? ', timed out' : ''})`, String(step.output)];
+    return [`# ${String(step.text)}`];
+  });
+}

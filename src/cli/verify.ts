@@ -1,0 +1,38 @@
+import { defineCommand, intFlag, printJson } from './_command.ts';
+import { Grader, HARNESS_VERSION, chooseSandbox, gitCommit, readResultsFile, resolveCacheDir, verifyResults } from '../runner/index.ts';
+import { writeFileAtomic } from '../runner/_files.ts';
+
+export default defineCommand(
+  {
+    name: 'verify',
+    summary: 'Re-grade every patch of an exported results file in fresh sandboxes and check each claimed outcome, the suite hash and the summary.',
+    usage: 'bench verify FILE [-j N] [--record] [--json]',
+    positionals: { min: 1, max: 1, names: 'FILE' },
+    options: {
+      jobs: { type: 'string', short: 'j', value: 'N', description: 'Instances graded at once (default 2)' },
+      sandbox: { type: 'string', value: 'bwrap|local', description: 'Where patches run (default bwrap)' },
+      record: { type: 'boolean', description: 'When everything matches, add a verification entry to the file (the leaderboard\'s ✓)' },
+      json: { type: 'boolean', description: 'Print JSON' },
+    },
+  },
+  async ({ values, positionals }) => {
+    const path = positionals[0]!;
+    const file = readResultsFile(path);
+    const modelCode = file.instances.some((i) => i.patch && i.patch.trim()) && file.config.name !== 'gold';
+    const sandbox = await chooseSandbox(values.sandbox, { modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
+    const { mismatches, problems } = await verifyResults(file, grader, { jobs: intFlag('jobs', values.jobs, 2) });
+    const verified = mismatches.length === 0 && problems.length === 0;
+    if (verified && values.record) {
+      file.verifications.push({ date: new Date().toISOString(), harness_version: HARNESS_VERSION, git_commit: gitCommit(), sandbox: sandbox.kind, matched: true });
+      writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+    }
+    if (values.json) printJson({ verified, problems, mismatches });
+    else if (verified) process.stdout.write(`verified: all ${file.instances.length} outcomes of ${path} match a fresh grading.\n`);
+    else {
+      const lines = [`NOT verified: ${path}`, ...problems.map((p) => `  - ${p}`), ...mismatches.map((m) => `  - ${m.instanceId} (repeat ${m.repeat}): claimed ${m.claimed}, graded ${m.found}`)];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return verified ? 0 : 1;
+  },
+);

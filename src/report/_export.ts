@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { UserError, didYouMean } from '../errors.ts';
+import type { Store } from '../store/index.ts';
+import { wilson } from './_stats.ts';
+import type { ResultsFile } from './_results-file.ts';
+
+type Harness = { version: string; gitCommit: string | null };
+
+/** Builds the contributed results file for one config of one run, from the store alone. */
+export function exportRun(store: Store, runId: string, configName: string, harness: Harness): { file: ResultsFile; predictions: string } {
+  const run = store.getRun(runId);
+  if (!run) throw new UserError(`No run \`${runId}\` in ${store.path}.${didYouMean(runId, store.listRuns().map((r) => r.id))}`);
+  const snapshots = store.configSnapshots(runId);
+  const snapshot = snapshots.find((s) => s.name === configName);
+  if (!snapshot) throw new UserError(`Run ${runId} has no config \`${configName}\`.${didYouMean(configName, snapshots.map((s) => s.name))} Configs in it: ${snapshots.map((s) => s.name).join(', ')}.`);
+  const rows = store.attempts([runId]).filter((a) => a.configName === configName);
+  const instances = rows.map((row) => {
+    const full = store.attempt(row.id)!;
+    const grade = full.grade as { outcome?: string; tests?: Record<string, string> } | undefined;
+    return {
+      instance_id: row.instanceId, instance_hash: row.instanceHash ?? null, repeat: row.repeat, patch: full.patch, patch_hash: full.patch ? sha256(full.patch) : null,
+      outcome: row.outcome, grade_outcome: grade?.outcome ?? row.outcome, resolved: row.resolved, tests: grade?.tests ?? {},
+      tokens: { input: row.tokensIn, output: row.tokensOut, cache_read: row.tokensCacheRead, cache_write: row.tokensCacheWrite },
+      cost_usd: row.costUnknown ? null : row.costUsd, duration_ms: Math.round(row.durationMs),
+    };
+  });
+  const agentSettings = ((run.options.agents as Record<string, Record<string, unknown>> | undefined)?.[configName]) ?? { agent: run.agent };
+  const file: ResultsFile = {
+    format: 'bench-results/1',
+    harness: { version: harness.version, git_commit: harness.gitCommit },
+    run_id: runId,
+    created_at: run.createdAt,
+    suite: { name: run.suite ?? 'unknown', hash: run.suiteHash ?? '', instances: new Set(instances.map((i) => i.instance_id)).size },
+    config: { name: configName, model: snapshot.model, settings: snapshot.settings },
+    agent: { name: String(agentSettings.agent ?? run.agent ?? 'unknown'), settings: agentSettings },
+    instances,
+    summary: summarize(instances),
+    verifications: [],
+  };
+  const model = snapshot.model ?? configName;
+  const predictions = instances.filter((i) => i.repeat === 0)
+    .map((i) => JSON.stringify({ instance_id: i.instance_id, model_name_or_path: model, model_patch: i.patch ?? '' })).join('\n');
+  return { file, predictions: predictions ? `${predictions}\n` : '' };
+}
+
+export function summarize(instances: ResultsFile['instances']): ResultsFile['summary'] {
+  const total = instances.length;
+  const resolved = instances.filter((i) => i.resolved).length;
+  const interval = wilson(resolved, total);
+  const costUnknown = instances.some((i) => i.cost_usd === null);
+  const totalCost = costUnknown ? null : instances.reduce((sum, i) => sum + (i.cost_usd ?? 0), 0);
+  return {
+    total, resolved, rate: total ? resolved / total : 0, rate_low: interval.low, rate_high: interval.high,
+    total_cost: totalCost, cost_per_task: totalCost === null || !total ? null : totalCost / total,
+    cost_per_resolved: totalCost === null || !resolved ? null : totalCost / resolved, cost_unknown: costUnknown,
+  };
+}
+
+/** `<date>_<model>_<agent>` with only file-name-safe characters. */
+export function exportName(file: ResultsFile): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '') || 'unknown';
+  return `${file.created_at.slice(0, 10)}_${safe(file.config.model ?? file.config.name)}_${safe(file.agent.name)}`;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
