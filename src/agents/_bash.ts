@@ -20,7 +20,8 @@ function actionOf(text: string, toolCalls: ToolCall[]): Action {
   }
   const blocks = bashBlocks(text);
   if (blocks.length === 1 && blocks[0]) return { command: blocks[0] };
-  return { formatError: blocks.length === 0 ? 'had no ```bash block' : `had ${blocks.length} \`\`\`bash blocks`, toolCallIds: [] };
+  const found = blocks.length === 0 ? 'had no ```bash block' : blocks.length === 1 ? 'had an empty ```bash block' : `had ${blocks.length} \`\`\`bash blocks`;
+  return { formatError: found, toolCallIds: [] };
 }
 
 /** The mini-swe-agent loop: one command per turn, each in a fresh process, until a submit or a limit. */
