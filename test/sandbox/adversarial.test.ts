@@ -122,7 +122,9 @@ describe.skipIf(!(await bwrapAvailable()))('bwrap sandbox under attack', () => {
 
   it('bounds a fork bomb by the process limit, returns at the timeout and leaves nothing running', async () => {
     const marker = `bench-forkbomb-${process.pid}`;
-    const count = async () => (await execa('ps', ['-e', '--no-headers'])).stdout.split('\n').length;
+    // Forked subshells keep the command line, so the marker counts the bomb's processes alone
+    // (a host-wide count would also see whatever else the machine runs meanwhile).
+    const count = async () => (await processesWith(marker)).length;
     const baseline = await count();
     let peak = baseline;
     let sampling = true;
