@@ -44,6 +44,8 @@ const APPLY_CHAIN = [
 ];
 const RESET = 'git reset --hard --quiet && git clean -fdq';
 const SETUP_TIMEOUT_MS = 120_000;
+/** What coreutils timeout exits with when it stopped the tests (TERM, then KILL). */
+const TIMEOUT_EXITS = [124, 137];
 const LOG_TAIL = 20_000;
 
 /**
@@ -68,7 +70,7 @@ export async function gradeInstance(
   const revertedFiles = modelFiles.filter((path) => isTestInfrastructure(path) && !testFiles.some((t) => t.path === path));
   // A fresh random marker per grading: the code under test cannot know it, so cannot forge it.
   const marker = `BENCH-${randomBytes(12).toString('hex')}`;
-  const script = gradeScript({ marker, patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd,
+  const script = gradeScript({ marker, patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd, timeoutSeconds: instance.timeout,
     restore: restoreLines(options.environment, [...testFiles.map((f) => f.path), ...revertedFiles]) });
 
   let workspace: Workspace | undefined;
@@ -91,15 +93,22 @@ export async function gradeInstance(
       return { ...base, revertedFiles, outcome: 'infra_error', error: `the instance's test patch did not apply: ${detail}`, report: report(true) };
     }
     const applyMethod = hash ? APPLY_CHAIN[Number(status[2])] : undefined;
-    const testLog = run.output.slice(at).split('\n').slice(1).join('\n');
+    // The tests sit between our two marker lines; the last marker line carries their exit code and time.
+    const afterApplied = run.output.slice(at).split('\n').slice(1).join('\n');
+    const finishedAt = afterApplied.lastIndexOf(`${marker} finished `);
+    const finished = finishedAt >= 0 ? /^finished (\d+) (\d+)/.exec(afterApplied.slice(finishedAt + marker.length + 1)) : null;
+    const testLog = finishedAt >= 0 ? afterApplied.slice(0, finishedAt) : afterApplied;
+    const testExitCode = finished ? Number(finished[1]) : null;
+    const testMs = finished ? Number(finished[2]) : run.durationMs;
     const log = testLog.slice(-LOG_TAIL);
-    if (run.timedOut) {
-      return { ...base, revertedFiles, outcome: 'timeout', applyMethod, testExitCode: run.exitCode, testMs: run.durationMs, log, error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };
+    const timedOut = run.timedOut || (finished !== null && TIMEOUT_EXITS.includes(testExitCode!) && testMs >= instance.timeout * 1000 - 50);
+    if (timedOut) {
+      return { ...base, revertedFiles, outcome: 'timeout', applyMethod, testExitCode, testMs, log, error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };
     }
     const parsed = parseTestLog(instance.log_parser, testLog, { root: workspace.root });
     const verdict = decide({
       tests: parsed.tests, reportFound: parsed.reportFound, failToPass: instance.FAIL_TO_PASS, passToPass: instance.PASS_TO_PASS,
-      exitCode: run.exitCode, evalType: instance.eval_type,
+      exitCode: testExitCode, evalType: instance.eval_type,
     });
     return {
       ...base,
@@ -112,8 +121,8 @@ export async function gradeInstance(
       testsStatus: verdict.testsStatus,
       trustworthy: verdict.trustworthy,
       untrustworthyReason: verdict.untrustworthyReason,
-      testExitCode: run.exitCode,
-      testMs: run.durationMs,
+      testExitCode,
+      testMs,
       log,
       report: report(true, verdict.resolved, verdict.testsStatus),
     };
@@ -128,7 +137,7 @@ export async function gradeInstance(
  * One script per grading, so the whole chain costs one sandbox start: apply chain with resets,
  * base content put back for test-patch files and planted hooks, test patch, then the tests.
  */
-function gradeScript(parts: { marker: string; patch: string | null; testPatch: string; testCmd: string; restore: string[] }): string {
+function gradeScript(parts: { marker: string; patch: string | null; testPatch: string; testCmd: string; timeoutSeconds: number; restore: string[] }): string {
   const lines = ['set -u', `printf '%s' '${b64(parts.testPatch)}' | base64 -d > /tmp/bench-test.patch`];
   if (parts.patch !== null) {
     lines.push(`printf '%s' '${b64(parts.patch)}' | base64 -d > /tmp/bench-model.patch`, 'applied=""');
@@ -143,7 +152,11 @@ function gradeScript(parts: { marker: string; patch: string | null; testPatch: s
   lines.push(...parts.restore);
   lines.push(`git apply --verbose /tmp/bench-test.patch > /tmp/bench-tp.log 2>&1 || { echo "${parts.marker} test_patch_failed"; tail -c 2000 /tmp/bench-tp.log; exit 98; }`);
   lines.push(`echo "${parts.marker} applied $applied"`);
-  lines.push(`exec bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
+  // coreutils timeout kills the tests' whole process group; the sandbox's own limit stays as a net.
+  lines.push('started=$(date +%s%N)');
+  lines.push(`timeout --kill-after=5 ${parts.timeoutSeconds} bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
+  lines.push('code=$?', 'ended=$(date +%s%N)');
+  lines.push(`echo; echo "${parts.marker} finished $code $(( (ended - started) / 1000000 ))"`);
   return `${lines.join('\n')}\n`;
 }
 

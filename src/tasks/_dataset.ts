@@ -52,7 +52,7 @@ function readRecords(path: string): { record: unknown; line?: number }[] {
   if (path.endsWith('.jsonl')) {
     return text.split('\n').flatMap((content, index) => {
       if (!content.trim()) return [];
-      return [{ record: parseJsonText(content, `${path}:${index + 1}`), line: index + 1 }];
+      return [{ record: parseJsonText(content, path, index + 1), line: index + 1 }];
     });
   }
   const value = parseJsonText(text, path);

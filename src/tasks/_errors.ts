@@ -1,8 +1,8 @@
 import type * as z from 'zod';
 import { UserError } from '../errors.ts';
 
-/** JSON.parse with the line and column of a syntax error. */
-export function parseJsonText(text: string, where: string): unknown {
+/** JSON.parse with the line and column of a syntax error; `firstLine` is the text's line in its file (JSONL). */
+export function parseJsonText(text: string, file: string, firstLine = 1): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -11,9 +11,9 @@ export function parseJsonText(text: string, where: string): unknown {
     let location = '';
     if (Number.isFinite(position)) {
       const before = text.slice(0, position).split('\n');
-      location = `:${before.length}:${before.at(-1)!.length + 1}`;
-    }
-    throw new UserError(`${where}${location}: not valid JSON (${message.replace(/ in JSON at position \d+.*$/, '')}). Fix the syntax there.`);
+      location = `:${firstLine + before.length - 1}:${before.at(-1)!.length + 1}`;
+    } else if (firstLine > 1) location = `:${firstLine}`;
+    throw new UserError(`${file}${location}: not valid JSON (${message.replace(/ in JSON at position \d+.*$/, '')}). Fix the syntax there.`);
   }
 }
 

@@ -16,7 +16,7 @@ export function loadPredictions(source: string, instances: Instance[]): Predicti
   const entries: { value: unknown; where: string }[] = [];
   if (source.endsWith('.jsonl')) {
     text.split('\n').forEach((line, index) => {
-      if (line.trim()) entries.push({ value: parseJsonText(line, `${source}:${index + 1}`), where: `${source}:${index + 1}` });
+      if (line.trim()) entries.push({ value: parseJsonText(line, source, index + 1), where: `${source}:${index + 1}` });
     });
   } else {
     const value = parseJsonText(text, source);
