@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { bench, PROJECT_ROOT } from '../../helpers/cli.ts';
 import { Store } from '../../../src/store/index.ts';
+import type { EvaluationSummary } from '../../../src/runner/index.ts';
 
 export const BUILTIN_DIR = join(PROJECT_ROOT, 'tasks', 'builtin');
 export const DATASETS_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'datasets');
@@ -26,28 +27,8 @@ export async function scratch(prefix: string): Promise<Scratch> {
   };
 }
 
-/** `bench eval` summary fields the tests read (SWE-bench's names plus ours). */
-export type EvalSummary = {
-  run_id: string;
-  model_name_or_path: string;
-  total_instances: number;
-  submitted_instances: number;
-  completed_instances: number;
-  resolved_instances: number;
-  unresolved_instances: number;
-  empty_patch_instances: number;
-  error_instances: number;
-  patch_failed_instances: number;
-  timeout_instances: number;
-  submitted_ids: string[];
-  completed_ids: string[];
-  resolved_ids: string[];
-  unresolved_ids: string[];
-  empty_patch_ids: string[];
-  error_ids: string[];
-  reused_grades: number;
-  report_dir: string;
-};
+/** `bench eval --json` prints this summary (SWE-bench's names plus ours). */
+export type EvalSummary = EvaluationSummary;
 
 /** Runs `bench eval --json` with the scratch's environment; the summary is parsed when stdout holds one. */
 export async function evaluate(
