@@ -46,7 +46,8 @@ export function userPrompt(problemStatement: string, repositoryRoot: string): st
   ].join('\n');
 }
 
-const FENCE = /```(?:bash|sh|shell)[ \t]*\r?\n([\s\S]*?)```/g;
+// Fences open and close at the start of a line, so a command may itself contain ``` (heredocs of Markdown).
+const FENCE = /^```(?:bash|sh|shell)[ \t]*\r?\n([\s\S]*?)^```[ \t]*$/gm;
 
 /** The bodies of every ```bash fenced block in an answer. */
 export function bashBlocks(text: string): string[] {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
-import { loadConfig } from '../config/index.ts';
+import { isSecretKey, loadConfig } from '../config/index.ts';
 import { checkCredentials } from '../llm/index.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
@@ -70,13 +70,13 @@ export default defineCommand(
       const result = await runBenchmark({
         store, grader, taskSet, instances, arms, runId, runs, jobs, maxCost, signal, quiet: values.json,
         responseCache: values.replay ? replayCache(store, values.replay) : values.cache ? diskCache(join(cacheDir, 'responses')) : undefined,
-        commandLine: process.argv.slice(2),
+        commandLine: withoutSecretFlags(process.argv.slice(2)),
       });
       const report = buildReport(loadReportInput(store, [runId]));
       process.stdout.write(values.json ? renderReport(report, 'json') : renderReport(report, 'table', { color: useColor() }));
       if (result.stoppedByCost) process.stderr.write(`Stopped starting attempts at --max-cost ${maxCost}; resume with a higher --max-cost and --run-id ${runId}.\n`);
       if (result.interrupted) {
-        process.stderr.write(`Interrupted: every completed attempt is saved. Resume with: bench run ${resumeArgs(process.argv.slice(3), runId)}\n`);
+        process.stderr.write(`Interrupted: every completed attempt is saved. Resume with: bench run ${resumeArgs(withoutSecretFlags(process.argv.slice(3)), runId)}\n`);
         return 130;
       }
       process.stderr.write(`run ${runId}: ${result.attempted} attempts${result.skipped ? `, ${result.skipped} already done` : ''}; \`bench report ${runId}\` shows it again.\n`);
@@ -91,4 +91,13 @@ function resumeArgs(argv: string[], runId: string): string {
   const at = args.findIndex((a) => a === '--run-id' || a.startsWith('--run-id='));
   if (at >= 0) args.splice(at, args[at] === '--run-id' ? 2 : 1);
   return [...args, '--run-id', runId].join(' ');
+}
+
+/** `--set api_key=...` and the like are masked before the command line is stored or printed. */
+function withoutSecretFlags(argv: string[]): string[] {
+  return argv.map((arg) => {
+    const eq = arg.indexOf('=');
+    const key = arg.slice(arg.startsWith('--set=') ? 6 : 0, eq).trim();
+    return eq > 0 && isSecretKey(key) ? `${arg.slice(0, eq + 1)}***` : arg;
+  });
 }

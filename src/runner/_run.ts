@@ -58,23 +58,25 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   let stoppedByCost = false;
   let attempted = 0;
 
+  // A job holds its config's slot and a global slot for the agent episode only; grading runs
+  // after the slots are released, so a slow grader never keeps a provider idle.
+  const shouldStart = (): boolean => {
+    if (options.signal?.aborted) return false;
+    if (options.maxCost !== undefined && spent >= options.maxCost) {
+      stoppedByCost = true;
+      return false;
+    }
+    attempted++;
+    return true;
+  };
   await Promise.all(
-    jobs.map((job) => {
+    jobs.map(async (job) => {
       const pace = pacing.get(job.arm.name)!;
-      return pace.limit(() =>
-        global(async () => {
-          if (options.signal?.aborted) return;
-          if (options.maxCost !== undefined && spent >= options.maxCost) {
-            stoppedByCost = true;
-            return;
-          }
-          attempted++;
-          const record = await attemptWithRetries(job, options, pace, gradeLimit);
-          store.recordAttempt(record);
-          spent += record.costUsd ?? 0;
-          progress.record(job.arm.name, record.outcome, record.costUnknown ? null : record.costUsd);
-        }),
-      );
+      const inSlot: Slot = (episode) => pace.limit(() => global(episode));
+      const record = await attemptWithRetries(job, options, { pace, inSlot, gradeLimit, shouldStart, spend: (usd) => (spent += usd) });
+      if (!record) return;
+      store.recordAttempt(record);
+      progress.record(job.arm.name, record.outcome, record.costUnknown ? null : record.costUsd);
     }),
   );
   progress.finish();
@@ -101,41 +103,62 @@ function startRun(options: RunOptions): void {
   store.saveInstances(instances.map((i) => ({ instanceId: i.instance_id, contentHash: i.contentHash, suite: taskSet.name, repo: i.repo, baseCommit: i.base_commit, json: { ...i, source: undefined } })));
 }
 
+type Slot = <T>(episode: () => Promise<T>) => Promise<T>;
+type Lanes = {
+  pace: AdaptiveLimit;
+  inSlot: Slot;
+  gradeLimit: ReturnType<typeof pLimit>;
+  shouldStart: () => boolean;
+  /** Counts an episode's cost toward --max-cost as soon as the episode ends, before grading. */
+  spend: (usd: number) => void;
+};
+
 /** Infra failures (sandbox, harness) are retried a bounded number of times, then recorded as infra_error. */
-async function attemptWithRetries(job: Job, options: RunOptions, pace: AdaptiveLimit, gradeLimit: ReturnType<typeof pLimit>): Promise<AttemptRecord> {
+async function attemptWithRetries(job: Job, options: RunOptions, lanes: Lanes): Promise<AttemptRecord | undefined> {
   const maxRetries = options.infraRetries ?? 2;
   let record: AttemptRecord | undefined;
   for (let infra = 0; infra <= maxRetries; infra++) {
-    record = await attempt(job, options, pace, gradeLimit);
+    // A retry is the same attempt again, not a new one: it is not counted against --max-cost twice.
+    const retry = infra > 0;
+    record = await attempt(job, options, { ...lanes, shouldStart: retry ? () => !options.signal?.aborted : lanes.shouldStart });
+    if (!record) return undefined;
     record.infraRetries = infra;
     if (record.outcome !== 'infra_error' || options.signal?.aborted) break;
   }
-  return record!;
+  return record;
 }
 
-async function attempt(job: Job, options: RunOptions, pace: AdaptiveLimit, gradeLimit: ReturnType<typeof pLimit>): Promise<AttemptRecord> {
+/** The agent episode inside the slots, then grading outside them; undefined when it was not started. */
+async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<AttemptRecord | undefined> {
   const { instance, arm, repeat } = job;
-  const started = new Date();
   const secrets = [arm.llm?.settings.api_key, arm.explorer?.settings.api_key].filter((s): s is string => Boolean(s));
-  let agentResult: AgentResult | undefined;
-  let infraError: string | undefined;
-  const agentStart = performance.now();
-  try {
-    const environment = await options.grader.environment(instance);
-    const workspace = await options.grader.sandbox.createWorkspace(environment);
+  const episode = await lanes.inSlot(async () => {
+    if (!lanes.shouldStart()) return undefined;
+    const started = new Date();
+    const agentStart = performance.now();
+    let agentResult: AgentResult | undefined;
+    let infraError: string | undefined;
     try {
-      agentResult = await runAgent({
-        instance, workspace, settings: arm.settings, signal: options.signal,
-        clients: { main: arm.llm && client(arm.llm, repeat, options, pace), explorer: arm.explorer && client(arm.explorer, repeat, options, pace) },
-        nativeToolCalling: arm.llm?.settings.native_tool_calling,
-        maxInputTokens: arm.llm?.settings.max_input_tokens,
-      });
-    } finally {
-      await workspace.destroy().catch(() => {});
+      const environment = await options.grader.environment(instance);
+      const workspace = await options.grader.sandbox.createWorkspace(environment);
+      try {
+        agentResult = await runAgent({
+          instance, workspace, settings: arm.settings, signal: options.signal,
+          clients: { main: arm.llm && client(arm.llm, repeat, options, lanes.pace), explorer: arm.explorer && client(arm.explorer, repeat, options, lanes.pace) },
+          nativeToolCalling: arm.llm?.settings.native_tool_calling,
+          maxInputTokens: arm.llm?.settings.max_input_tokens,
+        });
+      } finally {
+        await workspace.destroy().catch(() => {});
+      }
+    } catch (error) {
+      infraError = redact(`agent episode failed: ${(error as Error).message}`, secrets);
     }
-  } catch (error) {
-    infraError = redact(`agent episode failed: ${(error as Error).message}`, secrets);
-  }
+    lanes.spend(costOf(agentResult?.calls ?? []).usd ?? 0);
+    return { started, agentStart, agentResult, infraError };
+  });
+  if (!episode) return undefined;
+  const { started, agentStart, agentResult, infraError } = episode;
   const agentMs = performance.now() - agentStart;
   const calls = agentResult?.calls ?? [];
   const cost = costOf(calls);
@@ -157,7 +180,7 @@ async function attempt(job: Job, options: RunOptions, pace: AdaptiveLimit, grade
 
   const patch = agentResult.patch.trim() ? agentResult.patch : null;
   const gradeStart = performance.now();
-  const grade = await gradeLimit(() => options.grader.grade(instance, patch));
+  const grade = await lanes.gradeLimit(() => options.grader.grade(instance, patch));
   const gradeMs = performance.now() - gradeStart;
   let outcome: Outcome = grade.outcome;
   // The model's trouble explains an unresolved attempt better than "empty patch".
