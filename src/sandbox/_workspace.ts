@@ -91,7 +91,12 @@ export class SandboxWorkspace implements Workspace {
         signal,
       });
     } finally {
-      if (cgroup) await removeCgroup(cgroup);
+      // Members are gone once killCgroup returns; the kernel may hold the empty cgroup a few ms
+      // longer, so it is removed in the background rather than on every command's clock.
+      if (cgroup) {
+        await killCgroup(cgroup);
+        void removeCgroup(cgroup);
+      }
     }
   }
 
