@@ -10,7 +10,7 @@ export type Arm = {
   explorer?: ResolvedLlmConfig;
 };
 
-export const BASELINES = ['gold', 'empty'] as const;
+export const BASELINES = ['empty', 'gold'] as const;
 
 /**
  * The arms of a run: each `--configs` name with the `--agent`; with no config named, the

@@ -226,7 +226,7 @@ function prepare(db: BetterSqlite3.Database) {
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at'),
     insertSnapshot: db.prepare('INSERT OR REPLACE INTO config_snapshots (run_id, name, model, settings_json) VALUES (?, ?, ?, ?)'),
-    snapshots: db.prepare('SELECT name, model, settings_json FROM config_snapshots WHERE run_id = ? ORDER BY name'),
+    snapshots: db.prepare('SELECT name, model, settings_json FROM config_snapshots WHERE run_id = ? ORDER BY rowid'),
     insertInstance: db.prepare('INSERT OR IGNORE INTO instances (instance_id, content_hash, suite, repo, base_commit, instance_json) VALUES (?, ?, ?, ?, ?, ?)'),
     insertAttempt: db.prepare(`INSERT INTO attempts (run_id, instance_id, instance_hash, config_name, repeat, agent, outcome, resolution, resolved, patch, patch_hash,
       error, exit_reason, malformed_count, cost_usd, cost_unknown, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, calls, retries, infra_retries,

@@ -60,7 +60,7 @@ describe('renderReport', () => {
     }
     const text = renderReport(wide, 'table', { width: 80, color: false });
     expect(text).toContain('\n  A = provider-0/a-rather-long-model-name-v0-with-settings\n');
-    expect(text).toContain('\n  L = provider-9/a-rather-long-model-name-v9-with-settings\n');
+    expect(text).toContain('\n  L = provider-11/a-rather-long-model-name-v11-with-settings\n');
     expect(text).toMatch(/Left out to fit 80 columns: model, excl\. infra,/);
     // Names are cut but led by their letter; instance ids are cut where they still differ.
     expect(text).toMatch(/│ C prov…\S* +│ +3\/8 │/);

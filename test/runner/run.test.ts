@@ -34,7 +34,7 @@ describe('bench run on the embedded default', () => {
     const db = join(tempDir(), 'bench.db');
     const { exitCode, stdout, stderr } = await bench(['run', '--instances', INSTANCES, '--db', db, '--run-id', 'baselines'], { env: env(), cwd: tempDir() });
     expect(exitCode).toBe(0);
-    expect(stderr).toMatch(/running the gold and empty baselines on builtin/);
+    expect(stderr).toMatch(/running the empty and gold baselines on builtin/);
     expect(stdout).toMatch(/gold[\s\S]*100\.0%/);
     expect(stdout).toMatch(/empty[\s\S]*0\.0%/);
     expect(stdout).not.toMatch(/ETA/);
