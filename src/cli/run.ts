@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
-import { isSecretKey, loadConfig } from '../config/index.ts';
+import { LLM_KEYS, isSecretKey, loadConfig } from '../config/index.ts';
 import { checkCredentials } from '../llm/index.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
@@ -45,10 +45,12 @@ export default defineCommand(
     const config = loadConfig({ path: values.config, overrides: values.set });
     for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
     const arms = planArms(config, { configs: listFlag(values.configs), agent: values.agent });
-    if (!values.replay) {
-      for (const arm of arms) {
-        if (arm.llm) checkCredentials(arm.llm);
-        if (arm.explorer) checkCredentials(arm.explorer);
+    for (const arm of arms) {
+      for (const llm of [arm.llm, arm.explorer]) {
+        if (!llm) continue;
+        // A replay answers from the store and never calls a provider, so it needs no key.
+        if (values.replay) llm.settings.api_key ??= 'replay-needs-no-key';
+        else checkCredentials(llm);
       }
     }
     const taskSet = loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
@@ -93,11 +95,15 @@ function resumeArgs(argv: string[], runId: string): string {
   return [...args, '--run-id', runId].join(' ');
 }
 
-/** `--set api_key=...` and the like are masked before the command line is stored or printed. */
+/** `--set api_key=...` (either spelling) and any unknown key's value are masked before the command line is stored or printed. */
 function withoutSecretFlags(argv: string[]): string[] {
-  return argv.map((arg) => {
-    const eq = arg.indexOf('=');
-    const key = arg.slice(arg.startsWith('--set=') ? 6 : 0, eq).trim();
-    return eq > 0 && isSecretKey(key) ? `${arg.slice(0, eq + 1)}***` : arg;
+  const mask = (pair: string) => {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq).trim() : pair;
+    return eq > 0 && (isSecretKey(key) || !(LLM_KEYS as string[]).includes(key)) ? `${pair.slice(0, eq + 1)}***` : pair;
+  };
+  return argv.map((arg, index) => {
+    if (arg.startsWith('--set=')) return `--set=${mask(arg.slice('--set='.length))}`;
+    return argv[index - 1] === '--set' ? mask(arg) : arg;
   });
 }

@@ -63,7 +63,8 @@ export function findConfigFile(options: LoadOptions): { path: string; explicit: 
 export function loadConfig(options: LoadOptions = {}): BenchConfig {
   const env = options.env ?? process.env;
   const found = findConfigFile(options);
-  const display = found ? relative(options.cwd ?? process.cwd(), found.path) || found.path : '(no config file)';
+  const shortPath = found ? relative(options.cwd ?? process.cwd(), found.path) : '';
+  const display = found ? (shortPath && !shortPath.startsWith('..') ? shortPath : found.path) : 'the configuration (no config file)';
   const issues: Issue[] = [];
   const warnings: string[] = [];
 
@@ -95,6 +96,11 @@ export function loadConfig(options: LoadOptions = {}): BenchConfig {
 
   const fileSource = (section: string, key: string): Source => ({ kind: 'file', file: display, line: locate.key(section, key), section });
 
+  for (const section of ['llm', 'agent']) {
+    if (document[section] !== undefined && !isTable(document[section])) {
+      issues.push({ line: locate.key('', section), section, message: `\`${section}\` must be a section ([${section}]), not a plain value; write it as a [${section}] header with keys under it` });
+    }
+  }
   // Split [llm] into its own keys and its named sections.
   const llmTable = asTable(document.llm);
   const baseKeys: Record<string, unknown> = {};
@@ -225,7 +231,7 @@ function validateTable(
     }
     const key = String(issue.path[0] ?? '');
     const value = table[key];
-    const shown = isSecretKey(key) && typeof value === 'string' ? maskSecret(value) : JSON.stringify(value);
+    const shown = isSecretKey(key) ? (typeof value === 'string' ? maskSecret(value) : '***') : JSON.stringify(value);
     issues.push({ line: locate.key(section, key), section, key, message: `${issue.message} (got ${shown}, a ${describeType(value)})` });
   }
   return {};
@@ -253,7 +259,7 @@ function flagSettings(overrides: string[], issues: Issue[]): Partial<LlmSettings
     const eq = override.indexOf('=');
     const key = eq > 0 ? override.slice(0, eq).trim() : override;
     if (eq <= 0 || !(LLM_KEYS as string[]).includes(key)) {
-      issues.push({ section: `--set ${override}`, message: `expected KEY=VALUE with an [llm] key.${didYouMean(key, LLM_KEYS)}` });
+      issues.push({ section: `--set ${key}=...`, message: `expected KEY=VALUE with an [llm] key.${didYouMean(key, LLM_KEYS)}` });
       continue;
     }
     const value = coerce(key as LlmKey, override.slice(eq + 1));

@@ -53,7 +53,8 @@ export const LLM_DEFAULTS: Partial<LlmSettings> = {
 
 /** Keys whose values never leave memory. */
 export function isSecretKey(key: string): boolean {
-  return key === 'api_key' || /(^|_)(key|token|secret|password)$/.test(key);
+  // Prices such as input_cost_per_token end in "token" too, and are not secrets.
+  return key === 'api_key' || (!key.includes('cost') && /(^|_)(key|token|secret|password)$/.test(key));
 }
 
 export const AGENT_TYPES = ['bash', 'patch', 'gold', 'empty'] as const;

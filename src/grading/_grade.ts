@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instance } from '../tasks/index.ts';
@@ -44,8 +44,8 @@ const APPLY_CHAIN = [
 ];
 const RESET = 'git reset --hard --quiet && git clean -fdq';
 const SETUP_TIMEOUT_MS = 120_000;
-/** What coreutils timeout exits with when it stopped the tests (TERM, then KILL). */
-const TIMEOUT_EXITS = [124, 137];
+const PATCH_FAILED = 97;
+const TEST_PATCH_FAILED = 98;
 const LOG_TAIL = 20_000;
 
 /**
@@ -67,48 +67,41 @@ export async function gradeInstance(
 
   const testFiles = patchFiles(instance.test_patch);
   const modelFiles = hash ? patchFiles(patch!).map((f) => f.path) : [];
+  if (modelFiles.some((path) => path === '.git' || path.startsWith('.git/'))) {
+    return { ...base, outcome: 'patch_failed', error: 'the patch writes inside .git, which no fix needs', report: report(false) };
+  }
   const revertedFiles = modelFiles.filter((path) => isTestInfrastructure(path) && !testFiles.some((t) => t.path === path));
-  // A fresh random marker per grading: the code under test cannot know it, so cannot forge it.
-  const marker = `BENCH-${randomBytes(12).toString('hex')}`;
-  const script = gradeScript({ marker, patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd, timeoutSeconds: instance.timeout,
+  const setup = setupScript({ patch: hash ? patch! : null, testPatch: instance.test_patch,
     restore: restoreLines(options.environment, [...testFiles.map((f) => f.path), ...revertedFiles]) });
 
   let workspace: Workspace | undefined;
   try {
     workspace = await options.sandbox.createWorkspace(options.environment);
-    const run = await workspace.exec(`cat > /tmp/bench-grade.sh && exec bash /tmp/bench-grade.sh`, {
-      stdin: script, timeoutMs: instance.timeout * 1000 + SETUP_TIMEOUT_MS,
-    });
-    const at = run.output.indexOf(`${marker} `);
-    const status = at >= 0 ? /^(\S+)(?: (\S+))?/.exec(run.output.slice(at + marker.length + 1))! : null;
-    if (!status) {
-      const why = run.timedOut ? 'preparing the workspace timed out' : `the grading script stopped early (exit ${run.exitCode})`;
-      return { ...base, revertedFiles, outcome: 'infra_error', error: `${why}: ${run.output.slice(-500)}`, report: report(false) };
-    }
-    const detail = run.output.slice(at).split('\n').slice(1).join('\n').slice(-2000);
-    if (status[1] === 'patch_failed') {
+    // Step 1 runs no code from the patch (git apply, patch, file copies), so its output and exit code can be trusted.
+    const prepared = await workspace.exec('bash -s', { stdin: setup, timeoutMs: SETUP_TIMEOUT_MS });
+    const detail = prepared.output.slice(-2000);
+    if (prepared.exitCode === PATCH_FAILED) {
       return { ...base, outcome: 'patch_failed', error: `the patch did not apply with any of: ${APPLY_CHAIN.join('; ')}\n${detail}`, report: report(false) };
     }
-    if (status[1] === 'test_patch_failed') {
+    if (prepared.exitCode === TEST_PATCH_FAILED) {
       return { ...base, revertedFiles, outcome: 'infra_error', error: `the instance's test patch did not apply: ${detail}`, report: report(true) };
     }
-    const applyMethod = hash ? APPLY_CHAIN[Number(status[2])] : undefined;
-    // The tests sit between our two marker lines; the last marker line carries their exit code and time.
-    const afterApplied = run.output.slice(at).split('\n').slice(1).join('\n');
-    const finishedAt = afterApplied.lastIndexOf(`${marker} finished `);
-    const finished = finishedAt >= 0 ? /^finished (\d+) (\d+)/.exec(afterApplied.slice(finishedAt + marker.length + 1)) : null;
-    const testLog = finishedAt >= 0 ? afterApplied.slice(0, finishedAt) : afterApplied;
-    const testExitCode = finished ? Number(finished[1]) : null;
-    const testMs = finished ? Number(finished[2]) : run.durationMs;
-    const log = testLog.slice(-LOG_TAIL);
-    const timedOut = run.timedOut || (finished !== null && TIMEOUT_EXITS.includes(testExitCode!) && testMs >= instance.timeout * 1000 - 50);
-    if (timedOut) {
-      return { ...base, revertedFiles, outcome: 'timeout', applyMethod, testExitCode, testMs, log, error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };
+    const method = /^applied (\d+|none)$/m.exec(prepared.output);
+    if (prepared.exitCode !== 0 || !method) {
+      const why = prepared.timedOut ? 'preparing the workspace timed out' : `preparing the workspace failed (exit ${prepared.exitCode})`;
+      return { ...base, revertedFiles, outcome: 'infra_error', error: `${why}: ${detail}`, report: report(false) };
     }
-    const parsed = parseTestLog(instance.log_parser, testLog, { root: workspace.root });
+    const applyMethod = hash ? APPLY_CHAIN[Number(method[1])] : undefined;
+    // Step 2 runs the tests alone: their exit code is the process's own, not text they could print.
+    const run = await workspace.exec(`${instance.test_cmd} < /dev/null 2>&1`, { timeoutMs: instance.timeout * 1000 });
+    const log = run.output.slice(-LOG_TAIL);
+    if (run.timedOut) {
+      return { ...base, revertedFiles, outcome: 'timeout', applyMethod, testExitCode: run.exitCode, testMs: run.durationMs, log, error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };
+    }
+    const parsed = parseTestLog(instance.log_parser, run.output, { root: workspace.root });
     const verdict = decide({
       tests: parsed.tests, reportFound: parsed.reportFound, failToPass: instance.FAIL_TO_PASS, passToPass: instance.PASS_TO_PASS,
-      exitCode: testExitCode, evalType: instance.eval_type,
+      exitCode: run.outputLimited ? null : run.exitCode, evalType: instance.eval_type,
     });
     return {
       ...base,
@@ -121,8 +114,8 @@ export async function gradeInstance(
       testsStatus: verdict.testsStatus,
       trustworthy: verdict.trustworthy,
       untrustworthyReason: verdict.untrustworthyReason,
-      testExitCode,
-      testMs,
+      testExitCode: run.exitCode,
+      testMs: run.durationMs,
       log,
       report: report(true, verdict.resolved, verdict.testsStatus),
     };
@@ -133,30 +126,23 @@ export async function gradeInstance(
   }
 }
 
-/**
- * One script per grading, so the whole chain costs one sandbox start: apply chain with resets,
- * base content put back for test-patch files and planted hooks, test patch, then the tests.
- */
-function gradeScript(parts: { marker: string; patch: string | null; testPatch: string; testCmd: string; timeoutSeconds: number; restore: string[] }): string {
-  const lines = ['set -u', `printf '%s' '${b64(parts.testPatch)}' | base64 -d > /tmp/bench-test.patch`];
+/** Apply chain with resets, base content put back for test-patch files and planted hooks, then the test patch. */
+function setupScript(parts: { patch: string | null; testPatch: string; restore: string[] }): string {
+  // A private scratch folder: the local sandbox shares the host's /tmp between gradings.
+  const lines = ['set -u', 'scratch=$(mktemp -d)', `printf '%s' '${b64(parts.testPatch)}' | base64 -d > "$scratch/test.patch"`];
   if (parts.patch !== null) {
-    lines.push(`printf '%s' '${b64(parts.patch)}' | base64 -d > /tmp/bench-model.patch`, 'applied=""');
+    lines.push(`printf '%s' '${b64(parts.patch)}' | base64 -d > "$scratch/model.patch"`, 'applied=""');
     APPLY_CHAIN.forEach((command, index) => {
-      const input = command.startsWith('patch') ? '-i /tmp/bench-model.patch' : '/tmp/bench-model.patch';
-      lines.push(`if [ -z "$applied" ]; then`, `  if ${command} ${input} > /tmp/bench-apply.log 2>&1; then applied=${index}; else ${RESET} > /dev/null 2>&1; fi`, 'fi');
+      const input = command.startsWith('patch') ? '-i "$scratch/model.patch"' : '"$scratch/model.patch"';
+      lines.push(`if [ -z "$applied" ]; then`, `  if ${command} ${input} > "$scratch/apply.log" 2>&1; then applied=${index}; else ${RESET} > /dev/null 2>&1; fi`, 'fi');
     });
-    lines.push(`if [ -z "$applied" ]; then echo "${parts.marker} patch_failed"; tail -c 2000 /tmp/bench-apply.log; exit 97; fi`);
+    lines.push(`if [ -z "$applied" ]; then tail -c 2000 "$scratch/apply.log"; rm -rf "$scratch"; exit ${PATCH_FAILED}; fi`);
   } else {
     lines.push('applied=none');
   }
   lines.push(...parts.restore);
-  lines.push(`git apply --verbose /tmp/bench-test.patch > /tmp/bench-tp.log 2>&1 || { echo "${parts.marker} test_patch_failed"; tail -c 2000 /tmp/bench-tp.log; exit 98; }`);
-  lines.push(`echo "${parts.marker} applied $applied"`);
-  // coreutils timeout kills the tests' whole process group; the sandbox's own limit stays as a net.
-  lines.push('started=$(date +%s%N)');
-  lines.push(`timeout --kill-after=5 ${parts.timeoutSeconds} bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
-  lines.push('code=$?', 'ended=$(date +%s%N)');
-  lines.push(`echo; echo "${parts.marker} finished $code $(( (ended - started) / 1000000 ))"`);
+  lines.push(`git -c core.fsmonitor=false apply --verbose "$scratch/test.patch" > "$scratch/tp.log" 2>&1 || { tail -c 2000 "$scratch/tp.log"; rm -rf "$scratch"; exit ${TEST_PATCH_FAILED}; }`);
+  lines.push('rm -rf "$scratch"', 'echo "applied $applied"');
   return `${lines.join('\n')}\n`;
 }
 

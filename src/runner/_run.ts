@@ -113,17 +113,19 @@ type Lanes = {
   spend: (usd: number) => void;
 };
 
-/** Infra failures (sandbox, harness) are retried a bounded number of times, then recorded as infra_error. */
+/**
+ * An episode the sandbox could not run is retried a bounded number of times, then recorded as
+ * infra_error; grading failures are retried inside `attempt`, without running the agent again.
+ */
 async function attemptWithRetries(job: Job, options: RunOptions, lanes: Lanes): Promise<AttemptRecord | undefined> {
   const maxRetries = options.infraRetries ?? 2;
   let record: AttemptRecord | undefined;
   for (let infra = 0; infra <= maxRetries; infra++) {
     // A retry is the same attempt again, not a new one: it is not counted against --max-cost twice.
-    const retry = infra > 0;
-    record = await attempt(job, options, { ...lanes, shouldStart: retry ? () => !options.signal?.aborted : lanes.shouldStart });
+    record = await attempt(job, options, { ...lanes, shouldStart: infra > 0 ? () => !options.signal?.aborted : lanes.shouldStart });
     if (!record) return undefined;
-    record.infraRetries = infra;
-    if (record.outcome !== 'infra_error' || options.signal?.aborted) break;
+    record.infraRetries += infra;
+    if (record.outcome !== 'infra_error' || record.exitReason !== null || options.signal?.aborted) break;
   }
   return record;
 }
@@ -143,7 +145,8 @@ async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<Att
       const workspace = await options.grader.sandbox.createWorkspace(environment);
       try {
         agentResult = await runAgent({
-          instance, workspace, settings: arm.settings, signal: options.signal,
+          // The run's Ctrl-C is not passed on: the first one lets episodes in flight finish, whole.
+          instance, workspace, settings: arm.settings,
           clients: { main: arm.llm && client(arm.llm, repeat, options, lanes.pace), explorer: arm.explorer && client(arm.explorer, repeat, options, lanes.pace) },
           nativeToolCalling: arm.llm?.settings.native_tool_calling,
           maxInputTokens: arm.llm?.settings.max_input_tokens,
@@ -180,7 +183,13 @@ async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<Att
 
   const patch = agentResult.patch.trim() ? agentResult.patch : null;
   const gradeStart = performance.now();
-  const grade = await lanes.gradeLimit(() => options.grader.grade(instance, patch));
+  // A grading infra failure is retried on its own: the paid episode is never run again for it.
+  let grade = await lanes.gradeLimit(() => options.grader.grade(instance, patch));
+  let gradeRetries = 0;
+  while (grade.outcome === 'infra_error' && gradeRetries < (options.infraRetries ?? 2)) {
+    gradeRetries++;
+    grade = await lanes.gradeLimit(() => options.grader.grade(instance, patch));
+  }
   const gradeMs = performance.now() - gradeStart;
   let outcome: Outcome = grade.outcome;
   // The model's trouble explains an unresolved attempt better than "empty patch".
@@ -188,7 +197,7 @@ async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<Att
     if (agentResult.exit === 'model_error') outcome = 'model_error';
     else if (agentResult.exit === 'malformed' || (agentResult.exit === 'format_errors' && !patch)) outcome = 'malformed';
   }
-  return finish({ ...gradeFields(instance, grade, outcome), patch, error: agentResult.error ?? grade.error ?? null }, gradeMs);
+  return finish({ ...gradeFields(instance, grade, outcome), patch, error: agentResult.error ?? grade.error ?? null, infraRetries: gradeRetries }, gradeMs);
 }
 
 function client(config: NonNullable<Arm['llm']>, repeat: number, options: RunOptions, pace: AdaptiveLimit): LlmClient {

@@ -331,6 +331,13 @@ describe('repeats, cache and replay', () => {
     // The recorded costs come back with the answers, so a replay reports what the original run paid.
     expect(p.query("SELECT sum(cost_usd) AS cost FROM attempts WHERE run_id = 'replayed'")).toEqual(p.query("SELECT sum(cost_usd) AS cost FROM attempts WHERE run_id = 'recorded'"));
 
+    // A replay needs no key: the config pointed at a remote provider, with no api_key, replays alike.
+    const keyless = join(p.dir, 'keyless.toml');
+    writeFileSync(keyless, llmSection('cached', 'openai/gpt-4o-mini', 'https://api.openai.com/v1').replace(/^api_key = .*\n/m, ''));
+    const offline = await p.cli(['run', '--config', keyless, ...args, '--replay', 'recorded', '--run-id', 'replayed-keyless']);
+    expect(offline.exitCode, offline.stderr).toBe(0);
+    expect(outcomes(p, 'replayed-keyless')).toEqual(expected);
+
     const diverged = await p.run(['--configs', 'cached', '--agent', 'bash', '--instances', C, '--replay', 'recorded', '--run-id', 'diverged']);
     expect(diverged.exitCode, diverged.stderr).toBe(0);
     expect(p.query("SELECT outcome, error FROM attempts WHERE run_id = 'diverged'")).toEqual([
