@@ -32,7 +32,9 @@ export default defineCommand(
     const taskSet = loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
     const ids = listFlag(values.instances);
     const instances = selectInstances(taskSet, { ids });
-    const predictions = loadPredictions(values.predictions, instances.length === taskSet.instances.length ? taskSet.instances : instances);
+    // Checked against the whole task set; --instances then narrows which predictions are graded.
+    const chosen = new Set(instances.map((i) => i.instance_id));
+    const predictions = loadPredictions(values.predictions, taskSet.instances).filter((p) => chosen.has(p.instance_id));
     const modelCode = values.predictions !== 'gold' && predictions.some((p) => p.model_patch && p.model_patch.trim());
     const sandbox = await chooseSandbox(values.sandbox, { modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const runId = values['run-id'] ?? newRunId();

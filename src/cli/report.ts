@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { defineCommand } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { UserError } from '../errors.ts';
@@ -13,7 +14,7 @@ export default defineCommand(
     options: {
       format: { type: 'string', value: 'FORMAT', description: `One of ${REPORT_FORMATS.join(', ')} (default table)` },
       baseline: { type: 'string', value: 'CONFIG', description: 'Config the others are compared with (default: the first)' },
-      output: { type: 'string', short: 'o', value: 'FILE', description: 'Write to FILE (html defaults to results/report.html)' },
+      output: { type: 'string', short: 'o', value: 'FILE', description: 'Write to FILE (html defaults to $BENCH_RESULTS_DIR/report.html, else results/report.html)' },
       db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
     },
   },
@@ -23,8 +24,10 @@ export default defineCommand(
     return withStore(values.db, async (store) => {
       const report = buildReport(loadReportInput(store, positionals), { baseline: values.baseline });
       const text = renderReport(report, format, { color: format === 'table' && !values.output && useColor() });
-      const output = values.output ?? (format === 'html' ? 'results/report.html' : undefined);
+      const output = values.output ?? (format === 'html' ? join(process.env.BENCH_RESULTS_DIR ?? 'results', 'report.html') : undefined);
       if (output) {
+        if (!values.output) mkdirSync(dirname(output), { recursive: true });
+        if (!existsSync(dirname(resolve(output)))) throw new UserError(`Cannot write ${output}: the folder ${dirname(resolve(output))} does not exist. Create it or choose another --output.`);
         writeFileSync(output, text);
         process.stderr.write(`wrote ${output}\n`);
       } else process.stdout.write(text);

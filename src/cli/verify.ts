@@ -21,14 +21,17 @@ export default defineCommand(
     const modelCode = file.instances.some((i) => i.patch && i.patch.trim()) && file.config.name !== 'gold';
     const sandbox = await chooseSandbox(values.sandbox, { modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
-    const { mismatches, problems } = await verifyResults(file, grader, { jobs: intFlag('jobs', values.jobs, 2) });
+    const { mismatches, problems, skipped } = await verifyResults(file, grader, { jobs: intFlag('jobs', values.jobs, 2) });
     const verified = mismatches.length === 0 && problems.length === 0;
     if (verified && values.record) {
       file.verifications.push({ date: new Date().toISOString(), harness_version: HARNESS_VERSION, git_commit: gitCommit(), sandbox: sandbox.kind, matched: true });
       writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
     }
-    if (values.json) printJson({ verified, problems, mismatches });
-    else if (verified) process.stdout.write(`verified: all ${file.instances.length} outcomes of ${path} match a fresh grading.\n`);
+    if (values.json) printJson({ verified, problems, mismatches, skipped });
+    else if (verified) {
+      const note = skipped ? ` (${skipped} attempt${skipped === 1 ? '' : 's'} ended in infra errors before grading and had nothing to re-grade)` : '';
+      process.stdout.write(`verified: all ${file.instances.length - skipped} graded outcomes of ${path} match a fresh grading${note}.\n`);
+    }
     else {
       const lines = [`NOT verified: ${path}`, ...problems.map((p) => `  - ${p}`), ...mismatches.map((m) => `  - ${m.instanceId} (repeat ${m.repeat}): claimed ${m.claimed}, graded ${m.found}`)];
       process.stdout.write(`${lines.join('\n')}\n`);

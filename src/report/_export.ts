@@ -6,6 +6,9 @@ import type { ResultsFile } from './_results-file.ts';
 
 type Harness = { version: string; gitCommit: string | null };
 
+/** An attempt whose patch never reached a grader (its episode failed in the sandbox): nothing to re-grade. */
+export const NOT_GRADED = 'not_graded';
+
 /** Builds the contributed results file for one config of one run, from the store alone. */
 export function exportRun(store: Store, runId: string, configName: string, harness: Harness): { file: ResultsFile; predictions: string } {
   const run = store.getRun(runId);
@@ -19,7 +22,7 @@ export function exportRun(store: Store, runId: string, configName: string, harne
     const grade = full.grade as { outcome?: string; tests?: Record<string, string> } | undefined;
     return {
       instance_id: row.instanceId, instance_hash: row.instanceHash ?? null, repeat: row.repeat, patch: full.patch, patch_hash: full.patch ? sha256(full.patch) : null,
-      outcome: row.outcome, grade_outcome: grade?.outcome ?? row.outcome, resolved: row.resolved, tests: grade?.tests ?? {},
+      outcome: row.outcome, grade_outcome: grade?.outcome ?? NOT_GRADED, resolved: row.resolved, tests: grade?.tests ?? {},
       tokens: { input: row.tokensIn, output: row.tokensOut, cache_read: row.tokensCacheRead, cache_write: row.tokensCacheWrite },
       cost_usd: row.costUnknown ? null : row.costUsd, duration_ms: Math.round(row.durationMs),
     };

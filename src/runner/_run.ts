@@ -3,7 +3,8 @@ import { runAgent, costOf, type AgentCall, type AgentResult } from '../agents/in
 import { withoutSecrets, redact } from '../config/index.ts';
 import { createLlmClient, LlmError, type Completion, type LlmClient, type ResponseCache } from '../llm/index.ts';
 import { attemptKey, type AttemptRecord, type LlmCallRecord, type Outcome, type Store } from '../store/index.ts';
-import type { Instance, TaskSet } from '../tasks/index.ts';
+import { canonicalJson, type Instance, type TaskSet } from '../tasks/index.ts';
+import { UserError } from '../errors.ts';
 import type { Arm } from './_arms.ts';
 import { gradeFields } from './_attempt.ts';
 import type { Grader } from './_grader.ts';
@@ -87,7 +88,9 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
 
 function startRun(options: RunOptions): void {
   const { store, runId, arms, taskSet, instances } = options;
-  if (store.getRun(runId)) store.updateRunStatus(runId, 'running');
+  const existing = store.getRun(runId);
+  if (existing) checkResumable(options, existing.command);
+  if (existing) store.updateRunStatus(runId, 'running');
   else {
     store.createRun({
       id: runId, createdAt: new Date().toISOString(), status: 'running', command: 'run', harnessVersion: HARNESS_VERSION, gitCommit: gitCommit(),
@@ -96,11 +99,30 @@ function startRun(options: RunOptions): void {
         agents: Object.fromEntries(arms.map((arm) => [arm.name, { agent: arm.agentName, ...arm.settings }])) },
     });
   }
-  for (const arm of arms) {
-    const settings = arm.llm ? withoutSecrets(arm.llm.settings as Record<string, unknown>) : { baseline: arm.name };
-    store.saveConfigSnapshot(runId, arm.name, arm.llm?.settings.model, { ...settings, ...(arm.explorer ? { explorer: { name: arm.explorer.name, ...withoutSecrets(arm.explorer.settings as Record<string, unknown>) } } : {}) });
-  }
+  const saved = new Set(store.configSnapshots(runId).map((s) => s.name));
+  for (const arm of arms) if (!saved.has(arm.name)) store.saveConfigSnapshot(runId, arm.name, arm.llm?.settings.model, snapshotOf(arm));
   store.saveInstances(instances.map((i) => ({ instanceId: i.instance_id, contentHash: i.contentHash, suite: taskSet.name, repo: i.repo, baseCommit: i.base_commit, json: { ...i, source: undefined } })));
+}
+
+/** A resumed run must be the same experiment: same suite, same settings for every config it already has. */
+function checkResumable(options: RunOptions, command: string): void {
+  const { store, runId, arms, taskSet } = options;
+  const fix = 'Resume with the same configs, settings and suite, or pass a new --run-id.';
+  if (command !== 'run') throw new UserError(`Run ${runId} is a \`bench ${command}\` run; \`bench run\` cannot resume it. ${fix}`);
+  const run = store.getRun(runId)!;
+  if (run.suiteHash && run.suiteHash !== taskSet.hash) throw new UserError(`Run ${runId} was made on another version of suite ${run.suite}. ${fix}`);
+  const snapshots = new Map(store.configSnapshots(runId).map((s) => [s.name, s.settings]));
+  for (const arm of arms) {
+    const before = snapshots.get(arm.name);
+    if (before && canonicalJson(before) !== canonicalJson(snapshotOf(arm))) {
+      throw new UserError(`Run ${runId} was started with other settings for config \`${arm.name}\` (\`bench configs\` shows the current ones). ${fix}`);
+    }
+  }
+}
+
+function snapshotOf(arm: Arm): Record<string, unknown> {
+  const settings = arm.llm ? withoutSecrets(arm.llm.settings as Record<string, unknown>) : { baseline: arm.name };
+  return { ...settings, ...(arm.explorer ? { explorer: { name: arm.explorer.name, ...withoutSecrets(arm.explorer.settings as Record<string, unknown>) } } : {}) };
 }
 
 type Slot = <T>(episode: () => Promise<T>) => Promise<T>;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { UserError } from '../errors.ts';
-import { resultsFileSchema, summarize, type ResultsFile } from '../report/index.ts';
+import { NOT_GRADED, resultsFileSchema, summarize, type ResultsFile } from '../report/index.ts';
 import { loadTaskSet, sha256 } from '../tasks/index.ts';
 import type { Grader } from './_grader.ts';
 
@@ -26,7 +26,7 @@ export function readResultsFile(path: string): ResultsFile {
  * Re-grades every patch of a results file in fresh sandboxes against the local suite and
  * compares each claimed outcome; also checks the suite hash, patch hashes and the summary.
  */
-export async function verifyResults(file: ResultsFile, grader: Grader, options: { jobs: number }): Promise<{ mismatches: Mismatch[]; problems: string[] }> {
+export async function verifyResults(file: ResultsFile, grader: Grader, options: { jobs: number }): Promise<{ mismatches: Mismatch[]; problems: string[]; skipped: number }> {
   const problems: string[] = [];
   const suite = loadTaskSet({ suite: file.suite.name });
   if (suite.hash !== file.suite.hash) {
@@ -37,7 +37,8 @@ export async function verifyResults(file: ResultsFile, grader: Grader, options: 
   const byId = new Map(suite.instances.map((i) => [i.instance_id, i]));
   const mismatches: Mismatch[] = [];
   const limit = pLimit(options.jobs);
-  await Promise.all(file.instances.map((claim) => limit(async () => {
+  const ungraded = file.instances.filter((claim) => claim.grade_outcome === NOT_GRADED || claim.grade_outcome === 'infra_error');
+  await Promise.all(file.instances.filter((claim) => !ungraded.includes(claim)).map((claim) => limit(async () => {
     const instance = byId.get(claim.instance_id);
     if (!instance) {
       mismatches.push({ instanceId: claim.instance_id, repeat: claim.repeat, claimed: claim.grade_outcome, found: 'not in the local suite' });
@@ -53,5 +54,5 @@ export async function verifyResults(file: ResultsFile, grader: Grader, options: 
     }
   })));
   mismatches.sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
-  return { mismatches, problems };
+  return { mismatches, problems, skipped: ungraded.length };
 }

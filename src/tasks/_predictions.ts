@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UserError, didYouMean } from '../errors.ts';
 import { parseJsonText } from './_errors.ts';
 import type { Instance } from './_schema.ts';
@@ -11,7 +11,9 @@ export type Prediction = { instance_id: string; model_name_or_path: string; mode
  */
 export function loadPredictions(source: string, instances: Instance[]): Prediction[] {
   if (source === 'gold') return instances.map((i) => ({ instance_id: i.instance_id, model_name_or_path: 'gold', model_patch: i.patch }));
-  if (!existsSync(source)) throw new UserError(`Predictions file ${source} does not exist. Pass a .jsonl or .json file of SWE-bench predictions, or \`gold\`.`);
+  if (!existsSync(source) || !statSync(source).isFile()) {
+    throw new UserError(`Predictions file ${source} ${existsSync(source) ? 'is not a file' : 'does not exist'}. Pass a .jsonl or .json file of SWE-bench predictions, or \`gold\`.`);
+  }
   const text = readFileSync(source, 'utf8');
   const entries: { value: unknown; where: string }[] = [];
   if (source.endsWith('.jsonl')) {
@@ -22,7 +24,10 @@ export function loadPredictions(source: string, instances: Instance[]): Predicti
     const value = parseJsonText(text, source);
     if (Array.isArray(value)) value.forEach((v, index) => entries.push({ value: v, where: `${source} item ${index + 1}` }));
     else if (value && typeof value === 'object') {
-      for (const [id, v] of Object.entries(value)) entries.push({ value: { instance_id: id, ...(v as object) }, where: `${source} key "${id}"` });
+      for (const [id, v] of Object.entries(value)) {
+        if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${source} key "${id}": expected a prediction object ({"model_name_or_path": ..., "model_patch": ...}), got ${JSON.stringify(v)?.slice(0, 40)}.`);
+        entries.push({ value: { instance_id: id, ...v }, where: `${source} key "${id}"` });
+      }
     } else throw new UserError(`${source}: expected a list of predictions or an object keyed by instance id.`);
   }
   const known = new Map(instances.map((i) => [i.instance_id, i]));

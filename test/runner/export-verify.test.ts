@@ -42,7 +42,7 @@ describe('export, verify and leaderboard', () => {
 
   test('verify re-grades every patch and says verified when all outcomes match', async () => {
     const { exitCode, stdout } = await bench(['verify', exported], { env });
-    expect(stdout).toMatch(/^verified: all 3 outcomes/);
+    expect(stdout).toMatch(/^verified: all 3 graded outcomes/);
     expect(exitCode).toBe(0);
   });
 

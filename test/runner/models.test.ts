@@ -346,6 +346,23 @@ describe('repeats, cache and replay', () => {
   });
 });
 
+describe('resuming', () => {
+  test('a run resumed with other settings for a config is refused, and nothing is written', async () => {
+    const server = await oracle();
+    const p = project(llmSection('tuned', 'openai/gpt-4o-mini', server.openaiUrl));
+    const args = ['--configs', 'tuned', '--agent', 'patch', '--instances', A, '--run-id', 'tuned-run'];
+    expect((await p.run([...args, '--set', 'temperature=0.1'])).exitCode).toBe(0);
+    const before = p.query('SELECT count(*) AS n FROM attempts');
+    const changed = await p.run([...args, '--set', 'temperature=0.5', '--instances', B]);
+    expect(changed.exitCode).toBe(2);
+    expect(changed.stderr).toMatch(/Run tuned-run was started with other settings for config `tuned`.*new --run-id/);
+    expect(p.query('SELECT count(*) AS n FROM attempts')).toEqual(before);
+    const same = await p.run([...args, '--set', 'temperature=0.1']);
+    expect(same.exitCode, same.stderr).toBe(0);
+    expect(same.stderr).toMatch(/0 attempts, 1 already done/);
+  });
+});
+
 describe('secrets', () => {
   test('the API key appears in no database byte, `bench show --json`, `bench report --format json`, or any output', async () => {
     const server = await oracle();

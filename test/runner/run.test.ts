@@ -115,6 +115,19 @@ describe('interruptions', () => {
   });
 });
 
+describe('bench eval with a selection', () => {
+  test('--instances narrows a full predictions file instead of rejecting the others', async () => {
+    const dir = tempDir();
+    const preds = join(dir, 'preds.jsonl');
+    const { loadSuite } = await import('../../src/tasks/index.ts');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(preds, loadSuite().instances.map((i) => JSON.stringify({ instance_id: i.instance_id, model_name_or_path: 'm', model_patch: i.patch })).join('\n'));
+    const { exitCode, stdout, stderr } = await bench(['eval', '--predictions', preds, '--instances', 'benchlab__csvkit-1', '--db', join(dir, 'bench.db'), '--json'], { env: env() });
+    expect(exitCode, stderr).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ total_instances: 1, submitted_instances: 1, resolved_instances: 1 });
+  });
+});
+
 describe('bad run input', () => {
   test('an unknown --configs name exits 2 and creates no database', async () => {
     const dir = tempDir();

@@ -75,6 +75,18 @@ describe('bench eval rejects bad input before grading anything', () => {
     expect(stderr).toMatch(/not valid JSON/);
   });
 
+  it('rejects a predictions dict whose values are not prediction objects, naming the key', async () => {
+    const preds = join(where.dir, 'strings.json');
+    await writeFile(preds, JSON.stringify({ 'benchlab__csvkit-1': 'diff --git a/x b/x' }));
+    const stderr = await rejected('strings', ['--predictions', preds]);
+    expect(stderr).toMatch(/key "benchlab__csvkit-1": expected a prediction object/);
+  });
+
+  it('says so when --predictions points at a folder', async () => {
+    const stderr = await rejected('folder', ['--predictions', where.dir]);
+    expect(stderr).toMatch(/is not a file/);
+  });
+
   it('says so when --predictions points at a missing file', async () => {
     const missing = join(where.dir, 'nowhere', 'preds.jsonl');
     const stderr = await rejected('missing-file', ['--predictions', missing]);
