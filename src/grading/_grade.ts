@@ -71,34 +71,38 @@ export async function gradeInstance(
     return { ...base, outcome: 'patch_failed', error: 'the patch writes inside .git, which no fix needs', report: report(false) };
   }
   const revertedFiles = modelFiles.filter((path) => isTestInfrastructure(path) && !testFiles.some((t) => t.path === path));
-  const setup = setupScript({ patch: hash ? patch! : null, testPatch: instance.test_patch,
+  const setup = setupScript({ patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd, timeoutSeconds: instance.timeout,
     restore: restoreLines(options.environment, [...testFiles.map((f) => f.path), ...revertedFiles]) });
 
   let workspace: Workspace | undefined;
   try {
     workspace = await options.sandbox.createWorkspace(options.environment);
-    // Step 1 runs no code from the patch (git apply, patch, file copies), so its output and exit code can be trusted.
-    const prepared = await workspace.exec('bash -s', { stdin: setup, timeoutMs: SETUP_TIMEOUT_MS });
-    const detail = prepared.output.slice(-2000);
-    if (prepared.exitCode === PATCH_FAILED) {
-      return { ...base, outcome: 'patch_failed', error: `the patch did not apply with any of: ${APPLY_CHAIN.join('; ')}\n${detail}`, report: report(false) };
-    }
-    if (prepared.exitCode === TEST_PATCH_FAILED) {
-      return { ...base, revertedFiles, outcome: 'infra_error', error: `the instance's test patch did not apply: ${detail}`, report: report(true) };
-    }
-    const method = /^applied (\d+|none)$/m.exec(prepared.output);
-    if (prepared.exitCode !== 0 || !method) {
-      const why = prepared.timedOut ? 'preparing the workspace timed out' : `preparing the workspace failed (exit ${prepared.exitCode})`;
+    // One sandbox start: the setup runs no code from the patch and reports on its own line; then
+    // bash `exec`s the tests, so nothing of ours runs after them and the exit code is their own.
+    const run = await workspace.exec('bash -s', { stdin: setup, timeoutMs: instance.timeout * 1000 + SETUP_TIMEOUT_MS });
+    const ended = Date.now();
+    const status = /^applied (\d+|none) (\d+)$/m.exec(run.output);
+    if (!status) {
+      const detail = run.output.slice(-2000);
+      if (run.exitCode === PATCH_FAILED) {
+        return { ...base, outcome: 'patch_failed', error: `the patch did not apply with any of: ${APPLY_CHAIN.join('; ')}\n${detail}`, report: report(false) };
+      }
+      if (run.exitCode === TEST_PATCH_FAILED) {
+        return { ...base, revertedFiles, outcome: 'infra_error', error: `the instance's test patch did not apply: ${detail}`, report: report(true) };
+      }
+      const why = run.timedOut ? 'preparing the workspace timed out' : `preparing the workspace failed (exit ${run.exitCode})`;
       return { ...base, revertedFiles, outcome: 'infra_error', error: `${why}: ${detail}`, report: report(false) };
     }
-    const applyMethod = hash ? APPLY_CHAIN[Number(method[1])] : undefined;
-    // Step 2 runs the tests alone: their exit code is the process's own, not text they could print.
-    const run = await workspace.exec(`${instance.test_cmd} < /dev/null 2>&1`, { timeoutMs: instance.timeout * 1000 });
-    const log = run.output.slice(-LOG_TAIL);
-    if (run.timedOut) {
-      return { ...base, revertedFiles, outcome: 'timeout', applyMethod, testExitCode: run.exitCode, testMs: run.durationMs, log, error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };
+    // The first status line is ours: the tests had not started when it was printed.
+    const applyMethod = hash ? APPLY_CHAIN[Number(status[1])] : undefined;
+    const testLog = run.output.slice(status.index + status[0].length + 1);
+    const testMs = Math.max(0, ended - Number(status[2]));
+    const log = testLog.slice(-LOG_TAIL);
+    const timedOut = run.timedOut || ((run.exitCode === 124 || run.exitCode === 137) && testMs >= instance.timeout * 1000);
+    if (timedOut) {
+      return { ...base, revertedFiles, outcome: 'timeout', applyMethod, testExitCode: run.exitCode, testMs, log, error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };
     }
-    const parsed = parseTestLog(instance.log_parser, run.output, { root: workspace.root });
+    const parsed = parseTestLog(instance.log_parser, testLog, { root: workspace.root });
     const verdict = decide({
       tests: parsed.tests, reportFound: parsed.reportFound, failToPass: instance.FAIL_TO_PASS, passToPass: instance.PASS_TO_PASS,
       exitCode: run.outputLimited ? null : run.exitCode, evalType: instance.eval_type,
@@ -115,7 +119,7 @@ export async function gradeInstance(
       trustworthy: verdict.trustworthy,
       untrustworthyReason: verdict.untrustworthyReason,
       testExitCode: run.exitCode,
-      testMs: run.durationMs,
+      testMs,
       log,
       report: report(true, verdict.resolved, verdict.testsStatus),
     };
@@ -126,8 +130,8 @@ export async function gradeInstance(
   }
 }
 
-/** Apply chain with resets, base content put back for test-patch files and planted hooks, then the test patch. */
-function setupScript(parts: { patch: string | null; testPatch: string; restore: string[] }): string {
+/** Apply chain with resets, base content put back for test-patch files and planted hooks, the test patch, then the tests. */
+function setupScript(parts: { patch: string | null; testPatch: string; testCmd: string; timeoutSeconds: number; restore: string[] }): string {
   // A private scratch folder: the local sandbox shares the host's /tmp between gradings.
   const lines = ['set -u', 'scratch=$(mktemp -d)', `printf '%s' '${b64(parts.testPatch)}' | base64 -d > "$scratch/test.patch"`];
   if (parts.patch !== null) {
@@ -142,7 +146,9 @@ function setupScript(parts: { patch: string | null; testPatch: string; restore: 
   }
   lines.push(...parts.restore);
   lines.push(`git -c core.fsmonitor=false apply --verbose "$scratch/test.patch" > "$scratch/tp.log" 2>&1 || { tail -c 2000 "$scratch/tp.log"; rm -rf "$scratch"; exit ${TEST_PATCH_FAILED}; }`);
-  lines.push('rm -rf "$scratch"', 'echo "applied $applied"');
+  lines.push('rm -rf "$scratch"', 'echo "applied $applied $(date +%s%3N)"');
+  // coreutils timeout bounds the tests alone and kills their whole process group.
+  lines.push(`exec timeout --kill-after=5 ${parts.timeoutSeconds} bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
   return `${lines.join('\n')}\n`;
 }
 
