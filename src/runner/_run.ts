@@ -1,4 +1,3 @@
-import pLimit from 'p-limit';
 import { runAgent, costOf, type AgentCall, type AgentResult } from '../agents/index.ts';
 import { withoutSecrets, redact } from '../config/index.ts';
 import { createLlmClient, LlmError, type Completion, type LlmClient, type ResponseCache } from '../llm/index.ts';
@@ -8,7 +7,7 @@ import { UserError } from '../errors.ts';
 import type { Arm } from './_arms.ts';
 import { gradeFields } from './_attempt.ts';
 import type { Grader } from './_grader.ts';
-import { AdaptiveLimit } from './_pacing.ts';
+import { LocalScheduler, type Lane, type Scheduler } from './_scheduler.ts';
 import { Progress } from './_progress.ts';
 import { HARNESS_VERSION, gitCommit } from './_version.ts';
 
@@ -28,16 +27,18 @@ export type RunOptions = {
   signal?: AbortSignal;
   quiet?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Where attempts run; in this process by default. */
+  scheduler?: Scheduler;
   /** Recorded with the run, so a resume can show how it was started. */
   commandLine?: string[];
 };
 
 export type RunResult = { runId: string; attempted: number; skipped: number; stoppedByCost: boolean; interrupted: boolean };
 
-type Job = { instance: Instance; arm: Arm; repeat: number };
+type Job = { instance: Instance; arm: Arm; repeat: number; config: string };
 
 /**
- * Fans instances x arms x repeats through the limiters. Each attempt: an agent episode in its own
+ * Fans instances x arms x repeats through the scheduler. Each attempt: an agent episode in its own
  * workspace, then grading of its patch in a fresh one; the attempt, its calls and its grade are
  * written in one transaction. A resumed run does only what is missing.
  */
@@ -48,19 +49,18 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const jobs: Job[] = [];
   for (let repeat = 0; repeat < options.runs; repeat++) {
     for (const instance of options.instances) {
-      for (const arm of arms) if (!done.has(attemptKey(instance.instance_id, arm.name, repeat))) jobs.push({ instance, arm, repeat });
+      for (const arm of arms) if (!done.has(attemptKey(instance.instance_id, arm.name, repeat))) jobs.push({ instance, arm, repeat, config: arm.name });
     }
   }
-  const global = pLimit(options.jobs);
-  const gradeLimit = pLimit(Math.max(1, Math.min(options.jobs, 2)));
-  const pacing = new Map(arms.map((arm) => [arm.name, new AdaptiveLimit(arm.llm?.settings.max_concurrency ?? options.jobs)]));
+  const scheduler = options.scheduler ?? new LocalScheduler({
+    jobs: options.jobs,
+    perConfig: (config) => arms.find((arm) => arm.name === config)?.llm?.settings.max_concurrency ?? options.jobs,
+  });
   const progress = new Progress(jobs.length, { quiet: options.quiet });
   let spent = store.attempts([runId]).reduce((sum, a) => sum + (a.costUsd ?? 0), 0);
   let stoppedByCost = false;
   let attempted = 0;
 
-  // A job holds its config's slot and a global slot for the agent episode only; grading runs
-  // after the slots are released, so a slow grader never keeps a provider idle.
   const shouldStart = (): boolean => {
     if (options.signal?.aborted) return false;
     if (options.maxCost !== undefined && spent >= options.maxCost) {
@@ -70,16 +70,12 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     attempted++;
     return true;
   };
-  await Promise.all(
-    jobs.map(async (job) => {
-      const pace = pacing.get(job.arm.name)!;
-      const inSlot: Slot = (episode) => pace.limit(() => global(episode));
-      const record = await attemptWithRetries(job, options, { pace, inSlot, gradeLimit, shouldStart, spend: (usd) => (spent += usd) });
-      if (!record) return;
-      store.recordAttempt(record);
-      progress.record(job.arm.name, record.outcome, record.costUnknown ? null : record.costUsd);
-    }),
-  );
+  await scheduler.run(jobs, async (job, lane) => {
+    const record = await attemptWithRetries(job, options, { lane, shouldStart, spend: (usd) => (spent += usd) });
+    if (!record) return;
+    store.recordAttempt(record);
+    progress.record(job.arm.name, record.outcome, record.costUnknown ? null : record.costUsd);
+  });
   progress.finish();
   const interrupted = Boolean(options.signal?.aborted);
   store.updateRunStatus(runId, interrupted ? 'interrupted' : 'finished');
@@ -125,11 +121,8 @@ function snapshotOf(arm: Arm): Record<string, unknown> {
   return { ...settings, ...(arm.explorer ? { explorer: { name: arm.explorer.name, ...withoutSecrets(arm.explorer.settings as Record<string, unknown>) } } : {}) };
 }
 
-type Slot = <T>(episode: () => Promise<T>) => Promise<T>;
 type Lanes = {
-  pace: AdaptiveLimit;
-  inSlot: Slot;
-  gradeLimit: ReturnType<typeof pLimit>;
+  lane: Lane;
   shouldStart: () => boolean;
   /** Counts an episode's cost toward --max-cost as soon as the episode ends, before grading. */
   spend: (usd: number) => void;
@@ -156,7 +149,7 @@ async function attemptWithRetries(job: Job, options: RunOptions, lanes: Lanes): 
 async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<AttemptRecord | undefined> {
   const { instance, arm, repeat } = job;
   const secrets = [arm.llm?.settings.api_key, arm.explorer?.settings.api_key].filter((s): s is string => Boolean(s));
-  const episode = await lanes.inSlot(async () => {
+  const episode = await lanes.lane.hold(async () => {
     if (!lanes.shouldStart()) return undefined;
     const started = new Date();
     const agentStart = performance.now();
@@ -169,7 +162,7 @@ async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<Att
         agentResult = await runAgent({
           // The run's Ctrl-C is not passed on: the first one lets episodes in flight finish, whole.
           instance, workspace, settings: arm.settings,
-          clients: { main: arm.llm && client(arm.llm, repeat, options, lanes.pace), explorer: arm.explorer && client(arm.explorer, repeat, options, lanes.pace) },
+          clients: { main: arm.llm && client(arm.llm, repeat, options, lanes.lane), explorer: arm.explorer && client(arm.explorer, repeat, options, lanes.lane) },
           nativeToolCalling: arm.llm?.settings.native_tool_calling,
           maxInputTokens: arm.llm?.settings.max_input_tokens,
         });
@@ -206,11 +199,11 @@ async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<Att
   const patch = agentResult.patch.trim() ? agentResult.patch : null;
   const gradeStart = performance.now();
   // A grading infra failure is retried on its own: the paid episode is never run again for it.
-  let grade = await lanes.gradeLimit(() => options.grader.grade(instance, patch));
+  let grade = await lanes.lane.grade(() => options.grader.grade(instance, patch));
   let gradeRetries = 0;
   while (grade.outcome === 'infra_error' && gradeRetries < (options.infraRetries ?? 2)) {
     gradeRetries++;
-    grade = await lanes.gradeLimit(() => options.grader.grade(instance, patch));
+    grade = await lanes.lane.grade(() => options.grader.grade(instance, patch));
   }
   const gradeMs = performance.now() - gradeStart;
   let outcome: Outcome = grade.outcome;
@@ -222,7 +215,7 @@ async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<Att
   return finish({ ...gradeFields(instance, grade, outcome), patch, error: agentResult.error ?? grade.error ?? null, infraRetries: gradeRetries }, gradeMs);
 }
 
-function client(config: NonNullable<Arm['llm']>, repeat: number, options: RunOptions, pace: AdaptiveLimit): LlmClient {
+function client(config: NonNullable<Arm['llm']>, repeat: number, options: RunOptions, pace: Lane): LlmClient {
   return createLlmClient(config, {
     env: options.env,
     cache: options.responseCache,

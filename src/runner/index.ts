@@ -16,3 +16,5 @@ export { AdaptiveLimit } from './_pacing.ts';
 export { diskCache, shuffled } from './_response-cache.ts';
 export { readResultsFile, verifyResults } from './_verify.ts';
 export type { Mismatch } from './_verify.ts';
+export { LocalScheduler } from './_scheduler.ts';
+export type { Scheduler, Lane } from './_scheduler.ts';
