@@ -19,7 +19,7 @@ export default defineCommand(
       const attempt = positionals.length === 1
         ? store.attempt(Number(positionals[0]))
         : store.attemptFor(positionals[0]!, positionals[1] ?? '', positionals[2] ?? '', Number(values.repeat ?? 0));
-      if (!attempt) throw new UserError(`No attempt ${positionals.join(' ')} in ${store.path}. Attempt ids are in \`bench report --format json\` or the run's table.`);
+      if (!attempt) throw new UserError(`No attempt ${positionals.join(' ')} in ${store.path}. Name an attempt by its id, or as \`bench show RUN_ID INSTANCE CONFIG\` (run ids: \`bench report\`).`);
       if (values.json) {
         printJson(attempt);
         return 0;
