@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instance } from '../tasks/index.ts';
-import type { PreparedEnvironment, Sandbox, Workspace } from '../sandbox/index.ts';
+import { sharedDirsOf, type PreparedEnvironment, type Sandbox, type Workspace } from '../sandbox/index.ts';
 import { decide, type Verdict } from './_decide.ts';
 import { parseTestLog } from './_parsers.ts';
-import { isTestInfrastructure, patchFiles } from './_patch-files.ts';
+import { TEST_INFRASTRUCTURE_PATTERN, patchFiles } from './_patch-files.ts';
 
 export type GradeOutcome = 'resolved' | 'unresolved' | 'patch_failed' | 'timeout' | 'empty_patch' | 'infra_error';
 
@@ -65,14 +65,11 @@ export async function gradeInstance(
     sweReport(instance.instance_id, { patchIsNone: patch == null, exists: hash !== null, applied, resolved, testsStatus });
   if (!hash && !options.runWithoutPatch) return { ...base, outcome: 'empty_patch', report: report(false) };
 
-  const testFiles = patchFiles(instance.test_patch);
-  const modelFiles = hash ? patchFiles(patch!).map((f) => f.path) : [];
-  if (modelFiles.some((path) => path === '.git' || path.startsWith('.git/'))) {
-    return { ...base, outcome: 'patch_failed', error: 'the patch writes inside .git, which no fix needs', report: report(false) };
-  }
-  const revertedFiles = modelFiles.filter((path) => isTestInfrastructure(path) && !testFiles.some((t) => t.path === path));
-  const setup = setupScript({ patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd, timeoutSeconds: instance.timeout,
-    restore: restoreLines(options.environment, [...testFiles.map((f) => f.path), ...revertedFiles]) });
+  const testFiles = patchFiles(instance.test_patch).map((f) => f.path);
+  // A fresh nonce per grading marks our own status lines; nothing the patch prints can carry it.
+  const nonce = randomBytes(12).toString('hex');
+  const setup = setupScript({ nonce, patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd,
+    timeoutSeconds: instance.timeout, testFiles, sharedDirs: await sharedDirsOf(options.environment) });
 
   let workspace: Workspace | undefined;
   try {
@@ -81,18 +78,23 @@ export async function gradeInstance(
     // bash `exec`s the tests, so nothing of ours runs after them and the exit code is their own.
     const run = await workspace.exec('bash -s', { stdin: setup, timeoutMs: instance.timeout * 1000 + SETUP_TIMEOUT_MS });
     const ended = Date.now();
-    const status = /^applied (\d+|none) (\d+)$/m.exec(run.output);
-    if (!status) {
-      const detail = run.output.slice(-2000);
-      if (run.exitCode === PATCH_FAILED) {
-        return { ...base, outcome: 'patch_failed', error: `the patch did not apply with any of: ${APPLY_CHAIN.join('; ')}\n${detail}`, report: report(false) };
-      }
-      if (run.exitCode === TEST_PATCH_FAILED) {
-        return { ...base, revertedFiles, outcome: 'infra_error', error: `the instance's test patch did not apply: ${detail}`, report: report(true) };
-      }
-      const why = run.timedOut ? 'preparing the workspace timed out' : `preparing the workspace failed (exit ${run.exitCode})`;
-      return { ...base, revertedFiles, outcome: 'infra_error', error: `${why}: ${detail}`, report: report(false) };
+    const detail = run.output.slice(-2000);
+    // Exit codes first: when setup stopped, the tests never ran and no status line counts.
+    if (run.exitCode === PATCH_FAILED && !run.output.includes(`${nonce} applied`)) {
+      return { ...base, outcome: 'patch_failed', error: `the patch did not apply with any of: ${APPLY_CHAIN.join('; ')}\n${detail}`, report: report(false) };
     }
+    if (run.exitCode === TEST_PATCH_FAILED && !run.output.includes(`${nonce} applied`)) {
+      // The test patch applies to the clean base (validation proves it), so after a model patch it is the patch's doing.
+      return hash
+        ? { ...base, outcome: 'patch_failed', error: `the instance's test patch no longer applies after this patch: ${detail}`, report: report(true) }
+        : { ...base, outcome: 'infra_error', error: `the instance's test patch did not apply: ${detail}`, report: report(false) };
+    }
+    const status = new RegExp(`^${nonce} applied (\\d+|none) (\\d+)$`, 'm').exec(run.output);
+    if (!status) {
+      const why = run.timedOut ? 'preparing the workspace timed out' : `preparing the workspace failed (exit ${run.exitCode})`;
+      return { ...base, outcome: 'infra_error', error: `${why}: ${detail}`, report: report(false) };
+    }
+    const revertedFiles = [...run.output.slice(0, status.index).matchAll(new RegExp(`^${nonce} reverted (.*)$`, 'gm'))].map((m) => m[1]!);
     // The first status line is ours: the tests had not started when it was printed.
     const applyMethod = hash ? APPLY_CHAIN[Number(status[1])] : undefined;
     const testLog = run.output.slice(status.index + status[0].length + 1);
@@ -124,47 +126,64 @@ export async function gradeInstance(
       report: report(true, verdict.resolved, verdict.testsStatus),
     };
   } catch (error) {
-    return { ...base, revertedFiles, outcome: 'infra_error', error: (error as Error).message, report: report(false) };
+    return { ...base, outcome: 'infra_error', error: (error as Error).message, report: report(false) };
   } finally {
     await workspace?.destroy().catch(() => {});
   }
 }
 
-/** Apply chain with resets, base content put back for test-patch files and planted hooks, the test patch, then the tests. */
-function setupScript(parts: { patch: string | null; testPatch: string; testCmd: string; timeoutSeconds: number; restore: string[] }): string {
-  // A private scratch folder: the local sandbox shares the host's /tmp between gradings.
-  const lines = ['set -u', 'scratch=$(mktemp -d)', `printf '%s' '${b64(parts.testPatch)}' | base64 -d > "$scratch/test.patch"`];
+/**
+ * The grading script. Our git directory is moved out of the work tree first, so nothing the patch
+ * writes (a `.git/config` with hooks or filters, say) reaches the git commands that follow. Then:
+ * apply chain with resets; every changed test-infrastructure path and every test-patch file put
+ * back to the base; the test patch; our status line; and bash `exec`s the tests last.
+ */
+function setupScript(parts: { nonce: string; patch: string | null; testPatch: string; testCmd: string; timeoutSeconds: number; testFiles: string[]; sharedDirs: string[] }): string {
+  const say = (text: string) => `printf '%s\\n' "${parts.nonce} ${text}"`;
+  const lines = [
+    'set -u',
+    // A private scratch folder: the local sandbox shares the host's /tmp between gradings.
+    'scratch=$(mktemp -d)',
+    'mv .git "$scratch/git" || exit 1',
+    'export GIT_DIR="$scratch/git" GIT_WORK_TREE="$PWD" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null',
+    `printf '%s' '${b64(parts.testPatch)}' | base64 -d > "$scratch/test.patch"`,
+    // Logs the patch can influence are indented, so no line of theirs can look like ours.
+    'quote() { sed "s/^/| /" "$1" | tail -c 2000; }',
+    // Puts a path back to its base content (or removes it), clearing a parent the patch turned into a file or link.
+    'restore() {',
+    '  d=$(dirname -- "$1")',
+    '  while [ "$d" != . ] && [ "$d" != / ]; do',
+    '    if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then rm -f -- "$d"; fi',
+    '    d=$(dirname -- "$d")',
+    '  done',
+    '  rm -rf -- "$1"',
+    '  if git cat-file -e "HEAD:$1" 2>/dev/null; then git checkout -q HEAD -- "$1"; fi',
+    '}',
+  ];
   if (parts.patch !== null) {
     lines.push(`printf '%s' '${b64(parts.patch)}' | base64 -d > "$scratch/model.patch"`, 'applied=""');
     APPLY_CHAIN.forEach((command, index) => {
       const input = command.startsWith('patch') ? '-i "$scratch/model.patch"' : '"$scratch/model.patch"';
       lines.push(`if [ -z "$applied" ]; then`, `  if ${command} ${input} > "$scratch/apply.log" 2>&1; then applied=${index}; else ${RESET} > /dev/null 2>&1; fi`, 'fi');
     });
-    lines.push(`if [ -z "$applied" ]; then tail -c 2000 "$scratch/apply.log"; rm -rf "$scratch"; exit ${PATCH_FAILED}; fi`);
+    lines.push(`if [ -z "$applied" ]; then quote "$scratch/apply.log"; exit ${PATCH_FAILED}; fi`);
+    const excluded = parts.sharedDirs.map((dir) => ` ${shellQuote(`:(exclude)${dir}`)}`).join('');
+    lines.push(
+      // What the patch really changed, read from the tree rather than from the diff's headers.
+      `{ git diff --name-only -z HEAD; git ls-files --others -z -- .${excluded}; } > "$scratch/changed"`,
+      `tr '\\0' '\\n' < "$scratch/changed" | grep -E ${shellQuote(TEST_INFRASTRUCTURE_PATTERN)} | sort -u | while IFS= read -r path; do`,
+      `  restore "$path"; ${say('reverted $path')}`,
+      'done',
+    );
   } else {
     lines.push('applied=none');
   }
-  lines.push(...parts.restore);
-  lines.push(`git -c core.fsmonitor=false apply --verbose "$scratch/test.patch" > "$scratch/tp.log" 2>&1 || { tail -c 2000 "$scratch/tp.log"; rm -rf "$scratch"; exit ${TEST_PATCH_FAILED}; }`);
-  lines.push('rm -rf "$scratch"', 'echo "applied $applied $(date +%s%3N)"');
+  for (const path of new Set(parts.testFiles)) lines.push(`restore ${shellQuote(path)}`);
+  lines.push(`git apply --verbose "$scratch/test.patch" > "$scratch/tp.log" 2>&1 || { quote "$scratch/tp.log"; exit ${TEST_PATCH_FAILED}; }`);
+  lines.push('rm -rf "$scratch"', say('applied $applied $(date +%s%3N)'));
   // coreutils timeout bounds the tests alone and kills their whole process group.
   lines.push(`exec timeout --kill-after=5 ${parts.timeoutSeconds} bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
   return `${lines.join('\n')}\n`;
-}
-
-/** Puts paths back to their base content (or removes them); runs inside the sandbox, so planted symlinks lead nowhere. */
-function restoreLines(environment: PreparedEnvironment, paths: string[]): string[] {
-  const lines: string[] = [];
-  for (const path of new Set(paths)) {
-    if (path.split('/').includes('..') || path.startsWith('/')) continue;
-    const quoted = shellQuote(path);
-    lines.push(`rm -rf -- ${quoted}`);
-    const basePath = join(environment.baseDir, path);
-    if (existsSync(basePath) && lstatSync(basePath).isFile()) {
-      lines.push(`mkdir -p -- "$(dirname -- ${quoted})"`, `printf '%s' '${b64(readFileSync(basePath))}' | base64 -d > ${quoted}`);
-    }
-  }
-  return lines;
 }
 
 function b64(content: string | Buffer): string {

@@ -27,16 +27,21 @@ export function patchFiles(patch: string): PatchFile[] {
 /**
  * Paths that steer how tests run or are reported, rather than what the code does: a model patch
  * may not change them (a planted conftest.py or sitecustomize.py can force every test green).
+ * One POSIX extended regular expression, so the grading script's `grep -E` and this module agree.
  */
+export const TEST_INFRASTRUCTURE_PATTERN = [
+  '(^|/)([Tt][Ee][Ss][Tt][Ss]?|__tests__|[Tt]esting|[Ss]pec)/',
+  '(^|/)(conftest\\.py|sitecustomize\\.py|usercustomize\\.py|pytest\\.ini|tox\\.ini|noxfile\\.py|\\.noderc|node\\.config\\.json)$',
+  '\\.pth$',
+  '(^|/)(jest|vitest|vite|mocha|ava|karma)\\.config\\.[cm]?[jt]s$',
+  '(^|/)\\.mocharc(\\.[a-z]+)?$',
+  '(^|/)test_[^/]*\\.py$',
+  '_test\\.py$',
+  '\\.(test|spec)\\.[cm]?[jt]sx?$',
+].join('|');
+
+const testInfrastructure = new RegExp(TEST_INFRASTRUCTURE_PATTERN);
+
 export function isTestInfrastructure(path: string): boolean {
-  const parts = path.split('/');
-  const name = parts.at(-1)!;
-  if (parts.slice(0, -1).some((dir) => /^(tests?|__tests__|testing|spec)$/i.test(dir))) return true;
-  return (
-    /^(conftest\.py|sitecustomize\.py|usercustomize\.py|pytest\.ini|tox\.ini|noxfile\.py|\.noderc|node\.config\.json)$/.test(name) ||
-    /\.pth$/.test(name) ||
-    /^(jest|vitest|vite|mocha|ava|karma)\.config\.[cm]?[jt]s$/.test(name) ||
-    /^\.mocharc(\.[a-z]+)?$/.test(name) ||
-    /(^test_.*\.py$)|(_test\.py$)|(\.(test|spec)\.[cm]?[jt]sx?$)/.test(name)
-  );
+  return testInfrastructure.test(path);
 }

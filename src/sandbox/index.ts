@@ -9,6 +9,6 @@ export type {
   Workspace,
 } from './_types.ts';
 export { DEFAULT_LIMITS } from './_types.ts';
-export { prepareEnvironment } from './_environment.ts';
+export { prepareEnvironment, sharedDirsOf } from './_environment.ts';
 export { createSandbox } from './_sandbox.ts';
 export { bwrapAvailable } from './_bwrap.ts';

@@ -214,7 +214,8 @@ describe.skipIf(!BWRAP)('bench eval against patches that try to cheat', () => {
 
   it('restores or removes test files that call process.exit(0) at import', () => {
     const { attempt } = expectNotResolved('test files exit 0 before any test runs', js.graded.get('benchlab__csvkit-1'));
-    expect([...attempt.grade.revertedFiles].sort()).toEqual(['test/aaa-setup.test.js', 'test/parse.test.js']);
+    // Every changed test file is put back, the test patch's own files included (the test patch then applies on top).
+    expect([...attempt.grade.revertedFiles].sort()).toEqual(['test/aaa-setup.test.js', 'test/parse.test.js', 'test/stringify.test.js']);
     expect(attempt.grade.testsStatus!.FAIL_TO_PASS!.failure.length).toBeGreaterThan(0);
   });
 
