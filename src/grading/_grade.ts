@@ -180,6 +180,8 @@ function setupScript(parts: { nonce: string; patch: string | null; testPatch: st
   }
   for (const path of new Set(parts.testFiles)) lines.push(`restore ${shellQuote(path)}`);
   lines.push(`git apply --verbose "$scratch/test.patch" > "$scratch/tp.log" 2>&1 || { quote "$scratch/tp.log"; exit ${TEST_PATCH_FAILED}; }`);
+  // The tests see the repository as it was: our git directory back in place, git's variables gone.
+  lines.push('rm -rf .git && mv "$scratch/git" .git || exit 1', 'unset GIT_DIR GIT_WORK_TREE GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL');
   lines.push('rm -rf "$scratch"', say('applied $applied $(date +%s%3N)'));
   // coreutils timeout bounds the tests alone and kills their whole process group.
   lines.push(`exec timeout --kill-after=5 ${parts.timeoutSeconds} bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
