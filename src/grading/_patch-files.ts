@@ -35,7 +35,8 @@ export const TEST_INFRASTRUCTURE_PATTERN = [
   '\\.pth$',
   '(^|/)(jest|vitest|vite|mocha|ava|karma)\\.config\\.[cm]?[jt]s$',
   '(^|/)\\.mocharc(\\.[a-z]+)?$',
-  '(^|/)test_[^/]*\\.py$',
+  // unittest discovers test*.py (no underscore needed) in every package it walks.
+  '(^|/)test[^/]*\\.py$',
   '_test\\.py$',
   '\\.(test|spec)\\.[cm]?[jt]sx?$',
 ].join('|');
