@@ -42,8 +42,16 @@ const APPLY_CHAIN = [
   'git apply --verbose --reject',
   'patch --batch --forward --fuzz=5 -p1',
 ];
-const RESET = 'git reset --hard --quiet && git clean -fdq';
 const SETUP_TIMEOUT_MS = 120_000;
+/** Prints (NUL-separated) the changed paths whose top-level name shadows a Python standard-library or test-runner module. */
+const SHADOWED_MODULES = [
+  'import sys',
+  "names = set(sys.stdlib_module_names) | {'pytest', '_pytest', 'pluggy', 'py'}",
+  "for path in sys.stdin.buffer.read().split(b'\\0'):",
+  "    top = path.split(b'/')[0].decode('utf-8', 'replace')",
+  "    if path and (top[:-3] if top.endswith('.py') else top) in names:",
+  "        sys.stdout.buffer.write(path + b'\\0')",
+].join('\n');
 const PATCH_FAILED = 97;
 const TEST_PATCH_FAILED = 98;
 const LOG_TAIL = 20_000;
@@ -162,17 +170,26 @@ function setupScript(parts: { nonce: string; patch: string | null; testPatch: st
   ];
   if (parts.patch !== null) {
     lines.push(`printf '%s' '${b64(parts.patch)}' | base64 -d > "$scratch/model.patch"`, 'applied=""');
+    // Between tries, everything but the shared dependency folders goes, ignored leftovers included.
+    const keep = parts.sharedDirs.map((dir) => ` -e ${shellQuote(`/${dir}`)}`).join('');
+    const reset = `git reset --hard --quiet && git clean -ffdxq${keep}`;
     APPLY_CHAIN.forEach((command, index) => {
       const input = command.startsWith('patch') ? '-i "$scratch/model.patch"' : '"$scratch/model.patch"';
-      lines.push(`if [ -z "$applied" ]; then`, `  if ${command} ${input} > "$scratch/apply.log" 2>&1; then applied=${index}; else ${RESET} > /dev/null 2>&1; fi`, 'fi');
+      lines.push(`if [ -z "$applied" ]; then`, `  if ${command} ${input} > "$scratch/apply.log" 2>&1; then applied=${index}; else ${reset} > /dev/null 2>&1; fi`, 'fi');
     });
     lines.push(`if [ -z "$applied" ]; then quote "$scratch/apply.log"; exit ${PATCH_FAILED}; fi`);
+    const prune = parts.sharedDirs.map((dir) => ` -path ${shellQuote(`./${dir}`)} -prune -o`).join('');
     const excluded = parts.sharedDirs.map((dir) => ` ${shellQuote(`:(exclude)${dir}`)}`).join('');
     lines.push(
-      // What the patch really changed, read from the tree rather than from the diff's headers.
+      // A .git anywhere in the tree hides what is under it from git itself; no fix creates one.
+      `if [ -n "$(find .${prune} -name .git -print -quit)" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
+      // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold newlines).
       `{ git diff --name-only -z HEAD; git ls-files --others -z -- .${excluded}; } > "$scratch/changed"`,
-      `tr '\\0' '\\n' < "$scratch/changed" | grep -E ${shellQuote(TEST_INFRASTRUCTURE_PATTERN)} | sort -u | while IFS= read -r path; do`,
-      `  restore "$path"; ${say('reverted $path')}`,
+      `grep -zE ${shellQuote(TEST_INFRASTRUCTURE_PATTERN)} "$scratch/changed" > "$scratch/revert"`,
+      // A top-level module named like one of Python's own (unittest.py, say) would run in its place.
+      `if command -v python3 > /dev/null; then python3 -I -c ${shellQuote(SHADOWED_MODULES)} < "$scratch/changed" >> "$scratch/revert"; fi`,
+      `sort -zu "$scratch/revert" | while IFS= read -r -d '' path; do`,
+      `  restore "$path"; printf '%s reverted %q\\n' "${parts.nonce}" "$path"`,
       'done',
     );
   } else {

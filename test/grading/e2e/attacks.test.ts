@@ -22,6 +22,9 @@ const cases = [
   ['git-config-filter', 'benchlab__iniconf-1', 'a plain diff writing .git/config (a smudge filter that guts the tests) and .gitattributes'],
   ['odd-prefix-hook', 'benchlab__iniconf-1', 'a tests/__init__.py hook behind x/ prefixes that a header parser would misread'],
   ['tests-dir-replaced', 'benchlab__iniconf-1', 'the tests/ folder replaced by a file so the test files cannot be put back'],
+  ['shadowed-unittest', 'benchlab__iniconf-1', 'a unittest.py at the root that python -m unittest would run instead of the real one'],
+  ['nested-git-repo', 'benchlab__iniconf-1', 'a nested .git that hides a planted test module from git ls-files'],
+  ['newline-in-name', 'benchlab__csvkit-1', 'a planted test file whose name holds a newline'],
 ] as const;
 
 describe.skipIf(!BWRAP)('patches that attack the grader', () => {
