@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,15 +44,29 @@ const APPLY_CHAIN = [
   'patch --batch --forward --fuzz=5 -p1',
 ];
 const SETUP_TIMEOUT_MS = 120_000;
-/** Prints (NUL-separated) the changed paths whose top-level name shadows a Python standard-library or test-runner module. */
-const SHADOWED_MODULES = [
-  'import sys',
-  "names = set(sys.stdlib_module_names) | {'pytest', '_pytest', 'pluggy', 'py'}",
-  "for path in sys.stdin.buffer.read().split(b'\\0'):",
-  "    top = path.split(b'/')[0].decode('utf-8', 'replace')",
-  "    if path and (top[:-3] if top.endswith('.py') else top) in names:",
-  "        sys.stdout.buffer.write(path + b'\\0')",
-].join('\n');
+/** Test runners' own modules, shadowed as easily as the standard library's. */
+const RUNNER_MODULES = ['pytest', '_pytest', 'pluggy', 'py', 'unittest', 'doctest', 'site', 'sitecustomize', 'usercustomize'];
+let shadowPattern: string | undefined;
+
+/**
+ * Top-level names that would run in place of a Python standard-library or test-runner module
+ * (`unittest.py`, `unittest.pyc`, `unittest/__init__.py`, `unittest.cpython-311.so`...). Read once from the
+ * machine's python3; the short runner list stands in when there is none.
+ */
+function shadowedModulesPattern(): string {
+  if (shadowPattern === undefined) {
+    let names = RUNNER_MODULES;
+    try {
+      const listed = execFileSync('python3', ['-I', '-c', 'import sys; print("\\n".join(sys.stdlib_module_names))'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+      names = [...new Set([...names, ...listed.split('\n').filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))])];
+    } catch {
+      // No python3 here: the runner modules alone.
+    }
+    // Only what Python imports: a module file, a compiled module, or the __init__ that makes a package.
+    shadowPattern = `^(${names.join('|')})(/__init__)?(\\.(py|pyc|pyo|pyd|so)|\\.[^/]*\\.so)$`;
+  }
+  return shadowPattern;
+}
 const PATCH_FAILED = 97;
 const TEST_PATCH_FAILED = 98;
 const LOG_TAIL = 20_000;
@@ -186,8 +201,8 @@ function setupScript(parts: { nonce: string; patch: string | null; testPatch: st
       // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold newlines).
       `{ git diff --name-only -z HEAD; git ls-files --others -z -- .${excluded}; } > "$scratch/changed"`,
       `grep -zE ${shellQuote(TEST_INFRASTRUCTURE_PATTERN)} "$scratch/changed" > "$scratch/revert"`,
-      // A top-level module named like one of Python's own (unittest.py, say) would run in its place.
-      `if command -v python3 > /dev/null; then python3 -I -c ${shellQuote(SHADOWED_MODULES)} < "$scratch/changed" >> "$scratch/revert"; fi`,
+      // A top-level module named like one of Python's own (unittest.py or .pyc, say) would run in its place.
+      `grep -zE ${shellQuote(shadowedModulesPattern())} "$scratch/changed" >> "$scratch/revert"`,
       `sort -zu "$scratch/revert" | while IFS= read -r -d '' path; do`,
       `  restore "$path"; printf '%s reverted %q\\n' "${parts.nonce}" "$path"`,
       'done',

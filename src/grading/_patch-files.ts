@@ -39,6 +39,9 @@ export const TEST_INFRASTRUCTURE_PATTERN = [
   '(^|/)test[^/]*\\.py$',
   '_test\\.py$',
   '\\.(test|spec)\\.[cm]?[jt]sx?$',
+  // Compiled files run in place of their source; no source fix ships them.
+  '\\.(pyc|pyo|so)$',
+  '(^|/)__pycache__/',
 ].join('|');
 
 const testInfrastructure = new RegExp(TEST_INFRASTRUCTURE_PATTERN);

@@ -25,6 +25,7 @@ const cases = [
   ['shadowed-unittest', 'benchlab__iniconf-1', 'a unittest.py at the root that python -m unittest would run instead of the real one'],
   ['nested-git-repo', 'benchlab__iniconf-1', 'a nested .git that hides a planted test module from git ls-files'],
   ['newline-in-name', 'benchlab__csvkit-1', 'a planted test file whose name holds a newline'],
+  ['compiled-unittest', 'benchlab__iniconf-1', 'a sourceless unittest.pyc at the root, loaded in place of the real unittest'],
 ] as const;
 
 describe.skipIf(!BWRAP)('patches that attack the grader', () => {
