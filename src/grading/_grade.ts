@@ -172,15 +172,15 @@ function setupScript(parts: { nonce: string; patch: string | null; testPatch: st
     `printf '%s' '${b64(parts.testPatch)}' | base64 -d > "$scratch/test.patch"`,
     // Logs the patch can influence are indented, so no line of theirs can look like ours.
     'quote() { sed "s/^/| /" "$1" | tail -c 2000; }',
-    // Puts a path back to its base content (or removes it), clearing a parent the patch turned into a file or link.
+    // Clears a path (and any parent the patch turned into a file or link) and queues it to be put back from the base.
     'restore() {',
-    '  d=$(dirname -- "$1")',
-    '  while [ "$d" != . ] && [ "$d" != / ]; do',
+    '  local d="$1"',
+    '  while [[ "$d" == */* ]]; do',
+    '    d="${d%/*}"',
     '    if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then rm -f -- "$d"; fi',
-    '    d=$(dirname -- "$d")',
     '  done',
     '  rm -rf -- "$1"',
-    '  if git cat-file -e "HEAD:$1" 2>/dev/null; then git checkout -q HEAD -- "$1"; fi',
+    `  printf '%s\\0' "$1" >> "$scratch/restore"`,
     '}',
   ];
   if (parts.patch !== null) {
@@ -211,6 +211,13 @@ function setupScript(parts: { nonce: string; patch: string | null; testPatch: st
     lines.push('applied=none');
   }
   for (const path of new Set(parts.testFiles)) lines.push(`restore ${shellQuote(path)}`);
+  // One checkout for everything queued: what the base has comes back, what it lacks stays removed.
+  lines.push(
+    'if [ -s "$scratch/restore" ]; then',
+    '  xargs -0 git ls-tree -r -z --name-only HEAD -- < "$scratch/restore" > "$scratch/in-base"',
+    '  if [ -s "$scratch/in-base" ]; then xargs -0 git checkout -q HEAD -- < "$scratch/in-base" || exit 1; fi',
+    'fi',
+  );
   lines.push(`git apply --verbose "$scratch/test.patch" > "$scratch/tp.log" 2>&1 || { quote "$scratch/tp.log"; exit ${TEST_PATCH_FAILED}; }`);
   // The tests see the repository as it was: our git directory back in place, git's variables gone.
   lines.push('rm -rf .git && mv "$scratch/git" .git || exit 1', 'unset GIT_DIR GIT_WORK_TREE GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL');
