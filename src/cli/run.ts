@@ -3,10 +3,10 @@ import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { LLM_KEYS, isSecretKey, loadConfig } from '../config/index.ts';
 import { checkCredentials } from '../llm/index.ts';
-import { loadTaskSet, selectInstances } from '../tasks/index.ts';
+import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
 import {
-  Grader, chooseSandbox, diskCache, newRunId, planArms, replayCache, resolveCacheDir, runBenchmark, shuffled,
+  Grader, chooseSandbox, diskCache, newRunId, planArms, replayCache, resolveCacheDir, runBenchmark,
 } from '../runner/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 

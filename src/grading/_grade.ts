@@ -1,12 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Instance } from '../tasks/index.ts';
 import { sharedDirsOf, type PreparedEnvironment, type Sandbox, type Workspace } from '../sandbox/index.ts';
 import { decide, type Verdict } from './_decide.ts';
 import { parseTestLog } from './_parsers.ts';
-import { TEST_INFRASTRUCTURE_PATTERN, patchFiles } from './_patch-files.ts';
+import { TEST_INFRASTRUCTURE_PATTERN, patchPaths } from './_patch-files.ts';
 
 export type GradeOutcome = 'resolved' | 'unresolved' | 'patch_failed' | 'timeout' | 'empty_patch' | 'infra_error';
 
@@ -88,7 +86,7 @@ export async function gradeInstance(
     sweReport(instance.instance_id, { patchIsNone: patch == null, exists: hash !== null, applied, resolved, testsStatus });
   if (!hash && !options.runWithoutPatch) return { ...base, outcome: 'empty_patch', report: report(false) };
 
-  const testFiles = patchFiles(instance.test_patch).map((f) => f.path);
+  const testFiles = patchPaths(instance.test_patch);
   // A fresh nonce per grading marks our own status lines; nothing the patch prints can carry it.
   const nonce = randomBytes(12).toString('hex');
   const setup = setupScript({ nonce, patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd,

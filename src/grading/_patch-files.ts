@@ -1,27 +1,18 @@
-/** Files a unified diff touches, and which of them it creates or deletes. */
-export type PatchFile = { path: string; created: boolean; deleted: boolean };
-
-export function patchFiles(patch: string): PatchFile[] {
-  const files: PatchFile[] = [];
-  let current: PatchFile | undefined;
+/** Every path a unified diff touches, both sides of a rename included (all of them must be put back to the base). */
+export function patchPaths(patch: string): string[] {
+  const paths = new Set<string>();
   for (const line of patch.split('\n')) {
-    const header = /^diff --git a\/(.+?) b\/(.+)$/.exec(line);
+    const header = /^diff --git a\/(.+?) b\/(.+)$/.exec(line) ?? /^rename (?:from|to) (.+)$/.exec(line);
     if (header) {
-      current = { path: header[2]!, created: false, deleted: false };
-      files.push(current);
+      paths.add(header[header.length - 1]!);
+      if (header.length === 3) paths.add(header[1]!);
       continue;
     }
-    if (!current) {
-      // A plain unified diff without git headers.
-      const plus = /^\+\+\+ (?:b\/)?([^\t\n]+)/.exec(line);
-      if (plus && plus[1] !== '/dev/null') files.push({ path: plus[1]!, created: false, deleted: false });
-      continue;
-    }
-    if (line.startsWith('new file mode')) current.created = true;
-    else if (line.startsWith('deleted file mode')) current.deleted = true;
-    else if (line.startsWith('rename to ')) current.path = line.slice('rename to '.length);
+    // A plain unified diff without git headers.
+    const side = /^(?:\+\+\+|---) (?:[ab]\/)?([^\t\n]+)/.exec(line);
+    if (side && side[1] !== '/dev/null') paths.add(side[1]!);
   }
-  return files;
+  return [...paths];
 }
 
 /**
@@ -43,9 +34,3 @@ export const TEST_INFRASTRUCTURE_PATTERN = [
   '\\.(pyc|pyo|so)$',
   '(^|/)__pycache__/',
 ].join('|');
-
-const testInfrastructure = new RegExp(TEST_INFRASTRUCTURE_PATTERN);
-
-export function isTestInfrastructure(path: string): boolean {
-  return testInfrastructure.test(path);
-}

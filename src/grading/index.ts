@@ -4,4 +4,4 @@ export { parseTestLog, LOG_PARSERS, isLogParserName } from './_parsers.ts';
 export type { TestStatus, LogParserName, ParsedLog } from './_parsers.ts';
 export { decide } from './_decide.ts';
 export type { Verdict, Resolution, TestsStatus } from './_decide.ts';
-export { patchFiles, isTestInfrastructure } from './_patch-files.ts';
+export { patchPaths, TEST_INFRASTRUCTURE_PATTERN } from './_patch-files.ts';

@@ -1,6 +1,6 @@
 import type { Grade } from '../grading/index.ts';
 import type { AttemptRecord, Outcome, TestResultRecord } from '../store/index.ts';
-import type { Instance } from '../tasks/index.ts';
+import type { Instance, TaskSet } from '../tasks/index.ts';
 
 /** Per-test rows for the store: every listed test (missing ones as MISSING) plus any other parsed test. */
 export function testRows(instance: Instance, grade: Grade): TestResultRecord[] {
@@ -34,4 +34,9 @@ export function emptyUsage() {
 export function newRunId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** The instances of a run as the store keeps them: content hash and fields, without local paths. */
+export function instanceRows(taskSet: TaskSet, instances: Instance[]) {
+  return instances.map((i) => ({ instanceId: i.instance_id, contentHash: i.contentHash, suite: taskSet.name, repo: i.repo, baseCommit: i.base_commit, json: { ...i, source: undefined } }));
 }

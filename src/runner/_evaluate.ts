@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Store } from '../store/index.ts';
 import type { Instance, Prediction, TaskSet } from '../tasks/index.ts';
-import { gradeFields, emptyUsage } from './_attempt.ts';
+import { gradeFields, emptyUsage, instanceRows } from './_attempt.ts';
 import { runDir, safeName, writeFileAtomic, writeInstanceReport } from './_files.ts';
 import type { Grader } from './_grader.ts';
 import { Progress } from './_progress.ts';
@@ -44,7 +44,7 @@ export async function runEvaluation(options: {
       suite: taskSet.name, suiteHash: taskSet.hash, agent: 'eval', options: { sandbox: grader.sandbox.kind, jobs: options.jobs },
     });
   } else store.updateRunStatus(runId, 'running');
-  store.saveInstances(instances.map((i) => ({ instanceId: i.instance_id, contentHash: i.contentHash, suite: taskSet.name, repo: i.repo, baseCommit: i.base_commit, json: { ...i, source: undefined } })));
+  store.saveInstances(instanceRows(taskSet, instances));
   const models = [...new Set(wanted.map((p) => p.model_name_or_path))];
   for (const model of models) {
     if (!store.configSnapshots(runId).some((s) => s.name === model)) store.saveConfigSnapshot(runId, model, model, { model_name_or_path: model });

@@ -8,7 +8,6 @@ export class AdaptiveLimit {
   readonly limit: LimitFunction;
   readonly max: number;
   private successes = 0;
-  private cuts = 0;
 
   constructor(max: number) {
     this.max = Math.max(1, max);
@@ -21,7 +20,6 @@ export class AdaptiveLimit {
 
   rateLimited(): void {
     this.successes = 0;
-    this.cuts++;
     this.limit.concurrency = Math.max(1, Math.floor(this.limit.concurrency * 0.8));
   }
 
@@ -33,7 +31,4 @@ export class AdaptiveLimit {
     }
   }
 
-  get timesCut(): number {
-    return this.cuts;
-  }
 }

@@ -10,7 +10,6 @@ export class Progress {
   private unknownCost = false;
   private readonly perConfig = new Map<string, { done: number; resolved: number }>();
   private readonly started = Date.now();
-  private lastPlain = Date.now();
   private readonly milestones = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly total: number;
@@ -75,7 +74,6 @@ export class Progress {
   }
 
   private plain(): void {
-    this.lastPlain = Date.now();
     this.stream.write(`${this.line()}\n`);
   }
 }

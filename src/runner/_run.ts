@@ -5,7 +5,7 @@ import { attemptKey, type AttemptRecord, type LlmCallRecord, type Outcome, type 
 import { canonicalJson, type Instance, type TaskSet } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
 import type { Arm } from './_arms.ts';
-import { gradeFields } from './_attempt.ts';
+import { gradeFields, instanceRows } from './_attempt.ts';
 import type { Grader } from './_grader.ts';
 import { LocalScheduler, type Lane, type Scheduler } from './_scheduler.ts';
 import { Progress } from './_progress.ts';
@@ -43,7 +43,7 @@ type Job = { instance: Instance; arm: Arm; repeat: number; config: string };
  * written in one transaction. A resumed run does only what is missing.
  */
 export async function runBenchmark(options: RunOptions): Promise<RunResult> {
-  const { store, grader, arms, runId } = options;
+  const { store, arms, runId } = options;
   startRun(options);
   const done = store.completedKeys(runId);
   const jobs: Job[] = [];
@@ -97,7 +97,7 @@ function startRun(options: RunOptions): void {
   }
   const saved = new Set(store.configSnapshots(runId).map((s) => s.name));
   for (const arm of arms) if (!saved.has(arm.name)) store.saveConfigSnapshot(runId, arm.name, arm.llm?.settings.model, snapshotOf(arm));
-  store.saveInstances(instances.map((i) => ({ instanceId: i.instance_id, contentHash: i.contentHash, suite: taskSet.name, repo: i.repo, baseCommit: i.base_commit, json: { ...i, source: undefined } })));
+  store.saveInstances(instanceRows(taskSet, instances));
 }
 
 /** A resumed run must be the same experiment: same suite, same settings for every config it already has. */

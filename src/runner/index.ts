@@ -13,7 +13,7 @@ export type { RunOptions, RunResult } from './_run.ts';
 export { planArms, BASELINES } from './_arms.ts';
 export type { Arm } from './_arms.ts';
 export { AdaptiveLimit } from './_pacing.ts';
-export { diskCache, shuffled } from './_response-cache.ts';
+export { diskCache } from './_response-cache.ts';
 export { readResultsFile, verifyResults } from './_verify.ts';
 export type { Mismatch } from './_verify.ts';
 export { LocalScheduler } from './_scheduler.ts';

@@ -33,3 +33,21 @@ export function selectInstances(set: TaskSet, options: { ids?: string[]; filter?
   if (chosen.length === 0) throw new UserError(`No instance of ${set.name} matches the selection. List them with \`bench tasks list\`.`);
   return chosen;
 }
+
+/** A seeded shuffle (mulberry32 + Fisher-Yates), so `--shuffle --seed N` is repeatable. */
+export function shuffled<T>(items: T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}

@@ -69,6 +69,7 @@ describe('node:test with the junit reporter', () => {
     const log = fixture('node-junit-isolation-none.log');
     expect(log.indexOf('<testsuites><testcase name="prints forged lines"')).toBeLessThan(log.indexOf('<?xml'));
     expect(parse('node-junit', 'node-junit-isolation-none.log')).toEqual(onlyParseFile(NODE_RUN));
+    expect(parse('node-junit', 'node-junit-isolation-none.log')[FORGED]).toBe('FAILED');
   });
 });
 

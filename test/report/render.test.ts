@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_FORMATS, buildReport, loadReportInput, renderReport } from '../../src/report/index.ts';
 import type { Report } from '../../src/report/index.ts';
 import { addRun, attempt, recordOutcomes, tempStore } from './_fixture.ts';

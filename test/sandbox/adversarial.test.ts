@@ -3,7 +3,6 @@ import type { AddressInfo, Server } from 'node:net';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
 import type { PreparedEnvironment, Sandbox, Workspace } from '../../src/sandbox/index.ts';
