@@ -94,8 +94,10 @@ conda() {
 export function swebenchLayoutImage(e: Engine, name: string, repoDir: string): Promise<string> {
   return once(`swebench:${name}`, async () => {
     const base = await toolchainImage(e);
-    const archive = await execa('tar', ['-C', repoDir, '-cf', '-', '.'], { encoding: 'buffer' });
-    const image = `localhost/bench-test-${name}:${hash(base, ACTIVATE, Buffer.from(archive.stdout))}`;
+    // Its refs name every commit's content, history and dates: equal refs, equal repository.
+    const refs = await execa('git', ['for-each-ref', '--format=%(objectname) %(refname)'], { cwd: repoDir });
+    const head = await execa('git', ['rev-parse', 'HEAD'], { cwd: repoDir });
+    const image = `localhost/bench-test-${name}:${hash(base, ACTIVATE, refs.stdout, head.stdout)}`;
     if (await exists(e, image)) return image;
     const context = await mkdtemp(join(tmpdir(), 'bench-test-swebench-'));
     try {
