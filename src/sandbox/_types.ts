@@ -40,8 +40,19 @@ export interface Workspace {
   exec(command: string, options: ExecOptions): Promise<ExecResult>;
   /** Unified diff (git diff --binary, a/ b/ prefixes) of the tree against the base, new files included. */
   diff(): Promise<string>;
+  /**
+   * The repository's files as a host folder to read and edit: a host workspace gives its own work tree;
+   * a container workspace a fresh copy, whose edits `commit(paths)` writes back into the container.
+   */
+  checkout(): Promise<HostView>;
   destroy(): Promise<void>;
 }
+
+export type HostView = {
+  dir: string;
+  /** Makes the edits (or removals) of these repository-relative paths real in the workspace. */
+  commit(paths: string[]): Promise<void>;
+};
 
 export type EnvironmentSpec = { repoDir: string; key: string; install?: string };
 

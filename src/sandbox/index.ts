@@ -3,6 +3,7 @@ export type {
   EnvironmentTarget,
   ExecOptions,
   ExecResult,
+  HostView,
   Limits,
   PreparedEnvironment,
   Sandbox,

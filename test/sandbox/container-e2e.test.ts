@@ -137,6 +137,14 @@ describe.skipIf(!engine)('bench run --sandbox podman --agent bash', () => {
     expect(await benchContainers(engine!, 'agent')).toEqual([]);
   }, 300_000);
 
+  test('the patch agent reads the repository out of its container and its edit is graded resolved', async () => {
+    const p = await oracleProject();
+    const result = await bench(['run', '--config', p.config, '--configs', 'oracle', '--agent', 'patch', '--sandbox', 'podman', '--image', image, '--instances', 'benchlab__iniconf-2', '--db', p.db, '--run-id', 'patch-agent'], { cwd: p.dir, env: env(), timeout: 300_000 });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(rows(p.db, 'SELECT outcome FROM attempts')).toEqual([{ outcome: 'resolved' }]);
+    expect(await benchContainers(engine!, 'patch-agent')).toEqual([]);
+  }, 300_000);
+
   test('Ctrl-C lets the episode in flight finish and leaves no container; SIGKILL leaves them for `bench sandbox gc`', async () => {
     const p = await oracleProject(1_500);
     const start = (runId: string) => execa(process.execPath, [BENCH_BIN, 'run', '--config', p.config, '--configs', 'oracle', '--agent', 'bash', '--sandbox', 'podman', '--image', image,

@@ -70,6 +70,19 @@ describe.skipIf(!engine)('podman sandbox under attack', () => {
     expect(await workspace.diff()).toBe('');
   });
 
+  it('hands out a host copy of the repository whose committed edits and removals become real inside', async () => {
+    const view = await workspace.checkout();
+    expect(await readFile(join(view.dir, 'src/calc.py'), 'utf8')).toContain('return a - b');
+    await expect(stat(join(view.dir, '.git'))).rejects.toThrow();
+    await writeFile(join(view.dir, 'src/calc.py'), 'def add(a, b):\n    return a + b\n');
+    await rm(join(view.dir, 'README.md'));
+    await view.commit(['src/calc.py', 'README.md']);
+    const inside = await workspace.exec('cat src/calc.py; test -e README.md || echo gone', { timeoutMs: 10_000 });
+    expect(inside.output).toBe('def add(a, b):\n    return a + b\ngone\n');
+    expect(await workspace.diff()).toMatch(/deleted file mode[\s\S]*\+    return a \+ b/);
+    await workspace.exec('git checkout -q -- .', { timeoutMs: 10_000 });
+  });
+
   it('hides the parent environment and the host: an API key and a file in the home are not visible', async () => {
     const secretPath = join(homedir(), `.bench-secret-${process.pid}`);
     await writeFile(secretPath, 'home-secret-content');
