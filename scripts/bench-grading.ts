@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
 import { loadSuite } from '../src/tasks/index.ts';
-import { Grader, chooseSandbox } from '../src/runner/index.ts';
+import { Grader } from '../src/grading/index.ts';
+import { chooseSandbox } from '../src/runner/index.ts';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 1) || 1;
 const cacheDir = mkdtempSync(join(tmpdir(), 'bench-grading-'));

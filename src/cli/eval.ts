@@ -2,7 +2,9 @@ import Table from 'cli-table3';
 import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { withStore } from './_session.ts';
 import { loadPredictions, loadTaskSet, selectInstances } from '../tasks/index.ts';
-import { Grader, chooseSandbox, newRunId, resolveCacheDir, runEvaluation, type EvaluationSummary } from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import type { EvaluationSummary } from '../results/index.ts';
+import { chooseSandbox, newRunId, runEvaluation } from '../runner/index.ts';
 
 export default defineCommand(
   {

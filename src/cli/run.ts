@@ -5,9 +5,8 @@ import { LLM_KEYS, isSecretKey, loadConfig } from '../config/index.ts';
 import { checkCredentials } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
-import {
-  Grader, chooseSandbox, diskCache, newRunId, planArms, replayCache, resolveCacheDir, runBenchmark,
-} from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import { chooseSandbox, diskCache, newRunId, planArms, replayCache, runBenchmark } from '../runner/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(

@@ -2,7 +2,8 @@ import Table from 'cli-table3';
 import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { UserError } from '../errors.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
-import { Grader, chooseSandbox, resolveCacheDir, validateInstances } from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import { chooseSandbox, validateInstances } from '../runner/index.ts';
 
 export default defineCommand(
   {

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Instance } from '../tasks/index.ts';
-import type { Grader } from './_grader.ts';
+import type { Grader } from '../grading/index.ts';
 
 export type Validation = {
   instanceId: string;
