@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { LLM_KEYS, isSecretKey, loadConfig } from '../config/index.ts';
@@ -19,9 +20,7 @@ export default defineCommand(
       agent: { type: 'string', value: 'NAME', description: 'bash, patch, gold, empty, or an [agent.NAME] section (default bash)' },
       config: { type: 'string', value: 'PATH', description: 'Config file (default $BENCH_CONFIG, else ./config.toml)' },
       set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
-      suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default builtin)' },
-      dataset: { type: 'string', value: 'FILE', description: 'SWE-bench dataset (.json/.jsonl) instead of a suite' },
-      'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset' },
+      ...TASK_SOURCE_OPTIONS,
       instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
       filter: { type: 'string', value: 'REGEX', description: 'Only instance ids matching this regular expression' },
       shuffle: { type: 'boolean', description: 'Shuffle the instance order (with --seed, repeatably)' },
@@ -52,7 +51,7 @@ export default defineCommand(
         else checkCredentials(llm);
       }
     }
-    const taskSet = loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
+    const taskSet = await loadTaskSet(taskSource(values));
     let instances = selectInstances(taskSet, { ids: listFlag(values.instances), filter: values.filter });
     if (values.shuffle) instances = shuffled(instances, intFlag('seed', values.seed, 0, 0));
     const jobs = intFlag('jobs', values.jobs, 4);
