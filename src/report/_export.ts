@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UserError, didYouMean } from '../errors.ts';
+import { withoutSecrets } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import { wilson } from './_stats.ts';
 import type { ResultsFile } from './_results-file.ts';
@@ -34,7 +35,8 @@ export function exportRun(store: Store, runId: string, configName: string, harne
     run_id: runId,
     created_at: run.createdAt,
     suite: { name: run.suite ?? 'unknown', hash: run.suiteHash ?? '', instances: new Set(instances.map((i) => i.instance_id)).size },
-    config: { name: configName, model: snapshot.model, settings: snapshot.settings },
+    // Masked again here: a store written before URLs were masked must not leak through an export.
+    config: { name: configName, model: snapshot.model, settings: withoutSecrets(snapshot.settings) },
     agent: { name: String(agentSettings.agent ?? run.agent ?? 'unknown'), settings: agentSettings },
     instances,
     summary: summarize(instances),
