@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { defineCommand } from './_command.ts';
 import { withStore } from './_session.ts';
 import { exportName, exportRun } from '../report/index.ts';
-import { HARNESS_VERSION, gitCommit } from '../runner/index.ts';
+import { HARNESS_VERSION, gitCommit, safeName } from '../runner/index.ts';
 import { writeFileAtomic } from '../runner/_files.ts';
 
 export default defineCommand(
@@ -29,7 +29,7 @@ export default defineCommand(
       let base = join(folder, exportName(file));
       // Two configs of one model (or two runs on one day) must not overwrite each other's file.
       if (existsSync(`${base}.json`) && !sameExport(`${base}.json`, file.run_id, file.config.name)) {
-        base = join(folder, `${exportName(file)}_${file.config.name.replace(/[^A-Za-z0-9.-]+/g, '-')}_${file.run_id}`);
+        base = join(folder, `${exportName(file)}_${safeName(file.config.name)}_${safeName(file.run_id)}`);
       }
       writeFileAtomic(`${base}.json`, `${JSON.stringify(file, null, 2)}\n`);
       writeFileAtomic(`${base}.all_preds.jsonl`, predictions);

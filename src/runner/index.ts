@@ -5,7 +5,7 @@ export { chooseSandbox } from './_sandbox-choice.ts';
 export { newRunId } from './_attempt.ts';
 export { HARNESS_VERSION, gitCommit } from './_version.ts';
 export { Progress } from './_progress.ts';
-export { runDir } from './_files.ts';
+export { runDir, safeName } from './_files.ts';
 export { validateInstances } from './_validate.ts';
 export type { Validation } from './_validate.ts';
 export { runBenchmark, replayCache } from './_run.ts';
