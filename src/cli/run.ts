@@ -3,7 +3,7 @@ import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
-import { LLM_KEYS, isSecretKey, loadConfig } from '../config/index.ts';
+import { LLM_KEYS, isSecretKey, loadConfig, maskUrlsIn } from '../config/index.ts';
 import { checkCredentials } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
@@ -100,7 +100,7 @@ function withoutSecretFlags(argv: string[]): string[] {
   const mask = (pair: string) => {
     const eq = pair.indexOf('=');
     const key = eq > 0 ? pair.slice(0, eq).trim() : pair;
-    return eq > 0 && (isSecretKey(key) || !(LLM_KEYS as string[]).includes(key)) ? `${pair.slice(0, eq + 1)}***` : pair;
+    return eq > 0 && (isSecretKey(key) || !(LLM_KEYS as string[]).includes(key)) ? `${pair.slice(0, eq + 1)}***` : maskUrlsIn(pair);
   };
   return argv.map((arg, index) => {
     if (arg.startsWith('--set=')) return `--set=${mask(arg.slice('--set='.length))}`;
