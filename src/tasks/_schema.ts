@@ -13,6 +13,9 @@ export const LOG_PARSERS = [
   'pytest-junit',
   'unittest',
   'django',
+  'sympy',
+  'jest-verbose',
+  'vitest-verbose',
 ] as const;
 
 export type LogParserName = (typeof LOG_PARSERS)[number];
