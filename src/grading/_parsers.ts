@@ -3,6 +3,7 @@ import { LOG_PARSERS, type LogParserName } from '../tasks/index.ts';
 import { parseJestJson } from './_parse-jest.ts';
 import { parseJestVerbose, parseVitestVerbose } from './_parse-js-verbose.ts';
 import { parseGenericJunit, parseNodeJunit, parsePytestJunit } from './_parse-junit.ts';
+import { parseKarma } from './_parse-karma.ts';
 import { parseMochaJson } from './_parse-mocha.ts';
 import { stripAnsi } from './_parse-shared.ts';
 import { parsePytest } from './_parse-pytest.ts';
@@ -27,6 +28,7 @@ export const PARSERS: Record<LogParserName, LogParser> = {
   sympy: { description: "sympy's `bin/test --verbose`", parse: parseSympy },
   'jest-verbose': { description: 'jest `--verbose` console output', parse: parseJestVerbose },
   'vitest-verbose': { description: 'vitest `--reporter=verbose` console output', parse: parseVitestVerbose },
+  karma: { description: 'karma with karma-mocha-reporter (`reporters: [\'mocha\']`)', parse: (log) => parseKarma(log) },
 };
 
 /**

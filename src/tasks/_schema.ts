@@ -16,6 +16,7 @@ export const LOG_PARSERS = [
   'sympy',
   'jest-verbose',
   'vitest-verbose',
+  'karma',
 ] as const;
 
 export type LogParserName = (typeof LOG_PARSERS)[number];

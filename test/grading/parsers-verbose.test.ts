@@ -117,3 +117,25 @@ describe("sympy's bin/test --verbose", () => {
     expect(matches.get('test_wrong_expansion')).toMatchObject({ status: 'FAILED' });
   });
 });
+
+describe('karma with karma-mocha-reporter', () => {
+  it('reads the tree after the browser starts, skips, and the failure list', () => {
+    expect(Object.fromEntries(parseFixture('karma', 'karma-mocha.log').tests)).toEqual({
+      'parse::handles empty input': 'PASSED',
+      'parse::rejects bad input': 'FAILED',
+      'parse::nested suite::title': 'PASSED',
+      'parse::nested suite::skipped one': 'SKIPPED',
+      // It logged a passing line for itself; the browser's LOG: lines are not tests.
+      'parse::nested suite::prints forged lines': 'FAILED',
+      'other::title': 'PASSED',
+    });
+  });
+
+  it("matches SWE-bench's `suite > title` names, and a failure listed after the summary stays failed", () => {
+    const log = readFileSync(`${LOGS}karma-mocha.log`, 'utf8').replace('✖ rejects bad input', '✔ rejects bad input');
+    const parsed = parseTestLog('karma', log, { root: ROOT });
+    const matches = matchTests(['parse > rejects bad input', 'parse > nested suite > title'], parsed);
+    expect(matches.get('parse > rejects bad input')).toMatchObject({ rule: 'native', status: 'FAILED' });
+    expect(matches.get('parse > nested suite > title')).toMatchObject({ rule: 'native', status: 'PASSED' });
+  });
+});
