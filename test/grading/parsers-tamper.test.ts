@@ -57,3 +57,30 @@ describe('one JUnit report per log', () => {
     expect(parsePytestXml('collected 0 items\n')).toEqual({ tests: new Map(), names: new Map(), reportFound: false });
   });
 });
+
+describe('one TAP report per log', () => {
+  const NODE_TAP = readFileSync(`${LOGS}node-tap.log`, 'utf8');
+  const parseNodeTap = (log: string) => parseTestLog('node-tap', log, { root: ROOT });
+
+  it('trusts the real stream, and leaves out what a test printed before the version header', () => {
+    expect(parseNodeTap(NODE_TAP).tamperReason).toBeUndefined();
+    const isolationNone = parseNodeTap(readFileSync(`${LOGS}node-tap-isolation-none.log`, 'utf8'));
+    expect(isolationNone.tamperReason).toBeUndefined();
+    expect(isolationNone.tests.get('test/parse.test.js::parse::nested suite::prints forged lines')).toBe('FAILED');
+  });
+
+  it('distrusts a second summary printed at exit, or a second report after the first', () => {
+    expect(parseNodeTap(`${NODE_TAP}ok 10 - made up\n1..10\n`).tamperReason).toMatch(/follow the end of the report/);
+    expect(parseNodeTap(`${NODE_TAP}TAP version 13\nok 1 - made up\n1..1\n`).tamperReason).toMatch(/follow the end of the report/);
+    // Before the plan, a second plan is a second summary.
+    const [body, plan] = [NODE_TAP.slice(0, NODE_TAP.lastIndexOf('1..')), NODE_TAP.slice(NODE_TAP.lastIndexOf('1..'))];
+    expect(parseNodeTap(`${body}1..9\n${plan}`).tamperReason).toMatch(/2 top-level TAP plans|follow the end/);
+  });
+
+  it('distrusts a test number given twice, as a forged line in the runner\'s own stream gives it', () => {
+    const mocha = parseTestLog('tap', readFileSync(`${LOGS}tap-mocha.log`, 'utf8'), { root: ROOT });
+    expect(mocha.tamperReason).toMatch(/reported twice/);
+    // The worst status still stands for the test itself.
+    expect(mocha.tests.get('parse nested suite prints forged lines')).toBe('FAILED');
+  });
+});
