@@ -1,8 +1,9 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { bwrapAvailable } from './_bwrap.ts';
+import { removeStaleDisks, unmountWorkspaceDisk } from './_disk.ts';
 import { sharedDirsOf } from './_environment.ts';
 import { resolveLimits } from './_types.ts';
 import type { Limits, PreparedEnvironment, Sandbox, SandboxKind, Workspace } from './_types.ts';
@@ -10,13 +11,22 @@ import { SandboxWorkspace } from './_workspace.ts';
 
 const KINDS: readonly SandboxKind[] = ['bwrap', 'local'];
 
-export function createSandbox(kind: SandboxKind, options: { limits?: Partial<Limits>; workDir?: string } = {}): Sandbox {
+export type SandboxOptions = {
+  limits?: Partial<Limits>;
+  workDir?: string;
+  /** Host paths no command may see, beyond the harness's own (task suites, datasets, results). */
+  hiddenPaths?: readonly string[];
+};
+
+export function createSandbox(kind: SandboxKind, options: SandboxOptions = {}): Sandbox {
   if (!KINDS.includes(kind)) {
     throw new UserError(`Unknown sandbox kind ${JSON.stringify(kind)}. Use one of: ${KINDS.join(', ')}.`);
   }
   const limits = resolveLimits(options.limits);
   const workDir = resolve(options.workDir ?? join(tmpdir(), 'bench-workspaces'));
   const sharedCache = new Map<string, Promise<string[]>>();
+  const hiddenPaths = harnessPaths(options.hiddenPaths ?? []);
+  let staleRemoved: Promise<void> | undefined;
 
   return {
     kind,
@@ -43,13 +53,30 @@ export function createSandbox(kind: SandboxKind, options: { limits?: Partial<Lim
       }
       const sharedDirs = await shared;
       await mkdir(workDir, { recursive: true });
-      const home = await mkdtemp(join(workDir, 'ws-'));
+      staleRemoved ??= removeStaleDisks(workDir);
+      await staleRemoved;
+      // The pid in the name lets a later harness find workspaces whose owner died.
+      const home = await mkdtemp(join(workDir, `ws-${process.pid}-`));
       try {
-        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits });
+        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits, hiddenPaths });
       } catch (error) {
+        await unmountWorkspaceDisk(home);
         await rm(home, { recursive: true, force: true });
         throw error;
       }
     },
   };
+}
+
+/** The harness's checkout, results and caches (wherever they live), plus the caller's paths. */
+function harnessPaths(extra: readonly string[]): string[] {
+  const env = process.env;
+  const paths = [
+    resolve(import.meta.dirname, '../..'),
+    resolve(env.BENCH_RESULTS_DIR ?? 'results'),
+    resolve(env.BENCH_CACHE_DIR ?? join('results', 'cache')),
+    ...(env.BENCH_DB ? [dirname(resolve(env.BENCH_DB))] : []),
+    ...extra.map((path) => resolve(path)),
+  ];
+  return [...new Set(paths)];
 }

@@ -7,8 +7,9 @@ export type {
   Sandbox,
   SandboxKind,
   Workspace,
+  WorkspaceDiff,
 } from './_types.ts';
-export { DEFAULT_LIMITS } from './_types.ts';
+export { DEFAULT_LIMITS, DENIED_SYSCALL_NAMES, DIFF_TIMEOUT_MS, INHERITED_FDS } from './_types.ts';
 export { prepareEnvironment, sharedDirsOf } from './_environment.ts';
 export { createSandbox } from './_sandbox.ts';
 export { bwrapAvailable } from './_bwrap.ts';
