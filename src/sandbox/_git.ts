@@ -101,6 +101,18 @@ const PATCH_BYTES_PER_CONTENT_BYTE = 4;
  * a moved HEAD) can change the result or run on the host.
  */
 export async function diffWorkTree(target: DiffTarget): Promise<WorkspaceDiff> {
+  try {
+    return await boundedDiff(target);
+  } catch (error) {
+    // The workspace's own disk is full: what the agent left there, not a harness fault.
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC' || /No space left on device/i.test(String((error as Error).message))) {
+      return { ok: false, reason: 'oversized', message: "the workspace's changes are too large to grade: they fill the workspace's disk" };
+    }
+    throw error;
+  }
+}
+
+async function boundedDiff(target: DiffTarget): Promise<WorkspaceDiff> {
   const deadline = Date.now() + target.timeoutMs;
   await ensureControlDir(target);
   const env = gitEnv({
