@@ -128,7 +128,9 @@ async function boundedDiff(target: DiffTarget): Promise<WorkspaceDiff> {
   });
   const changed = await changedBytes(target, env, deadline);
   if (changed === 'timeout') return oversized('listing them took too long');
-  if (changed > target.maxBytes) return oversized(`${Math.ceil(changed / (1024 * 1024))} MB changed`);
+  if (changed > target.maxBytes) {
+    return oversized(Number.isFinite(changed) ? `at least ${Math.ceil(changed / (1024 * 1024))} MB changed` : 'too many new files to list');
+  }
 
   const safe = ['-c', 'core.fsmonitor=false', ...noHooks()];
   const run = (args: string[], maxBuffer: number) =>
@@ -137,8 +139,9 @@ async function boundedDiff(target: DiffTarget): Promise<WorkspaceDiff> {
       timeout: Math.max(1, deadline - Date.now()),
     });
   // --ignore-errors: an unreadable or special file must not hide every other change (exit 128 is a real failure).
-  const added = await run(['add', '-A', '--ignore-errors'], 1024 * 1024);
+  const added = await run(['add', '-A', '--ignore-errors'], 16 * 1024 * 1024);
   if (added.timedOut) return oversized('adding them took too long');
+  if (added.isMaxBuffer) return oversized('git reports too many files it cannot read');
   if (/No space left on device/i.test(String(added.stderr))) return oversized('they fill the workspace\'s disk');
   if (added.exitCode !== 0 && added.exitCode !== 1) throw new Error(`git add failed in ${target.workTree} (exit ${added.exitCode}): ${String(added.stderr).trim()}`);
   const diff = await run(
