@@ -91,20 +91,15 @@ function visibleThroughSystem(path: string): boolean {
 
 /**
  * Covers every hidden path that lies inside a system bind: an empty read-only tmpfs over a
- * directory, an empty private file over a file. A hidden path holding a whole system tree
- * cannot be covered without breaking the sandbox, so it is refused.
+ * directory, an empty private file over a file. A path holding a whole system tree (a results
+ * folder at `/`) shows nothing of its own through the binds, so there is nothing to cover.
  */
 function hidingArguments(hiddenPaths: readonly string[]): { cover: string[]; seal: string[] } {
   const cover: string[] = [];
   const seal: string[] = [];
   const { sources } = systemArguments();
   for (const path of [...new Set(hiddenPaths)].sort()) {
-    if (sources.some((source) => isInside(source, path))) {
-      throw new Error(
-        `The harness keeps ${path} (its checkout, tasks, results or cache), which holds system files the sandbox must show; ` +
-          'move it out of the system directories (/usr, /etc, /lib).',
-      );
-    }
+    if (sources.some((source) => isInside(source, path))) continue;
     if (!visibleThroughSystem(path)) continue;
     let stat;
     try {

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,7 +30,7 @@ function intact(path: string): boolean {
   try {
     const file = lstatSync(join(path, 'empty'));
     const folder = lstatSync(join(path, 'empty.d'));
-    return file.isFile() && file.size === 0 && folder.isDirectory() && folder.nlink === 2;
+    return file.isFile() && file.size === 0 && folder.isDirectory() && readdirSync(join(path, 'empty.d')).length === 0;
   } catch {
     return false;
   }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { bwrapAvailable } from './_bwrap.ts';
-import { removeStaleDisks, unmountWorkspaceDisk } from './_disk.ts';
+import { removeStaleDisks, treeUsage, unmountWorkspaceDisk } from './_disk.ts';
+import type { TreeUsage } from './_disk.ts';
 import { sharedDirsOf } from './_environment.ts';
 import { resolveLimits } from './_types.ts';
 import type { Limits, PreparedEnvironment, Sandbox, SandboxKind, Workspace } from './_types.ts';
@@ -24,7 +25,7 @@ export function createSandbox(kind: SandboxKind, options: SandboxOptions = {}): 
   }
   const limits = resolveLimits(options.limits);
   const workDir = resolve(options.workDir ?? join(tmpdir(), 'bench-workspaces'));
-  const sharedCache = new Map<string, Promise<string[]>>();
+  const baseCache = new Map<string, Promise<{ sharedDirs: string[]; baseUsage: TreeUsage }>>();
   const hiddenPaths = harnessPaths(options.hiddenPaths ?? []);
   let staleRemoved: Promise<void> | undefined;
 
@@ -46,19 +47,23 @@ export function createSandbox(kind: SandboxKind, options: SandboxOptions = {}): 
         );
       }
       const cacheKey = `${environment.baseDir}\0${environment.baseCommit}`;
-      let shared = sharedCache.get(cacheKey);
-      if (!shared) {
-        shared = sharedDirsOf(environment);
-        sharedCache.set(cacheKey, shared);
+      let base = baseCache.get(cacheKey);
+      if (!base) {
+        base = sharedDirsOf(environment).then(async (sharedDirs) => ({
+          sharedDirs,
+          baseUsage: await treeUsage(environment.baseDir, new Set(sharedDirs)),
+        }));
+        base.catch(() => baseCache.delete(cacheKey));
+        baseCache.set(cacheKey, base);
       }
-      const sharedDirs = await shared;
+      const { sharedDirs, baseUsage } = await base;
       await mkdir(workDir, { recursive: true });
       staleRemoved ??= removeStaleDisks(workDir);
       await staleRemoved;
       // The pid in the name lets a later harness find workspaces whose owner died.
       const home = await mkdtemp(join(workDir, `ws-${process.pid}-`));
       try {
-        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits, hiddenPaths });
+        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits, hiddenPaths, baseUsage });
       } catch (error) {
         await unmountWorkspaceDisk(home);
         await rm(home, { recursive: true, force: true });

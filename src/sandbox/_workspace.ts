@@ -4,6 +4,7 @@ import { bwrapArguments, checkHostDevices, commandArgv, locateBwrap, SANDBOX_ROO
 import { copyTree, removeTree } from './_tree.ts';
 import { cgroupProcsFiles, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
+import type { TreeUsage } from './_disk.ts';
 import { diffWorkTree } from './_git.ts';
 import { runProcess, wrapCommand } from './_process.ts';
 import { ulimitArguments } from './_rlimits.ts';
@@ -23,6 +24,8 @@ export type WorkspaceLayout = {
   limits: Limits;
   /** Host paths of the harness that no command may see. */
   hiddenPaths: readonly string[];
+  /** What the base's copy takes: the workspace's disk is this plus the limits. */
+  baseUsage: TreeUsage;
 };
 
 /** One attempt's copy of the base, and the commands run in it. */
@@ -47,7 +50,7 @@ export class SandboxWorkspace implements Workspace {
    */
   static async create(layout: WorkspaceLayout): Promise<SandboxWorkspace> {
     const workspace = new SandboxWorkspace(layout);
-    await mountWorkspaceDisk(layout.home, layout.limits);
+    await mountWorkspaceDisk(layout.home, layout.limits, layout.baseUsage);
     await copyTree(layout.environment.baseDir, workspace.dir, new Set(layout.sharedDirs));
     await workspace.#restoreMountPoints();
     return workspace;
