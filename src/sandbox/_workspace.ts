@@ -2,6 +2,7 @@ import { lstat, mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, removeTree } from './_tree.ts';
+import { overlayArgv, overlayAvailable } from './_overlay.ts';
 import { cgroupProcsFiles, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
@@ -78,7 +79,15 @@ export class SandboxWorkspace implements Workspace {
     checkHostDevices();
     const env = { ...sandboxEnv(sandboxNodeDir(hiddenPaths), '/tmp'), ...options.env };
     const mounts = { workspaceDir: this.dir, baseDir: environment.baseDir, sharedDirs };
-    const argv = [bwrap, ...bwrapArguments(mounts, env, limits, command, { seccompFd: SECCOMP_FD, hiddenPaths })];
+    const bwrapOptions = { seccompFd: SECCOMP_FD, hiddenPaths };
+    // Shared dependencies copy-on-write when overlayfs can be mounted, read-only binds otherwise.
+    const overlay = sharedDirs.length > 0 && (await overlayAvailable())
+      ? await overlayArgv(
+        { home: this.#layout.home, workTree: this.dir, baseDir: environment.baseDir, sharedDirs },
+        [bwrap, ...bwrapArguments({ ...mounts, overlaid: true }, env, limits, command, bwrapOptions)],
+      )
+      : undefined;
+    const argv = overlay ?? [bwrap, ...bwrapArguments(mounts, env, limits, command, bwrapOptions)];
     const seccomp = openSeccompDescriptor();
     try {
       return await this.#run(argv, '/', { PATH: '/usr/bin:/bin' }, options, signal, [seccomp.fd]);
