@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
 import { loadSuite } from '../src/tasks/index.ts';
-import { Grader, chooseSandbox } from '../src/runner/index.ts';
+import { Grader } from '../src/grading/index.ts';
+import { chooseSandbox } from '../src/runner/index.ts';
 import { SANDBOXES, TOOLCHAIN_IMAGE, imageSandboxes, type Sandbox } from '../src/sandbox/index.ts';
 
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);

@@ -1,9 +1,12 @@
 import Table from 'cli-table3';
+import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { withStore } from './_session.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 import { loadPredictions, loadTaskSet, selectInstances } from '../tasks/index.ts';
-import { Grader, chooseSandbox, newRunId, resolveCacheDir, runEvaluation, type EvaluationSummary } from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import type { EvaluationSummary } from '../results/index.ts';
+import { chooseSandbox, newRunId, runEvaluation } from '../runner/index.ts';
 
 export default defineCommand(
   {
@@ -12,9 +15,7 @@ export default defineCommand(
     usage: 'bench eval --predictions FILE|gold [--suite NAME | --dataset FILE --repos-dir DIR] [--instances ids] [-j N] [--run-id ID] [--sandbox NAME] [--image NAME] [--regrade] [--json]',
     options: {
       predictions: { type: 'string', value: 'FILE|gold', description: 'Predictions (.jsonl, .json list, or .json keyed by instance id), or `gold`' },
-      suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default: builtin)' },
-      dataset: { type: 'string', value: 'FILE', description: 'SWE-bench dataset file (.json or .jsonl) instead of a suite' },
-      'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset, one per owner__name or owner/name' },
+      ...TASK_SOURCE_OPTIONS,
       instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
       jobs: { type: 'string', short: 'j', value: 'N', description: 'Grade N instances at once (default 2)' },
       'run-id': { type: 'string', value: 'ID', description: 'Run id (default: a new one); an existing id resumes it' },
@@ -31,7 +32,7 @@ export default defineCommand(
       return 2;
     }
     const jobs = intFlag('jobs', values.jobs, 2);
-    const taskSet = loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
+    const taskSet = await loadTaskSet(taskSource(values));
     const ids = listFlag(values.instances);
     const instances = selectInstances(taskSet, { ids });
     // Checked against the whole task set; --instances then narrows which predictions are graded.

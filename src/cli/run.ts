@@ -1,14 +1,14 @@
 import { join } from 'node:path';
+import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
-import { LLM_KEYS, isSecretKey, loadConfig } from '../config/index.ts';
+import { LLM_KEYS, isSecretKey, loadConfig, maskUrlsIn } from '../config/index.ts';
 import { checkCredentials } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
-import {
-  Grader, chooseSandbox, diskCache, newRunId, planArms, replayCache, resolveCacheDir, runBenchmark,
-} from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import { chooseSandbox, diskCache, newRunId, planArms, replayCache, runBenchmark } from '../runner/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
@@ -21,9 +21,7 @@ export default defineCommand(
       agent: { type: 'string', value: 'NAME', description: 'bash, patch, gold, empty, or an [agent.NAME] section (default bash)' },
       config: { type: 'string', value: 'PATH', description: 'Config file (default $BENCH_CONFIG, else ./config.toml)' },
       set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
-      suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default builtin)' },
-      dataset: { type: 'string', value: 'FILE', description: 'SWE-bench dataset (.json/.jsonl) instead of a suite' },
-      'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset' },
+      ...TASK_SOURCE_OPTIONS,
       instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
       filter: { type: 'string', value: 'REGEX', description: 'Only instance ids matching this regular expression' },
       shuffle: { type: 'boolean', description: 'Shuffle the instance order (with --seed, repeatably)' },
@@ -55,7 +53,7 @@ export default defineCommand(
         else checkCredentials(llm);
       }
     }
-    const taskSet = loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
+    const taskSet = await loadTaskSet(taskSource(values));
     let instances = selectInstances(taskSet, { ids: listFlag(values.instances), filter: values.filter });
     if (values.shuffle) instances = shuffled(instances, intFlag('seed', values.seed, 0, 0));
     const jobs = intFlag('jobs', values.jobs, 4);
@@ -102,7 +100,7 @@ function withoutSecretFlags(argv: string[]): string[] {
   const mask = (pair: string) => {
     const eq = pair.indexOf('=');
     const key = eq > 0 ? pair.slice(0, eq).trim() : pair;
-    return eq > 0 && (isSecretKey(key) || !(LLM_KEYS as string[]).includes(key)) ? `${pair.slice(0, eq + 1)}***` : pair;
+    return eq > 0 && (isSecretKey(key) || !(LLM_KEYS as string[]).includes(key)) ? `${pair.slice(0, eq + 1)}***` : maskUrlsIn(pair);
   };
   return argv.map((arg, index) => {
     if (arg.startsWith('--set=')) return `--set=${mask(arg.slice('--set='.length))}`;

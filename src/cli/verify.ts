@@ -1,6 +1,7 @@
 import { defineCommand, intFlag, printJson } from './_command.ts';
-import { Grader, HARNESS_VERSION, chooseSandbox, gitCommit, readResultsFile, resolveCacheDir, verifyResults } from '../runner/index.ts';
-import { writeFileAtomic } from '../runner/_files.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import { readResultsFile, recordVerification, verifyResults } from '../results/index.ts';
+import { chooseSandbox } from '../runner/index.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 
 export default defineCommand(
@@ -25,10 +26,7 @@ export default defineCommand(
     const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
     const { mismatches, problems, skipped } = await verifyResults(file, grader, { jobs: intFlag('jobs', values.jobs, 2) });
     const verified = mismatches.length === 0 && problems.length === 0;
-    if (verified && values.record) {
-      file.verifications.push({ date: new Date().toISOString(), harness_version: HARNESS_VERSION, git_commit: gitCommit(), sandbox: sandbox.kind, matched: true });
-      writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
-    }
+    if (verified && values.record) recordVerification(path, file, sandbox.kind);
     if (values.json) printJson({ verified, problems, mismatches, skipped });
     else if (verified) {
       const note = skipped ? ` (${skipped} attempt${skipped === 1 ? '' : 's'} ended in infra errors before grading and had nothing to re-grade)` : '';

@@ -9,6 +9,8 @@ export type SandboxOptions = {
   limits?: Partial<Limits>;
   /** Host backends: where workspace copies are made (default: the system temp dir). */
   workDir?: string;
+  /** Host backends: host paths no command may see, beyond the harness's own checkout, results and cache (task suites, datasets). */
+  hiddenPaths?: readonly string[];
   /** Image backends: `--image`, one image for every instance (`{instance_id}` filled in). */
   image?: string;
   /** Image backends: a label naming the run on every container. */

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { commandArgv } from '../_bwrap.ts';
 import { runProcess } from '../_process.ts';
 import { OUTPUT_HARD_CAP_FACTOR } from '../_types.ts';
-import type { ExecOptions, ExecResult, HostView, Limits, Workspace } from '../_types.ts';
+import type { ExecOptions, ExecResult, HostView, Limits, Workspace, WorkspaceDiff } from '../_types.ts';
 import { CONDA_ACTIVATE } from './_images.ts';
 import { engine, engineSays, type Engine } from './_engine.ts';
 
@@ -119,9 +119,14 @@ export class ContainerWorkspace implements Workspace {
     return result.stdout;
   }
 
-  /** Diff against the base with a private index, so the repository's own index and config change nothing. */
-  async diff(): Promise<string> {
+  /**
+   * Diff against the base with a private index, so the repository's own index and config change
+   * nothing; cut inside the container past the patch cap (then `oversized`), so a huge workspace
+   * never reaches the harness's memory.
+   */
+  async diff(): Promise<WorkspaceDiff> {
     if (this.#destroyed) throw new Error(`the container of instance ${this.#spec.instance} was removed`);
+    const capBytes = this.#spec.limits.maxDiffMb * 1024 * 1024 * 4;
     const script = [
       'set -e',
       'scratch=$(mktemp -d)',
@@ -129,7 +134,7 @@ export class ContainerWorkspace implements Workspace {
       `printf '%s\\n' ${CACHE_PATTERNS.map((p) => `'${p}'`).join(' ')} > "$scratch/exclude"`,
       `${GIT} read-tree ${this.baseCommit}`,
       `${GIT} -c core.excludesFile="$scratch/exclude" add -A --ignore-errors > /dev/null 2>&1 || true`,
-      `${GIT} diff --cached --binary --no-color --no-ext-diff --no-textconv --no-renames --src-prefix=a/ --dst-prefix=b/ ${this.baseCommit} --`,
+      `${GIT} diff --cached --binary --no-color --no-ext-diff --no-textconv --no-renames --src-prefix=a/ --dst-prefix=b/ ${this.baseCommit} -- | head -c ${capBytes + 1}`,
       'rm -rf "$scratch"',
     ].join('\n');
     const result = await engine(this.#spec.engine, ['exec', '-w', this.root, this.container, ...commandArgv(script)], { timeoutMs: DIFF_TIMEOUT_MS, keepNewline: true });
@@ -137,7 +142,10 @@ export class ContainerWorkspace implements Workspace {
       await this.#assertRunning();
       throw new Error(`reading the diff in the container of instance ${this.#spec.instance} failed: ${engineSays(result)}`);
     }
-    return result.stdout;
+    if (Buffer.byteLength(result.stdout) > capBytes) {
+      return { ok: false, reason: 'oversized', message: `the workspace's changes are too large to grade: the patch exceeds ${Math.round(capBytes / (1024 * 1024))} MB` };
+    }
+    return { ok: true, patch: result.stdout };
   }
 
   /** A host copy of the repository (its git directory left out), read with tar from inside. */
