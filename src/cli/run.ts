@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
+import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
@@ -62,7 +62,7 @@ export default defineCommand(
     if (values.cache && values.replay) throw new UserError('Pass either --cache or --replay RUN, not both.');
     const modelCode = arms.some((arm) => arm.llm);
     const runId = values['run-id'] ?? newRunId();
-    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
     return withStore(values.db, async (store, signal) => {
       if (values.replay && !store.getRun(values.replay)) throw new UserError(`--replay ${values.replay}: no such run in ${store.path}. List runs with \`bench report\`.`);
