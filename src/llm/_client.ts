@@ -6,8 +6,8 @@ import { FailedTry, classify, rejectedParameter } from './_errors.ts';
 import { resolveEndpoint, type Endpoint } from './_models.ts';
 import { openAiTransport } from './_openai.ts';
 import { priceOf } from './_price.ts';
-import { retryPolicy, retryWaitMs, sleep as realSleep } from './_retry.ts';
-import { LlmError, type Completion, type LlmClient, type Message, type ResponseCache, type ToolSpec, type TryRecord } from './_types.ts';
+import { parseRetryAfter, retryPolicy, retryWaitMs, sleep as realSleep } from './_retry.ts';
+import { LlmError, type Completion, type LlmClient, type Message, type Pacer, type ResponseCache, type ToolSpec, type TryRecord } from './_types.ts';
 import type { Transport, WireResponse } from './_wire.ts';
 
 export type LlmClientOptions = {
@@ -17,6 +17,8 @@ export type LlmClientOptions = {
   cacheNamespace?: string;
   /** Called for every try as it ends, before any wait: lets the runner's pacing see 429s as they happen. */
   onTry?: (tryRecord: TryRecord) => void;
+  /** Waited on before each request is sent, and told when it ends. */
+  pacer?: Pacer;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 };
 
@@ -84,6 +86,22 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
     }
   }
 
+  /** One request inside the pacer's slot; the pacer learns whether the provider refused it for the rate. */
+  async function sendPaced(messages: Message[], tools: ToolSpec[] | undefined, signal: AbortSignal | undefined): Promise<WireResponse> {
+    if (!options.pacer) return sendOnce(messages, tools, signal);
+    const ended = await options.pacer.acquire(signal);
+    try {
+      const response = await sendOnce(messages, tools, signal);
+      ended({ rateLimited: false });
+      return response;
+    } catch (error) {
+      const verdict = error instanceof FailedTry ? classify(error.failure) : undefined;
+      const retryAfterS = parseRetryAfter(verdict?.retryAfter);
+      ended({ rateLimited: verdict?.errorClass === 'rate_limit', retryAfterMs: retryAfterS === undefined ? undefined : retryAfterS * 1000 });
+      throw error;
+    }
+  }
+
   /** Renames the max-tokens field a server does not know, drops any other rejected field. */
   function withoutParameter(field: string): Record<string, unknown> {
     const next = { ...params };
@@ -108,7 +126,7 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
       for (;;) {
         const started = performance.now();
         try {
-          const response = await sendOnce(messages, tools, signal);
+          const response = await sendPaced(messages, tools, signal);
           if (!response.text.trim() && response.toolCalls.length === 0) {
             throw new FailedTry({ kind: 'empty', message: 'the response had no text and no tool calls' });
           }
