@@ -45,7 +45,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-fanout-'));
 const servers: OracleModel[] = [];
 const taskSet = loadSuite();
 const instances = taskSet.instances.slice(0, instanceCount);
-const sandbox = await chooseSandbox(undefined, { modelCode: true, warn: () => {} });
+const sandbox = await chooseSandbox({ modelCode: true, warn: () => {} });
 const store = Store.open(join(dir, 'bench.db'));
 const grader = new Grader({ sandbox, cacheDir: join(dir, 'cache'), store });
 

@@ -16,7 +16,7 @@ import { chooseSandbox } from '../src/runner/index.ts';
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 1) || 1;
 const cacheDir = mkdtempSync(join(tmpdir(), 'bench-grading-'));
 const suite = loadSuite();
-const sandbox = await chooseSandbox(undefined, { modelCode: true, warn: () => {} });
+const sandbox = await chooseSandbox({ modelCode: true, warn: () => {} });
 const grader = new Grader({ sandbox, cacheDir });
 
 // Warm-up: environments prepared once, as in any real run after the first.

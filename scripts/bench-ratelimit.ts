@@ -80,7 +80,7 @@ try {
   const taskSet = loadSuite();
   const instances = taskSet.instances;
   const runs = Math.max(1, Math.ceil((rate * seconds) / instances.length));
-  const sandbox = await chooseSandbox(undefined, { modelCode: true, warn: () => {} });
+  const sandbox = await chooseSandbox({ modelCode: true, warn: () => {} });
   const store = Store.open(join(dir, 'bench.db'));
   const grader = new Grader({ sandbox, cacheDir: join(dir, 'cache'), store });
   const load = loadavg()[0]!;

@@ -2,6 +2,7 @@ import { defineCommand, intFlag, printJson } from './_command.ts';
 import { Grader, resolveCacheDir } from '../grading/index.ts';
 import { readResultsFile, recordVerification, verifyResults } from '../results/index.ts';
 import { chooseSandbox } from '../runner/index.ts';
+import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 
 export default defineCommand(
   {
@@ -11,7 +12,8 @@ export default defineCommand(
     positionals: { min: 1, max: 1, names: 'FILE' },
     options: {
       jobs: { type: 'string', short: 'j', value: 'N', description: 'Instances graded at once (default 2)' },
-      sandbox: { type: 'string', value: 'bwrap|local', description: 'Where patches run (default bwrap)' },
+      sandbox: sandboxFlag('Where patches run'),
+      image: imageFlag(),
       record: { type: 'boolean', description: 'When everything matches, add a verification entry to the file (the leaderboard\'s ✓)' },
       json: { type: 'boolean', description: 'Print JSON' },
     },
@@ -20,7 +22,7 @@ export default defineCommand(
     const path = positionals[0]!;
     const file = readResultsFile(path);
     const modelCode = file.instances.some((i) => i.patch && i.patch.trim()) && file.config.name !== 'gold';
-    const sandbox = await chooseSandbox(values.sandbox, { modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
     const { mismatches, problems, skipped } = await verifyResults(file, grader, { jobs: intFlag('jobs', values.jobs, 2) });
     const verified = mismatches.length === 0 && problems.length === 0;

@@ -32,8 +32,14 @@ export class Grader {
     this.regrade = options.regrade ?? false;
   }
 
+  /** The instance's environment as the sandbox prepares it: a host folder, or an image (with the repository copied in when it lacks one). */
   async environment(instance: Instance): Promise<PreparedEnvironment> {
-    return prepareEnvironment(await environmentSpec(instance, this.cacheDir), { cacheDir: this.cacheDir });
+    return this.sandbox.prepare({
+      instanceId: instance.instance_id,
+      image: instance.image,
+      swebench: instance.source.kind === 'dataset',
+      host: async () => prepareEnvironment(await environmentSpec(instance, this.cacheDir), { cacheDir: this.cacheDir }),
+    });
   }
 
   async grade(instance: Instance, patch: string | null, options: { runWithoutPatch?: boolean } = {}): Promise<Grade & { reused: boolean }> {

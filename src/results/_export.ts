@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, didYouMean } from '../errors.ts';
+import { withoutSecrets } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import { wilson } from '../report/index.ts';
 import { sha256 } from '../tasks/index.ts';
 import { HARNESS_VERSION, gitCommit } from '../version.ts';
-import { writeFileAtomic } from './_files.ts';
+import { safeName, writeFileAtomic } from './_files.ts';
 import type { ResultsFile } from './_results-file.ts';
 
 /** An attempt whose patch never reached a grader (its episode failed in the sandbox): nothing to re-grade. */
@@ -36,7 +37,8 @@ export function exportRun(store: Store, runId: string, configName: string): { fi
     run_id: runId,
     created_at: run.createdAt,
     suite: { name: run.suite ?? 'unknown', hash: run.suiteHash ?? '', instances: new Set(instances.map((i) => i.instance_id)).size },
-    config: { name: configName, model: snapshot.model, settings: snapshot.settings },
+    // Masked again here: a store written before URLs were masked must not leak through an export.
+    config: { name: configName, model: snapshot.model, settings: withoutSecrets(snapshot.settings) },
     agent: { name: String(agentSettings.agent ?? run.agent ?? 'unknown'), settings: agentSettings },
     instances,
     summary: summarize(instances),
@@ -75,7 +77,7 @@ export function writeExport(store: Store, runId: string, configName: string, fol
   const { file, predictions } = exportRun(store, runId, configName);
   let base = join(folder, exportName(file));
   if (existsSync(`${base}.json`) && !sameExport(`${base}.json`, file.run_id, file.config.name)) {
-    base = join(folder, `${exportName(file)}_${file.config.name.replace(/[^A-Za-z0-9.-]+/g, '-')}_${file.run_id}`);
+    base = join(folder, `${exportName(file)}_${safeName(file.config.name)}_${safeName(file.run_id)}`);
   }
   writeFileAtomic(`${base}.json`, `${JSON.stringify(file, null, 2)}\n`);
   writeFileAtomic(`${base}.all_preds.jsonl`, predictions);

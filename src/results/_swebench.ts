@@ -64,6 +64,6 @@ export function writeEvaluationSummary(store: Store, options: { runId: string; m
     reused_grades: options.reusedGrades,
     report_dir: join(dir, safeName(model)),
   };
-  writeFileAtomic(join(dir, `${safeName(model)}.${runId}.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(join(dir, `${safeName(model)}.${safeName(runId)}.json`), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

@@ -31,7 +31,7 @@ export function readResultsFile(path: string): ResultsFile {
  */
 export async function verifyResults(file: ResultsFile, grader: Grader, options: { jobs: number }): Promise<{ mismatches: Mismatch[]; problems: string[]; skipped: number }> {
   const problems: string[] = [];
-  const suite = loadTaskSet({ suite: file.suite.name });
+  const suite = await loadTaskSet({ suite: file.suite.name });
   if (suite.hash !== file.suite.hash) {
     problems.push(`suite ${file.suite.name}: the file was made on content hash ${file.suite.hash.slice(0, 12)}, the local suite is ${suite.hash.slice(0, 12)}; update the suite (git pull) or re-run on this one`);
   }

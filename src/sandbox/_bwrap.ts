@@ -23,6 +23,8 @@ export type BwrapMounts = {
   /** Host base repository whose dependency directories are shared. */
   baseDir: string;
   sharedDirs: readonly string[];
+  /** The shared folders are already overlay mounts inside workspaceDir (see _overlay.ts): no read-only bind over them. */
+  overlaid?: boolean;
 };
 
 function isUnderUsr(path: string): boolean {
@@ -99,7 +101,7 @@ export function bwrapArguments(
   args.push('--bind', mounts.workspaceDir, SANDBOX_ROOT);
   for (const name of mounts.sharedDirs) {
     const source = join(mounts.baseDir, name);
-    args.push('--ro-bind', source, `${SANDBOX_ROOT}/${name}`);
+    if (!mounts.overlaid) args.push('--ro-bind', source, `${SANDBOX_ROOT}/${name}`);
     // Installers write absolute paths (script shebangs): make the install-time path resolve too.
     args.push('--ro-bind', source, source);
   }

@@ -2,6 +2,7 @@ import { lstat, mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { bwrapArguments, commandArgv, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, removeTree } from './_tree.ts';
+import { overlayArgv, overlayAvailable } from './_overlay.ts';
 import { cgroupProcsFiles, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
 import { diffWorkTree } from './_git.ts';
 import { runProcess, wrapCommand } from './_process.ts';
@@ -62,7 +63,12 @@ export class SandboxWorkspace implements Workspace {
     const bwrap = locateBwrap();
     if (!bwrap) throw new Error('bwrap is no longer on PATH');
     const env = { ...sandboxEnv(sandboxNodeDir(), '/tmp'), ...options.env };
-    const argv = [bwrap, ...bwrapArguments({ workspaceDir: this.dir, baseDir: environment.baseDir, sharedDirs }, env, limits, command)];
+    const mounts = { workspaceDir: this.dir, baseDir: environment.baseDir, sharedDirs };
+    // Shared dependencies copy-on-write when overlayfs can be mounted, read-only binds otherwise.
+    const overlay = sharedDirs.length > 0 && (await overlayAvailable())
+      ? await overlayArgv({ home: this.#layout.home, workTree: this.dir, baseDir: environment.baseDir, sharedDirs }, [bwrap, ...bwrapArguments({ ...mounts, overlaid: true }, env, limits, command)])
+      : undefined;
+    const argv = overlay ?? [bwrap, ...bwrapArguments(mounts, env, limits, command)];
     return this.#run(argv, '/', { PATH: '/usr/bin:/bin' }, options, signal);
   }
 

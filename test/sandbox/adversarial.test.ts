@@ -187,7 +187,8 @@ describe.skipIf(!(await bwrapAvailable()))('bwrap sandbox under attack', () => {
     const result = await target.exec('rm -rf /workspace/repo/node_modules/dep; rm -rf /workspace/repo /workspace/repo/.[!.]* /workspace/repo/*; ls -A /workspace/repo', {
       timeoutMs: 10_000,
     });
-    expect(result.output).toContain('Read-only file system');
+    // The shared folder is a mount point: its contents may go (copy-on-write, or a read-only bind refusing), the folder stays.
+    expect(result.output).toMatch(/Read-only file system|Device or resource busy/);
     expect(await readdir(target.dir)).toEqual(['node_modules']);
     await target.destroy();
     await expect(stat(target.dir)).rejects.toThrow();
