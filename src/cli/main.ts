@@ -13,6 +13,8 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   export: { summary: 'Export a run for one config as a verifiable results file', load: () => import('./export.ts') },
   verify: { summary: 'Re-grade an exported results file and check every claimed outcome', load: () => import('./verify.ts') },
   leaderboard: { summary: 'Render results/verified/ as a Markdown leaderboard', load: () => import('./leaderboard.ts') },
+  worker: { summary: 'Run attempts from a Redis queue (`bench run --queue`) on this machine', load: () => import('./worker.ts') },
+  queue: { summary: 'Show the runs of a Redis queue: waiting, active, failed, finished', load: () => import('./queue.ts') },
 };
 
 export const VERSION = '0.1.0';

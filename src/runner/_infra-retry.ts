@@ -1,3 +1,5 @@
+export const DEFAULT_INFRA_RETRIES = 2;
+
 /**
  * The one retry policy for infrastructure failures (a sandbox that would not start, a grader
  * that crashed): up to `retries` more tries of the failed step alone, none once the run is

@@ -3,6 +3,7 @@ import { LlmError, type Completion, type ResponseCache } from '../llm/index.ts';
 import type { AttemptRecord, Store } from '../store/index.ts';
 import type { Instance, TaskSet } from '../tasks/index.ts';
 import type { Arm } from './_arms.ts';
+import { DEFAULT_INFRA_RETRIES } from './_infra-retry.ts';
 import { jobKey, missingJobs } from './_job.ts';
 import { LocalPacing, type Pacing } from './_pacing.ts';
 import { Progress } from './_progress.ts';
@@ -34,8 +35,6 @@ export type RunOptions = {
 };
 
 export type RunResult = { runId: string; attempted: number; skipped: number; stoppedByCost: boolean; interrupted: boolean };
-
-export const DEFAULT_INFRA_RETRIES = 2;
 
 /**
  * The coordinator: plans the attempts the store does not hold yet, hands them to the scheduler,
