@@ -86,11 +86,22 @@ export interface Workspace {
    * included; bounded by `maxDiffMb` and DIFF_TIMEOUT_MS, beyond which it is `oversized`.
    */
   diff(): Promise<WorkspaceDiff>;
+  /**
+   * The repository's files as a host folder to read and edit: a host workspace gives its own work tree;
+   * a container workspace a fresh copy, whose edits `commit(paths)` writes back into the container.
+   */
+  checkout(): Promise<HostView>;
   destroy(): Promise<void>;
 }
 
 /** An agent's changes: the patch, or why the workspace was too large to make one. */
 export type WorkspaceDiff = { ok: true; patch: string } | { ok: false; reason: 'oversized'; message: string };
+
+export type HostView = {
+  dir: string;
+  /** Makes the edits (or removals) of these repository-relative paths real in the workspace. */
+  commit(paths: string[]): Promise<void>;
+};
 
 export type EnvironmentSpec = { repoDir: string; key: string; install?: string };
 

@@ -174,6 +174,12 @@ export class SandboxWorkspace implements Workspace {
     });
   }
 
+  /** The work tree itself: edits are already real. */
+  async checkout(): Promise<{ dir: string; commit: (paths: string[]) => Promise<void> }> {
+    this.#assertAlive();
+    return { dir: this.dir, commit: async () => {} };
+  }
+
   destroy(): Promise<void> {
     this.#destroyed ??= (async () => {
       for (const controller of this.#running) controller.abort();
