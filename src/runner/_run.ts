@@ -92,6 +92,8 @@ function startRun(options: RunOptions): void {
       id: runId, createdAt: new Date().toISOString(), status: 'running', command: 'run', harnessVersion: HARNESS_VERSION, gitCommit: gitCommit(),
       suite: taskSet.name, suiteHash: taskSet.hash, agent: arms[0]?.agentName ?? null,
       options: { runs: options.runs, jobs: options.jobs, maxCost: options.maxCost ?? null, sandbox: options.grader.sandbox.kind, argv: options.commandLine ?? [],
+        // What the run set out to do, so a report can say when it covers only part of it.
+        suiteInstances: taskSet.instances.length, plannedInstances: instances.map((i) => i.instance_id),
         agents: Object.fromEntries(arms.map((arm) => [arm.name, { agent: arm.agentName, ...arm.settings }])) },
     });
   }
