@@ -7,7 +7,7 @@ import { beats, clusteredRate, pairedDifference, paretoFrontier, passAtK, percen
 import type { ConfigSummary, Coverage, MatrixCell, PairwiseComparison, Report, ReportInput } from './_types.ts';
 
 /** Attempts of one config on one instance. */
-type InstanceTally = { attempts: number; resolved: number; first: AttemptRow; firstRun: number };
+type InstanceTally = { attempts: number; resolved: number; first: AttemptRow; firstRun: number; ids: number[] };
 
 /** Running sums for one config, filled in a single pass over the attempts. */
 type ConfigTally = {
@@ -100,10 +100,11 @@ function addAttempt(t: ConfigTally, a: AttemptRow, run: number): void {
   t.malformedResponses += a.malformedCount;
   const seen = t.byInstance.get(a.instanceId);
   if (!seen) {
-    t.byInstance.set(a.instanceId, { attempts: 1, resolved: resolved ? 1 : 0, first: a, firstRun: run });
+    t.byInstance.set(a.instanceId, { attempts: 1, resolved: resolved ? 1 : 0, first: a, firstRun: run, ids: [a.id] });
     return;
   }
   seen.attempts++;
+  seen.ids.push(a.id);
   if (resolved) seen.resolved++;
   if (run < seen.firstRun || (run === seen.firstRun && a.repeat < seen.first.repeat)) {
     seen.first = a;
@@ -298,9 +299,11 @@ function buildMatrix(tallies: ConfigTally[]): Report['matrix'] {
     instanceId,
     cells: tallies.map((t): MatrixCell => {
       const i = t.byInstance.get(instanceId);
-      if (!i) return { mark: NOT_RUN, resolved: 0, attempts: 0, outcome: null };
+      if (!i) return { mark: NOT_RUN, resolved: 0, attempts: 0, outcome: null, attemptIds: [] };
       const mark = i.attempts > 1 ? `${i.resolved}/${i.attempts}` : (MARKS[i.first.outcome] ?? '?');
-      return { mark, resolved: i.resolved, attempts: i.attempts, outcome: i.first.outcome };
+      // The first attempt (lowest run, then repeat) leads, as in the pairwise comparison.
+      const attemptIds = [i.first.id, ...i.ids.filter((id) => id !== i.first.id)];
+      return { mark, resolved: i.resolved, attempts: i.attempts, outcome: i.first.outcome, attemptIds };
     }),
   }));
   return { configs: tallies.map((t) => t.config), rows };

@@ -124,6 +124,8 @@ export type MatrixCell = {
   attempts: number;
   /** Outcome of the first attempt (lowest run, then repeat). */
   outcome: Outcome | null;
+  /** Store ids of the attempts, the first one first (for links to them). */
+  attemptIds: number[];
 };
 
 export type Report = {

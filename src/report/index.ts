@@ -8,3 +8,8 @@ export { exportRun, exportName, summarize, NOT_GRADED } from './_export.ts';
 export { renderLeaderboard } from './_leaderboard.ts';
 export { resultsFileSchema } from './_results-file.ts';
 export type { ResultsFile } from './_results-file.ts';
+export { listRuns, renderRunList, removeRun } from './_runs.ts';
+export type { RunListing } from './_runs.ts';
+export { loadRunView, renderView } from './_view.ts';
+export type { RunView, ViewAttempt } from './_view.ts';
+export { servePage, openInBrowser } from './_serve.ts';
