@@ -3,7 +3,7 @@ import { defineCommand, printJson } from './_command.ts';
 import { withStore } from './_session.ts';
 import { UserError } from '../errors.ts';
 import { listRuns, removeRun, renderRunList } from '../report/index.ts';
-import { runDir } from '../runner/index.ts';
+import { runDir } from '../results/index.ts';
 import { resolveDbPath } from '../store/index.ts';
 
 export default defineCommand(

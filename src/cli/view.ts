@@ -4,8 +4,7 @@ import { defineCommand, intFlag } from './_command.ts';
 import { withStore } from './_session.ts';
 import { UserError } from '../errors.ts';
 import { loadRunView, openInBrowser, renderView, servePage } from '../report/index.ts';
-import { safeName } from '../runner/index.ts';
-import { writeFileAtomic } from '../runner/_files.ts';
+import { safeName, writeFileAtomic } from '../results/index.ts';
 
 export default defineCommand(
   {

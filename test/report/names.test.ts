@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { safeName } from '../../src/runner/index.ts';
+import { safeName } from '../../src/results/index.ts';
 import { bench } from '../helpers/cli.ts';
 
 const made: string[] = [];

@@ -1,6 +1,5 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import type { Grade } from '../grading/index.ts';
+import { dirname, resolve } from 'node:path';
 
 export function runDir(runId: string, env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.BENCH_RESULTS_DIR ?? 'results', 'runs', safeName(runId));
@@ -12,14 +11,6 @@ export function writeFileAtomic(path: string, content: string): void {
   const temp = `${path}.tmp-${process.pid}`;
   writeFileSync(temp, content);
   renameSync(temp, path);
-}
-
-/** SWE-bench's layout: <run>/<model>/<instance>/{report.json,patch.diff,test_output.txt}. */
-export function writeInstanceReport(dir: string, model: string, grade: Grade, patch: string | null): void {
-  const folder = join(dir, safeName(model), safeName(grade.instanceId));
-  writeFileAtomic(join(folder, 'report.json'), `${JSON.stringify(grade.report, null, 2)}\n`);
-  if (patch) writeFileAtomic(join(folder, 'patch.diff'), patch);
-  if (grade.log) writeFileAtomic(join(folder, 'test_output.txt'), grade.log);
 }
 
 /**
