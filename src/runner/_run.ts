@@ -163,8 +163,6 @@ async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<Att
           // The run's Ctrl-C is not passed on: the first one lets episodes in flight finish, whole.
           instance, workspace, settings: arm.settings,
           clients: { main: arm.llm && client(arm.llm, repeat, options, lanes.lane), explorer: arm.explorer && client(arm.explorer, repeat, options, lanes.lane) },
-          nativeToolCalling: arm.llm?.settings.native_tool_calling,
-          maxInputTokens: arm.llm?.settings.max_input_tokens,
         });
       } finally {
         await workspace.destroy().catch(() => {});
