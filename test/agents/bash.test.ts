@@ -185,7 +185,7 @@ describe('bash agent', () => {
     expect(server.requests[0]!.body.tools).toEqual([expect.objectContaining({ type: 'function', function: expect.objectContaining({ name: 'bash' }) })]);
     const answered = sent(server, 1).slice(-3);
     expect(answered.map((m) => m.role)).toEqual(['tool', 'tool', 'tool']);
-    const assistant = sent(server, 1).at(-4) as { tool_calls: { id: string }[] };
+    const assistant = sent(server, 1).at(-4) as unknown as { tool_calls: { id: string }[] };
     expect(answered.map((m) => m.tool_call_id)).toEqual(assistant.tool_calls.map((c) => c.id));
     expect(answered[2]!.content).toMatch(/<output>\none\ntwo\n/);
     expect(sent(server, 2).at(-1)).toMatchObject({ role: 'tool', tool_call_id: 'call_bad', content: expect.stringContaining('Format error') });
