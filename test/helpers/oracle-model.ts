@@ -99,7 +99,7 @@ function answerFor(turn: OracleTurn, instance: Instance | undefined, miss: 'garb
       return { kind: 'success', text: turn.solves ? touchedPaths(gold).join('\n') : GARBAGE };
     case 'patch': {
       if (turn.solves) return { kind: 'success', text: `The fix:\n\n${fenced('diff', gold)}` };
-      return { kind: 'success', text: miss === 'wrong' ? `A guess:\n\n${fenced('diff', strayFileDiff())}` : GARBAGE };
+      return { kind: 'success', text: miss === 'wrong' ? `A guess:\n\n${fenced('diff', strayFileDiff(strayPath(gold)))}` : GARBAGE };
     }
     case 'scout': {
       if (!turn.solves) return { kind: 'success', text: GARBAGE };
@@ -110,7 +110,7 @@ function answerFor(turn: OracleTurn, instance: Instance | undefined, miss: 'garb
     case 'bash': {
       if (turn.turn > 0) return command(SUBMIT, tools);
       if (turn.solves) return command(applyCommand(gold), tools);
-      return miss === 'wrong' ? command("echo 'a guess' > ORACLE_NOTES.txt", tools) : { kind: 'success', text: GARBAGE };
+      return miss === 'wrong' ? command(`echo 'a guess' > ${strayPath(gold)}`, tools) : { kind: 'success', text: GARBAGE };
     }
     default:
       return { kind: 'success', text: GARBAGE };
@@ -138,9 +138,15 @@ function fenced(language: string, body: string): string {
   return `${fence}${language}\n${body}${fence}\n`;
 }
 
+/** A new file beside the first file the gold patch changes: in the source tree, so it is graded, but no test reads it. */
+function strayPath(gold: string): string {
+  const first = touchedPaths(gold)[0] ?? 'ORACLE_NOTES.txt';
+  return first.includes('/') ? `${first.slice(0, first.lastIndexOf('/'))}/ORACLE_NOTES.txt` : 'ORACLE_NOTES.txt';
+}
+
 /** A diff that applies but fixes nothing: it adds a file no test reads. */
-function strayFileDiff(): string {
-  return ['diff --git a/ORACLE_NOTES.txt b/ORACLE_NOTES.txt', 'new file mode 100644', '--- /dev/null', '+++ b/ORACLE_NOTES.txt', '@@ -0,0 +1 @@', '+a guess', ''].join('\n');
+function strayFileDiff(path: string): string {
+  return [`diff --git a/${path} b/${path}`, 'new file mode 100644', '--- /dev/null', `+++ b/${path}`, '@@ -0,0 +1 @@', '+a guess', ''].join('\n');
 }
 
 function touchedPaths(diff: string): string[] {
