@@ -5,6 +5,7 @@ export { wilson, mcnemarExact, passAtK, paretoFrontier, pairedDifference } from 
 export { REPORT_FORMATS } from './_types.ts';
 export type { Report, ReportFormat, ReportInput, ConfigSummary, PairwiseComparison, MatrixCell } from './_types.ts';
 export { exportRun, exportName, summarize, NOT_GRADED } from './_export.ts';
+export { trajectoryFiles } from './_trajectories.ts';
 export { renderLeaderboard } from './_leaderboard.ts';
 export { resultsFileSchema } from './_results-file.ts';
 export type { ResultsFile } from './_results-file.ts';
