@@ -124,7 +124,7 @@ llm_config = 'high-creativity'
     expect(show.stdout).toMatch(/submission: explicit/);
     expect(show.stdout).toMatch(/explorer gpt3 gpt-3\.5-turbo/);
     expect(show.stdout).toMatch(/writer high-creativity gpt-4/);
-  });
+  }, 180_000);
 
   it('--configs with an agent whose section fixes its config is a clear error, not a silent choice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-fixed-'));
