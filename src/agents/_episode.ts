@@ -173,12 +173,20 @@ export class Episode {
    */
   async finish(exit: AgentExit, options: { error?: string; submission?: string } = {}): Promise<AgentResult> {
     clearTimeout(this.#timer);
-    const { error, submission } = options;
+    const { submission } = options;
+    let { error } = options;
     const submit = this.limits.submit;
     let patch = '';
     let excluded: string[] = [];
     if (submit === 'explicit' && exit === 'submitted' && submission !== undefined) patch = submission;
-    else if (submit === 'autosubmit' || exit === 'submitted') ({ patch, excluded } = await sourceDiff(this.workspace));
+    else if (submit === 'autosubmit' || exit === 'submitted') {
+      const diff = await sourceDiff(this.workspace);
+      // An oversized workspace is the model's doing: no patch, graded as such, the reason kept.
+      if (!diff.ok) {
+        this.note(`no patch: ${diff.message}`);
+        error = error === undefined ? diff.message : `${error}; ${diff.message}`;
+      } else ({ patch, excluded } = diff);
+    }
     if (excluded.length > 0) this.note(`left out of the diff as the agent's own files: ${excluded.join(', ')}`);
     if (submit === 'explicit' && exit !== 'submitted') this.note(`nothing submitted (exit ${exit}): the patch is empty, as in mini-swe-agent (submit = "explicit")`);
     return {

@@ -1,5 +1,7 @@
+import { relative } from 'node:path';
 import type { LlmClient, Message } from '../llm/index.ts';
-import { applyDiff, applyReplace } from './_apply.ts';
+import type { HostView } from '../sandbox/index.ts';
+import { applyDiff, applyReplace, safeTarget } from './_apply.ts';
 import { parseAnswer } from './_edits.ts';
 import { Episode } from './_episode.ts';
 import {
@@ -30,6 +32,8 @@ async function explore(episode: Episode, explorer: LlmClient, input: AgentInput,
 /** What one answer's edits did: how many applied, and why the others did not. */
 async function applyAnswer(episode: Episode, input: AgentInput, text: string): Promise<{ applied: number; problems: string[]; any: boolean }> {
   const { workspace } = input;
+  // Edited on the host: the work tree itself, or a copy of a container's, committed back edit by edit.
+  let view = await workspace.checkout();
   const { edits, broken } = parseAnswer(text);
   const problems: string[] = [];
   for (const problem of broken) {
@@ -45,8 +49,9 @@ async function applyAnswer(episode: Episode, input: AgentInput, text: string): P
   let applied = 0;
   for (const edit of edits) {
     const what = edit.kind === 'replace' ? `search/replace block for ${edit.path}` : 'unified diff';
-    const refused = await (edit.kind === 'replace' ? applyReplace(workspace.dir, workspace.root, edit) : applyDiff(episode, edit.diff))
-      .catch((error: unknown) => `it could not be written: ${error instanceof Error ? error.message : String(error)}`);
+    const refused = await applyEdit(episode, view, edit).catch((error: unknown) => `it could not be written: ${error instanceof Error ? error.message : String(error)}`);
+    // A diff is applied inside the workspace: the host view is read again for the edits after it.
+    if (edit.kind === 'diff') view = await workspace.checkout();
     if (episode.signal.aborted) return { applied, problems, any: edits.length > 0 };
     if (refused) {
       episode.malformedCount++;
@@ -85,7 +90,8 @@ export async function runPatchAgent(input: AgentInput, main: LlmClient): Promise
   const budgetTokens = main.maxInputTokens ?? DEFAULT_INPUT_TOKENS;
   const budgetChars = budgetTokens * CHARS_PER_TOKEN;
   episode.note(`prompt budget: ${budgetTokens} tokens (${main.maxInputTokens === undefined ? 'the model\'s context is unknown: default' : 'from max_input_tokens'})`);
-  const files = await collectFiles(workspace.dir);
+  // Read on the host: the work tree itself, or a copy of a container's.
+  const files = await collectFiles((await workspace.checkout()).dir);
   let order = rankFiles(files, instance.problem_statement);
 
   if (input.clients.explorer) {
@@ -124,4 +130,14 @@ export async function runPatchAgent(input: AgentInput, main: LlmClient): Promise
     episode.record(repair);
   }
   return episode.finish(applied > 0 ? 'submitted' : 'malformed');
+}
+
+/** One edit: a search/replace block written in the host view and committed to the workspace, or a diff applied inside it. */
+async function applyEdit(episode: Episode, view: HostView, edit: ReturnType<typeof parseAnswer>['edits'][number]): Promise<string | null> {
+  if (edit.kind !== 'replace') return applyDiff(episode, edit.diff, view.dir);
+  const refused = await applyReplace(view.dir, episode.workspace.root, edit);
+  if (refused) return refused;
+  const target = await safeTarget(view.dir, episode.workspace.root, edit.path);
+  if ('path' in target) await view.commit([relative(view.dir, target.path)]);
+  return null;
 }

@@ -22,12 +22,14 @@ const TEST_FILE = new RegExp(TEST_INFRASTRUCTURE_PATTERN);
  * (`reproduce.py`), in new directory trees, and new test files anywhere are left out; changes to
  * files of the base are always kept.
  */
-export async function sourceDiff(workspace: Workspace): Promise<{ patch: string; excluded: string[] }> {
-  const diff = await workspace.diff();
-  if (!diff.trim()) return { patch: diff, excluded: [] };
+export async function sourceDiff(workspace: Workspace): Promise<{ ok: true; patch: string; excluded: string[] } | { ok: false; message: string }> {
+  const whole = await workspace.diff();
+  if (!whole.ok) return whole;
+  const diff = whole.patch;
+  if (!diff.trim()) return { ok: true, patch: diff, excluded: [] };
   const listed = await workspace.exec(`git ls-tree -r --name-only -z ${workspace.baseCommit}`, { timeoutMs: 30_000 });
   // Without the base's file list nothing can be told apart: the whole diff is kept.
-  if (listed.exitCode !== 0) return { patch: diff, excluded: [] };
+  if (listed.exitCode !== 0) return { ok: true, patch: diff, excluded: [] };
   const sourceDirs = new Set<string>();
   for (const path of listed.output.split('\0')) {
     const slash = path.lastIndexOf('/');
@@ -41,7 +43,7 @@ export async function sourceDiff(workspace: Workspace): Promise<{ patch: string;
     if (created && (dir === '' || !sourceDirs.has(dir) || TEST_FILE.test(section.path))) excluded.push(section.path);
     else kept.push(section.text);
   }
-  return { patch: kept.join(''), excluded };
+  return { ok: true, patch: kept.join(''), excluded };
 }
 
 /** A git diff cut at each `diff --git` header, with the path it changes. */

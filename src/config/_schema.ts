@@ -4,7 +4,10 @@ import * as z from 'zod';
 export const llmSettingsSchema = z.strictObject({
   model: z.string().min(1),
   api_key: z.string(),
-  base_url: z.url({ message: 'must be a URL such as http://localhost:8000/v1' }),
+  base_url: z.string().superRefine((value, ctx) => {
+    const problem = baseUrlProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   api_version: z.string(),
   custom_llm_provider: z.string(),
   temperature: z.number().min(0).max(2),
@@ -36,6 +39,30 @@ export const llmSettingsSchema = z.strictObject({
   /** The model an Azure deployment or a proxy alias serves, for its price and context window (LiteLLM's name). */
   base_model: z.string().min(1),
 });
+
+/**
+ * Why a `base_url` cannot be used, or undefined: it must be an http(s) URL that can be built,
+ * without user info (Node's fetch refuses to send credentials inside a URL).
+ */
+export function baseUrlProblem(value: string): string | undefined {
+  const example = 'for example http://localhost:8000/v1 or https://api.example.com/v1';
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim())) {
+    return `must start with http:// or https:// (${example}); without a scheme the address cannot be reached`;
+  }
+  const scheme = value.trim().slice(0, value.trim().indexOf(':')).toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return `has the scheme \`${scheme}:\`, but providers are reached over HTTP: use http:// or https:// (${example})`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `is not a URL that can be built (check the host name, the port and stray spaces; ${example})`;
+  }
+  if (/\s/.test(value)) return `holds white space, which a URL cannot (${example})`;
+  if (url.username || url.password) {
+    return 'carries a user name or password before the host; they cannot be sent that way (Node\'s fetch refuses a URL with credentials) and would be shown wherever the URL is: remove them and put the key in api_key';
+  }
+  return undefined;
+}
 
 export type LlmSettings = z.infer<typeof llmSettingsSchema>;
 export type LlmKey = keyof LlmSettings;

@@ -1,12 +1,15 @@
+import { join } from 'node:path';
 import { toMiniTrajectory } from '../agents/index.ts';
 import { UserError, didYouMean } from '../errors.ts';
 import type { Store } from '../store/index.ts';
+import { HARNESS_VERSION } from '../version.ts';
+import { safeName, writeFileAtomic } from './_files.ts';
 
 /**
  * Every attempt of one config of a run as a mini-swe-agent `.traj.json` file, named
  * `<instance_id>.traj.json` (`<instance_id>.<repeat>.traj.json` for later repeats), from the store alone.
  */
-export function trajectoryFiles(store: Store, runId: string, configName: string, harnessVersion: string): { name: string; content: string }[] {
+export function trajectoryFiles(store: Store, runId: string, configName: string, harnessVersion: string = HARNESS_VERSION): { name: string; content: string }[] {
   const run = store.getRun(runId);
   if (!run) throw new UserError(`No run \`${runId}\` in ${store.path}.${didYouMean(runId, store.listRuns().map((r) => r.id))}`);
   const rows = store.attempts([runId]).filter((a) => a.configName === configName);
@@ -20,7 +23,15 @@ export function trajectoryFiles(store: Store, runId: string, configName: string,
       exitReason: row.exitReason ?? null, costUsd: row.costUnknown ? null : row.costUsd, calls: row.calls,
       ...(agentSettings ? { agentSettings } : {}), models, harnessVersion,
     });
-    const name = `${row.instanceId}${row.repeat > 0 ? `.${row.repeat}` : ''}.traj.json`;
+    const name = `${safeName(row.instanceId)}${row.repeat > 0 ? `.${row.repeat}` : ''}.traj.json`;
     return { name, content: `${JSON.stringify(traj, null, 2)}\n` };
   });
+}
+
+/** Writes the trajectories of an export into `<export base>.trajs/`; returns that folder and how many were written. */
+export function writeTrajectories(store: Store, runId: string, configName: string, exportPath: string): { dir: string; count: number } {
+  const dir = `${exportPath.replace(/\.json$/, '')}.trajs`;
+  const files = trajectoryFiles(store, runId, configName);
+  for (const file of files) writeFileAtomic(join(dir, file.name), file.content);
+  return { dir, count: files.length };
 }
