@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { agentHelp, unreadAgentKeys } from '../agents/index.ts';
 import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
@@ -18,7 +19,7 @@ export default defineCommand(
     usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME]',
     options: {
       configs: { type: 'string', multiple: true, value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
-      agent: { type: 'string', value: 'NAME', description: 'bash, patch, gold, empty, or an [agent.NAME] section (default bash)' },
+      agent: { type: 'string', value: 'NAME', description: `An [agent.NAME] section, an explorer and writer pair (A+B), or a built-in agent: ${agentHelp()} (default: the config's explorer and writer pair when it has one, else bash)` },
       config: { type: 'string', value: 'PATH', description: 'Config file (default $BENCH_CONFIG, else ./config.toml)' },
       set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
       ...TASK_SOURCE_OPTIONS,
@@ -44,7 +45,7 @@ export default defineCommand(
   async ({ values }) => {
     // Every input is checked before the store is opened: a bad command writes nothing.
     const config = loadConfig({ path: values.config, overrides: values.set });
-    for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
+    for (const warning of [...config.warnings, ...unreadAgentKeys(config)]) process.stderr.write(`warning: ${warning}\n`);
     const arms = planArms(config, { configs: listFlag(values.configs), agent: values.agent });
     for (const arm of arms) {
       for (const llm of [arm.llm, arm.explorer]) {
