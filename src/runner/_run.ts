@@ -208,7 +208,7 @@ async function attempt(job: Job, options: RunOptions, lanes: Lanes): Promise<Att
   const gradeMs = performance.now() - gradeStart;
   let outcome: Outcome = grade.outcome;
   // The model's trouble explains an unresolved attempt better than "empty patch".
-  if (outcome !== 'resolved' && outcome !== 'infra_error') {
+  if (outcome !== 'resolved' && outcome !== 'infra_error' && outcome !== 'tampered') {
     if (agentResult.exit === 'model_error') outcome = 'model_error';
     else if (agentResult.exit === 'malformed' || (agentResult.exit === 'format_errors' && !patch)) outcome = 'malformed';
   }

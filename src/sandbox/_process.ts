@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { OutputCapture } from './_output.ts';
 import type { ExecResult } from './_types.ts';
@@ -14,6 +15,8 @@ export type ProcessSpec = {
   /** Kills whatever the process group kill cannot reach (a cgroup's members); resolves once they are gone. */
   killExtra?: () => Promise<void>;
   signal?: AbortSignal;
+  /** File descriptor 3 of the process is a socket read into `report` (see ExecOptions.reportChannel). */
+  reportChannel?: boolean;
 };
 
 /** How long we wait for the output pipes to close after killing before we close them ourselves. */
@@ -70,6 +73,8 @@ export function wrapCommand(
 export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   const started = performance.now();
   const capture = new OutputCapture(spec.maxOutputBytes);
+  const reportCapture = spec.reportChannel ? new OutputCapture(spec.maxOutputBytes) : undefined;
+  const stdin = spec.stdin === undefined ? ('ignore' as const) : ('pipe' as const);
   const child = execa(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
@@ -78,10 +83,11 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     buffer: false,
     reject: false,
     stripFinalNewline: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    ...(spec.stdin === undefined ? { stdin: 'ignore' as const } : { input: spec.stdin }),
+    // Node makes every extra 'pipe' a socketpair, so fd 3 inside cannot be reopened through /proc.
+    stdio: reportCapture ? [stdin, 'pipe', 'pipe', 'pipe'] : [stdin, 'pipe', 'pipe'],
+    ...(spec.stdin === undefined ? {} : { input: spec.stdin }),
   });
+  const reportStream = reportCapture ? (child.stdio[3] as unknown as Readable | undefined) : undefined;
   const pid = child.pid;
   if (pid !== undefined) track(pid);
 
@@ -97,6 +103,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     graceTimer ??= setTimeout(() => {
       child.stdout?.destroy();
       child.stderr?.destroy();
+      reportStream?.destroy();
     }, PIPE_GRACE_MS);
   };
   const stop = () => {
@@ -110,6 +117,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   };
   child.stdout?.on('data', onChunk);
   child.stderr?.on('data', onChunk);
+  reportStream?.on('data', (chunk: Buffer | string) => {
+    reportCapture!.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    if (reportCapture!.total > spec.hardCapBytes) stop();
+  });
   child.on('exit', (code, signal) => {
     exit = { code, signal };
     killTree();
@@ -142,5 +153,6 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     outputLimited: capture.limited,
     output: capture.text(),
     durationMs: Math.round(performance.now() - started),
+    ...(reportCapture ? { report: reportCapture.text(), reportLimited: reportCapture.limited } : {}),
   };
 }

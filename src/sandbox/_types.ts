@@ -14,7 +14,18 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
 /** A process printing this many times `maxOutputBytes` is killed: we stop waiting for it to finish on its own. */
 export const OUTPUT_HARD_CAP_FACTOR = 8;
 
-export type ExecOptions = { timeoutMs: number; stdin?: string; env?: Record<string, string> };
+export type ExecOptions = {
+  timeoutMs: number;
+  stdin?: string;
+  env?: Record<string, string>;
+  /**
+   * Opens a report channel: file descriptor 3 of the command is a socket whose other end only the
+   * harness holds (a socket cannot be reopened through /proc/PID/fd, unlike a pipe or a file);
+   * what is written to it comes back as `report`. Nothing else the command starts inherits it
+   * unless the command passes it on.
+   */
+  reportChannel?: boolean;
+};
 
 export type ExecResult = {
   exitCode: number | null;
@@ -26,6 +37,10 @@ export type ExecResult = {
   /** stdout and stderr merged in order. */
   output: string;
   durationMs: number;
+  /** What the command wrote to its report channel (only with `reportChannel`), within maxOutputBytes. */
+  report?: string;
+  /** The report channel exceeded maxOutputBytes: `report` holds its head and tail only. */
+  reportLimited?: boolean;
 };
 
 export interface Workspace {

@@ -85,6 +85,7 @@ export class SandboxWorkspace implements Workspace {
         env,
         timeoutMs: options.timeoutMs,
         ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+        ...(options.reportChannel ? { reportChannel: true } : {}),
         maxOutputBytes: limits.maxOutputBytes,
         hardCapBytes: limits.maxOutputBytes * OUTPUT_HARD_CAP_FACTOR,
         ...(cgroup ? { killExtra: () => killCgroup(cgroup) } : {}),
