@@ -59,18 +59,25 @@ function nodeChannel(testCmd: string): Channel {
     files: {},
     read(report, root) {
       if (!report.trim()) return { kind: 'incomplete', reason: 'the test runner wrote no report: it stopped before its reporter ran' };
-      const roots = report.match(/<testsuites\b/g)?.length ?? 0;
-      const declarations = report.match(/<\?xml\b/g)?.length ?? 0;
+      // Diagnostics the tests print become comments of the report: their text is theirs, never part of the document.
+      const document = withoutCommentsAndCdata(report);
+      const roots = document.match(/<testsuites\b/g)?.length ?? 0;
+      const declarations = document.match(/<\?xml\b/g)?.length ?? 0;
       if (roots !== 1 || declarations !== 1) {
         return { kind: 'tampered', reason: `the runner's report channel holds ${roots} <testsuites> documents, not exactly one` };
       }
-      if (!/<\/testsuites>\s*$/.test(report)) return { kind: 'incomplete', reason: "the runner's report never ended: the runner was stopped while writing it" };
-      const parsed = parseTestLog('node-junit', report, { root });
+      if (!/<\/testsuites>\s*$/.test(document)) return { kind: 'incomplete', reason: "the runner's report never ended: the runner was stopped while writing it" };
+      const parsed = parseTestLog('node-junit', document, { root });
       const tamperReason = (parsed as { tamperReason?: string }).tamperReason;
       if (tamperReason) return { kind: 'tampered', reason: tamperReason };
       return { kind: 'report', tests: parsed.tests };
     },
   };
+}
+
+/** The report with its comments and CDATA sections removed (an unclosed one runs to the end). */
+function withoutCommentsAndCdata(report: string): string {
+  return report.replace(/<!--[\s\S]*?(-->|$)/g, '').replace(/<!\[CDATA\[[\s\S]*?(\]\]>|$)/g, '');
 }
 
 /**
