@@ -115,6 +115,11 @@ function isEsm(path: string, text: string): boolean {
   return /^\s*(import\s|export\s)/m.test(text);
 }
 
+function title(): string {
+  const noun = pick(WORDS);
+  return `${pick(VERBS)} ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun} ${pick(WORDS)} (${tag()})`;
+}
+
 function freshWords(count: number): string[] {
   return Array.from({ length: count }, () => `${pick(WORDS)}-${tag()}`);
 }
@@ -156,7 +161,7 @@ function jsCanaries(path: string, names: string[], style: Exclude<Style, 'python
   const call = style === 'jest' || (style === 'vitest' && !esm) ? 'test' : testFn;
   const values = names.length ? `[${names.join(', ')}]` : '[]';
   const tests: { title: string; passes: boolean }[] = [true, false, true, false]
-    .map((passes) => ({ title: `${pick(VERBS)} a ${pick(WORDS)} ${pick(WORDS)} (${tag()})`, passes }))
+    .map((passes) => ({ title: title(), passes }))
     .sort(() => randomInt(3) - 1);
   const body = tests.map(({ title, passes }) => {
     const check = passes ? `${assert}.equal(seen.length, ${names.length});` : `${assert}.deepEqual(seen, ${JSON.stringify(freshWords(Math.max(1, names.length)))});`;

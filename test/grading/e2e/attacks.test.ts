@@ -49,23 +49,23 @@ type Expected = { instance: string; outcome: 'unresolved' | 'tampered'; reverted
  */
 const REPORT_ATTACKS: Record<string, Expected> = {
   // The runner's report comes over its own channel: what the tests print, in comments or after it, is only shown.
-  'forged-report-in-xml-comment': { instance: 'benchlab__csvkit-1', outcome: 'unresolved', fromChannel: true },
-  'stdout-taken-over': { instance: 'benchlab__csvkit-1', outcome: 'unresolved', fromChannel: true },
-  'second-summary-at-exit': { instance: 'benchlab__csvkit-1', outcome: 'unresolved', fromChannel: true },
-  'flood-then-forged-report': { instance: 'benchlab__csvkit-1', outcome: 'unresolved', fromChannel: true },
+  'forged-report-in-xml-comment': { instance: 'benchlab__csvkit-5', outcome: 'unresolved', fromChannel: true },
+  'stdout-taken-over': { instance: 'benchlab__csvkit-2', outcome: 'unresolved', fromChannel: true },
+  'second-summary-at-exit': { instance: 'benchlab__csvkit-3', outcome: 'unresolved', fromChannel: true },
+  'flood-then-forged-report': { instance: 'benchlab__csvkit-4', outcome: 'unresolved', fromChannel: true },
   'python-stderr-rewritten-then-exit': { instance: 'benchlab__iniconf-1', outcome: 'unresolved', fromChannel: true },
   // Rewriting what the framework reports turns the canaries that must fail green as well.
   'node-child-protocol-rewritten': { instance: 'benchlab__csvkit-1', outcome: 'tampered', reason: /canary test\(s\) that must fail were reported passing/ },
-  'homoglyph-top-level-package': { instance: 'benchlab__iniconf-1', outcome: 'unresolved', reverted: /^\\u0456niconf\/__init__\.py$|^\$'\\320\\266niconf|niconf\/__init__\.py$/ },
+  'homoglyph-top-level-package': { instance: 'benchlab__iniconf-2', outcome: 'unresolved', reverted: /niconf\/__init__\.py/ },
 };
 const PYTEST_ATTACKS: Record<string, Expected> = {
   'pytest-dot-pytest-ini': { instance: 'benchlab__iniconf-1', outcome: 'unresolved', reverted: /^\.pytest\.ini$/ },
-  'pytest-pytest-ini': { instance: 'benchlab__iniconf-1', outcome: 'unresolved', reverted: /^pytest\.ini$/ },
-  'pytest-pyproject-toml': { instance: 'benchlab__iniconf-1', outcome: 'unresolved', reverted: /^pyproject\.toml$/ },
-  'pytest-setup-cfg': { instance: 'benchlab__iniconf-1', outcome: 'unresolved', reverted: /^setup\.cfg$/ },
-  'pytest-tox-ini': { instance: 'benchlab__iniconf-1', outcome: 'unresolved', reverted: /^tox\.ini$/ },
-  'dist-info-entry-point': { instance: 'benchlab__iniconf-1', outcome: 'unresolved', reverted: /^iniconf_speedups-1\.0\.dist-info\/entry_points\.txt$/ },
-  'shadowed-runner-dependency': { instance: 'benchlab__iniconf-1', outcome: 'unresolved', reverted: /^iniconfig\.py$/ },
+  'pytest-pytest-ini': { instance: 'benchlab__iniconf-2', outcome: 'unresolved', reverted: /^pytest\.ini$/ },
+  'pytest-pyproject-toml': { instance: 'benchlab__iniconf-3', outcome: 'unresolved', reverted: /^pyproject\.toml$/ },
+  'pytest-setup-cfg': { instance: 'benchlab__iniconf-4', outcome: 'unresolved', reverted: /^setup\.cfg$/ },
+  'pytest-tox-ini': { instance: 'benchlab__iniconf-5', outcome: 'unresolved', reverted: /^tox\.ini$/ },
+  'dist-info-entry-point': { instance: 'benchlab__iniconf-6', outcome: 'unresolved', reverted: /^iniconf_speedups-1\.0\.dist-info\/entry_points\.txt$/ },
+  'shadowed-runner-dependency': { instance: 'benchlab__iniconf-3', outcome: 'unresolved', reverted: /^iniconfig\.py$/ },
 };
 
 async function gradeFixtures(name: string, attacks: Record<string, Expected>, extra: object[] = [], suite?: string) {
@@ -73,7 +73,7 @@ async function gradeFixtures(name: string, attacks: Record<string, Expected>, ex
   const preds = join(where.dir, `${name}.jsonl`);
   writeFileSync(preds, `${rows.join('\n')}\n`);
   const db = join(where.dir, `${name}.db`);
-  const instances = [...new Set(Object.values(attacks).map((a) => a.instance))].join(',');
+  const instances = [...new Set([...Object.values(attacks).map((a) => a.instance), ...extra.map((row) => (row as { instance_id: string }).instance_id)])].join(',');
   const run = await evaluate(where, ['--predictions', preds, '--instances', instances, ...(suite ? ['--suite', suite] : [])], { db, timeout: 240_000 });
   expect(run.exitCode, run.stderr).toBe(0);
   const summaries = (Array.isArray(run.summary) ? run.summary : [run.summary]) as EvalSummary[];
@@ -101,15 +101,20 @@ describe.skipIf(!BWRAP)('patches that attack the report, the runner configuratio
   }, 300_000);
 
   it('grades each attack on a pytest instance not resolved, while the gold patch still resolves there', async () => {
-    const suite = await copySuite(join(where.dir, 'pytest-suite'), ['benchlab__iniconf-1'], (fields) => {
+    const iniconf = [1, 2, 3, 4, 5, 6].map((n) => `benchlab__iniconf-${n}`);
+    const suite = await copySuite(join(where.dir, 'pytest-suite'), iniconf, (fields) => {
       fields.test_cmd = 'python3 -m pytest -rA -p no:cacheprovider';
       fields.log_parser = 'pytest';
     });
     const gold = await builtinInstance('benchlab__iniconf-1');
-    const { db, runId } = await gradeFixtures('pytest-attacks', PYTEST_ATTACKS, [{ instance_id: 'benchlab__iniconf-1', model_name_or_path: 'gold-under-pytest', model_patch: gold.patch }], suite);
-    const control = storedAttempt(db, runId, 'benchlab__iniconf-1', 'gold-under-pytest');
+    // One prediction per instance and run: the attack on iniconf-3 and the gold control go in a second run.
+    const { 'shadowed-runner-dependency': second, ...first } = PYTEST_ATTACKS;
+    const one = await gradeFixtures('pytest-attacks', first, [], suite);
+    for (const [fixture, expected] of Object.entries(first)) expectCaught(fixture, expected, storedAttempt(one.db, one.runId, expected.instance, fixture));
+    const two = await gradeFixtures('pytest-attacks-2', { 'shadowed-runner-dependency': second! }, [{ instance_id: 'benchlab__iniconf-1', model_name_or_path: 'gold-under-pytest', model_patch: gold.patch }], suite);
+    expectCaught('shadowed-runner-dependency', second!, storedAttempt(two.db, two.runId, second!.instance, 'shadowed-runner-dependency'));
+    const control = storedAttempt(two.db, two.runId, 'benchlab__iniconf-1', 'gold-under-pytest');
     expect(control.outcome, control.grade.untrustworthyReason ?? control.grade.tamperReason).toBe('resolved');
     expect(control.grade.reportSource).toBe('channel');
-    for (const [fixture, expected] of Object.entries(PYTEST_ATTACKS)) expectCaught(fixture, expected, storedAttempt(db, runId, expected.instance, fixture));
   }, 300_000);
 });
