@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { LogParserName, TestStatus } from './_parsers.ts';
+import type { LogParserName } from '../tasks/index.ts';
+import type { TestStatus } from './_parse-types.ts';
 
 /**
  * Canary tests: each grading appends tests of its own, named and written fresh for that grading,

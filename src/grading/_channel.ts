@@ -1,5 +1,7 @@
-import { parseTestLog, type LogParserName, type TestStatus } from './_parsers.ts';
-import { recordStatus } from './_parse-shared.ts';
+import type { LogParserName } from '../tasks/index.ts';
+import { parseTestLog } from './_parsers.ts';
+import { emptyLog, recordTest } from './_parse-shared.ts';
+import type { ParsedLog, TestStatus } from './_parse-types.ts';
 
 /**
  * The report channel: the test runner writes its structured report to file descriptor 3, a
@@ -18,7 +20,7 @@ export type Channel = {
 };
 
 export type ChannelReport =
-  | { kind: 'report'; tests: Map<string, TestStatus> }
+  | { kind: 'report'; log: ParsedLog }
   /** Nothing, or a report that never ended: the runner did not finish (crashed, killed, exited early). */
   | { kind: 'incomplete'; reason: string }
   /** Anything but exactly one report of the expected shape. */
@@ -68,9 +70,8 @@ function nodeChannel(testCmd: string): Channel {
       }
       if (!/<\/testsuites>\s*$/.test(document)) return { kind: 'incomplete', reason: "the runner's report never ended: the runner was stopped while writing it" };
       const parsed = parseTestLog('node-junit', document, { root });
-      const tamperReason = (parsed as { tamperReason?: string }).tamperReason;
-      if (tamperReason) return { kind: 'tampered', reason: tamperReason };
-      return { kind: 'report', tests: parsed.tests };
+      if (parsed.tamperReason) return { kind: 'tampered', reason: parsed.tamperReason };
+      return { kind: 'report', log: parsed };
     },
   };
 }
@@ -124,6 +125,15 @@ def _unittest_id(test):
     return "::".join([cls.__module__.replace(".", "/") + ".py", *cls.__qualname__.split("."), test._testMethodName])
 
 
+def _unittest_names(test):
+    import unittest
+    if not isinstance(test, unittest.TestCase) or type(test).__module__ == "unittest.loader":
+        return {}
+    name = test._testMethodName
+    owner = type(test).__module__ + "." + type(test).__qualname__
+    return {"native": [name + " (" + owner + ")", name + " (" + owner + "." + name + ")", owner + "." + name], "title": name}
+
+
 def _unittest_hooks(emit):
     import unittest.result as result
     base = result.TestResult
@@ -134,7 +144,7 @@ def _unittest_hooks(emit):
 
         def hooked(self, test, *args):
             counted.append(1)
-            emit({"test": _unittest_id(test), "status": status(test, *args) if callable(status) else status})
+            emit({"test": _unittest_id(test), "status": status(test, *args) if callable(status) else status, **_unittest_names(test)})
             return original(self, test, *args)
 
         setattr(base, name, hooked)
@@ -204,7 +214,7 @@ def pytest_runtest_logreport(report):
         status = "ERROR"
     else:
         return
-    emit({"test": report.nodeid, "status": status})
+    emit({"test": report.nodeid, "status": status, "native": [report.nodeid], "title": report.nodeid.split("::")[-1]})
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -223,12 +233,12 @@ function pythonChannel(mode: 'unittest' | 'pytest'): Channel {
     files: { 'sitecustomize.py': SITECUSTOMIZE, ...(mode === 'pytest' ? { 'bench_channel_plugin.py': PYTEST_PLUGIN } : {}) },
     read(report) {
       if (!report.trim()) return { kind: 'incomplete', reason: 'the test runner wrote no report: it stopped before running any test, or ignored PYTHONPATH' };
-      const tests = new Map<string, TestStatus>();
+      const log = emptyLog(true);
       let begins = 0;
       let ended = false;
       for (const line of report.split('\n')) {
         if (!line) continue;
-        let entry: { report?: unknown; test?: unknown; status?: unknown };
+        let entry: { report?: unknown; test?: unknown; status?: unknown; native?: unknown; title?: unknown };
         try {
           entry = JSON.parse(line) as typeof entry;
         } catch {
@@ -240,13 +250,14 @@ function pythonChannel(mode: 'unittest' | 'pytest'): Channel {
         } else if (entry.report === 'end') {
           ended = true;
         } else if (typeof entry.test === 'string' && STATUSES.has(entry.status as TestStatus) && begins === 1) {
-          recordStatus(tests, entry.test, entry.status as TestStatus);
+          const native = Array.isArray(entry.native) ? entry.native.filter((name): name is string => typeof name === 'string') : [];
+          recordTest(log, entry.test, entry.status as TestStatus, { native, ...(typeof entry.title === 'string' ? { title: entry.title } : {}) });
         } else {
           return { kind: 'tampered', reason: "the runner's report channel holds an entry of the wrong shape" };
         }
       }
       if (!ended) return { kind: 'incomplete', reason: "the runner's report never ended: the run stopped (or was stopped) before the runner finished" };
-      return { kind: 'report', tests };
+      return { kind: 'report', log };
     },
   };
 }

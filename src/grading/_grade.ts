@@ -8,7 +8,9 @@ import { channelFor, type Channel } from './_channel.ts';
 import { decide, type Verdict } from './_decide.ts';
 import { patchFlags, type PatchFlag } from './_flags.ts';
 import { APPLY_CHAIN, gradingScript, PATCH_FAILED, runnerModuleNames, TEST_PATCH_FAILED } from './_grade-script.ts';
-import { parseTestLog, type TestStatus } from './_parsers.ts';
+import type { TestMatch } from './_match.ts';
+import { parseTestLog } from './_parsers.ts';
+import type { ParsedLog, TestStatus } from './_parse-types.ts';
 import { patchPaths } from './_patch-files.ts';
 
 /** `tampered`: the report cannot be the test framework's own word (see README, Grading); never resolved, never retried. */
@@ -26,6 +28,8 @@ export type Grade = {
   revertedFiles: string[];
   tests: Record<string, string>;
   testsStatus?: Verdict['testsStatus'];
+  /** Dataset test name -> the parsed tests it matched and by which rule. */
+  matches?: Record<string, TestMatch>;
   trustworthy?: boolean;
   untrustworthyReason?: string;
   /** Why the grade is `tampered`. */
@@ -66,8 +70,8 @@ export async function gradeInstance(
   const hash = patchHash(patch);
   const flags = patchFlags(patch);
   const base = { instanceId: instance.instance_id, resolved: false, resolution: 'NO' as const, patchHash: hash, revertedFiles: [] as string[], tests: {}, flags };
-  const report = (applied: boolean, resolved = false, testsStatus?: Verdict['testsStatus']) =>
-    sweReport(instance.instance_id, { patchIsNone: patch == null, exists: hash !== null, applied, resolved, testsStatus });
+  const report = (applied: boolean, resolved = false, testsStatus?: Verdict['testsStatus'], matches?: Verdict['matches']) =>
+    sweReport(instance.instance_id, { patchIsNone: patch == null, exists: hash !== null, applied, resolved, testsStatus, matches });
   if (!hash && !options.runWithoutPatch) return { ...base, outcome: 'empty_patch', report: report(false) };
 
   const testFiles = patchPaths(instance.test_patch);
@@ -114,21 +118,21 @@ export async function gradeInstance(
     if (timedOut) return { ...ran, outcome: 'timeout', error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };
 
     const read = readReport({ run, testLog, channel, instance, root: workspace.root });
-    const judged = canaries && read.tests ? judgeCanaries(canaries, read.tests) : undefined;
+    const judged = canaries && read.log ? judgeCanaries(canaries, read.log.tests) : undefined;
     const tamperReason = read.tamperReason ?? judged?.tamperReason;
-    const tests = read.tests ?? new Map<string, TestStatus>();
+    const tests = read.log?.tests ?? new Map<string, TestStatus>();
     // The canaries' failures count as the failures a non-zero exit needs; they are then left out of the record.
     const verdict = decide({
-      tests, reportFound: read.tests !== undefined, failToPass: instance.FAIL_TO_PASS, passToPass: instance.PASS_TO_PASS,
+      tests, names: read.log?.names, reportFound: read.log !== undefined, failToPass: instance.FAIL_TO_PASS, passToPass: instance.PASS_TO_PASS,
       exitCode: run.outputLimited && !channel ? null : run.exitCode, evalType: instance.eval_type,
     });
     const recorded = Object.fromEntries([...tests].filter(([id]) => !judged || !(id in judged.statuses)));
     const shared = {
-      ...ran, reportSource: channel ? ('channel' as const) : ('log' as const), tests: recorded, testsStatus: verdict.testsStatus,
+      ...ran, reportSource: channel ? ('channel' as const) : ('log' as const), tests: recorded, testsStatus: verdict.testsStatus, matches: verdict.matches,
       ...(judged ? { canaries: judged.statuses } : {}),
     };
     if (tamperReason !== undefined) {
-      return { ...shared, outcome: 'tampered', resolution: 'NO', trustworthy: false, tamperReason, untrustworthyReason: tamperReason, report: report(true, false, verdict.testsStatus) };
+      return { ...shared, outcome: 'tampered', resolution: 'NO', trustworthy: false, tamperReason, untrustworthyReason: tamperReason, report: report(true, false, verdict.testsStatus, verdict.matches) };
     }
     const reason = read.incompleteReason ?? verdict.untrustworthyReason;
     const resolved = verdict.resolved && read.incompleteReason === undefined;
@@ -139,7 +143,7 @@ export async function gradeInstance(
       resolution: resolved || read.incompleteReason === undefined ? verdict.resolution : 'NO',
       trustworthy: reason === undefined,
       ...(reason === undefined ? {} : { untrustworthyReason: reason }),
-      report: report(true, resolved, verdict.testsStatus),
+      report: report(true, resolved, verdict.testsStatus, verdict.matches),
     };
   } catch (error) {
     return { ...base, outcome: 'infra_error', error: (error as Error).message, report: report(false) };
@@ -148,7 +152,7 @@ export async function gradeInstance(
   }
 }
 
-type ReadReport = { tests?: Map<string, TestStatus>; tamperReason?: string; incompleteReason?: string };
+type ReadReport = { log?: ParsedLog; tamperReason?: string; incompleteReason?: string };
 
 /**
  * The statuses, from the runner's report channel when it has one (the output log is then only
@@ -162,13 +166,12 @@ function readReport(input: { run: ExecResult; testLog: string; channel: Channel 
     const read = channel.read(run.report ?? '', input.root);
     if (read.kind === 'tampered') return { tamperReason: read.reason };
     if (read.kind === 'incomplete') return { incompleteReason: read.reason };
-    return { tests: read.tests };
+    return { log: read.log };
   }
   if (run.outputLimited) return { tamperReason: 'the test log was cut at the output limit, so a report in it cannot be told from one pushed in by the flood' };
   const parsed = parseTestLog(input.instance.log_parser, input.testLog, { root: input.root });
-  const tamperReason = (parsed as { tamperReason?: string }).tamperReason;
-  if (tamperReason) return { tamperReason };
-  return parsed.reportFound ? { tests: parsed.tests } : {};
+  if (parsed.tamperReason) return { tamperReason: parsed.tamperReason };
+  return parsed.reportFound ? { log: parsed } : {};
 }
 
 /** A test file as the test patch leaves it, as far as the host can tell: the base file and the lines the patch adds to it. */
@@ -191,7 +194,7 @@ function fileAfterTestPatch(baseDir: string, testPatch: string, path: string): s
 
 function sweReport(
   instanceId: string,
-  fields: { patchIsNone: boolean; exists: boolean; applied: boolean; resolved: boolean; testsStatus?: Verdict['testsStatus'] },
+  fields: { patchIsNone: boolean; exists: boolean; applied: boolean; resolved: boolean; testsStatus?: Verdict['testsStatus']; matches?: Verdict['matches'] },
 ): Record<string, unknown> {
   return {
     [instanceId]: {
@@ -200,6 +203,8 @@ function sweReport(
       patch_successfully_applied: fields.applied,
       resolved: fields.resolved,
       ...(fields.testsStatus ? { tests_status: fields.testsStatus } : {}),
+      // Ours, beside SWE-bench's fields: which parsed tests each listed name matched, and by which rule.
+      ...(fields.matches ? { test_matches: fields.matches } : {}),
     },
   };
 }

@@ -15,7 +15,9 @@ export type ProcessSpec = {
   /** Kills whatever the process group kill cannot reach (a cgroup's members); resolves once they are gone. */
   killExtra?: () => Promise<void>;
   signal?: AbortSignal;
-  /** File descriptor 3 of the process is a socket read into `report` (see ExecOptions.reportChannel). */
+  /** Descriptors handed to the child as 3, 4, ... (closed here once it has started). */
+  extraFds?: number[];
+  /** One more descriptor after `extraFds`: a socket read into `report` (see ExecOptions.reportChannel). */
   reportChannel?: boolean;
 };
 
@@ -45,14 +47,21 @@ function track(pid: number): void {
 }
 
 /**
- * Wraps argv in a bash prelude that merges stderr into stdout (one pipe keeps the order),
- * joins the given cgroups and sets resource limits before exec-ing argv.
+ * Wraps argv in a bash prelude that closes every descriptor but 0-2 (and `keepFds`: whatever the
+ * harness itself inherited must not reach the command), merges stderr into stdout (one pipe
+ * keeps the order), joins the given cgroups and sets resource limits before exec-ing argv.
  */
 export function wrapCommand(
   argv: string[],
-  options: { cgroupProcs: string[]; ulimits: string[] },
+  options: { cgroupProcs: string[]; ulimits: string[]; keepFds?: number[] },
 ): { file: string; args: string[] } {
+  const keep = ['0', '1', '2', ...(options.keepFds ?? []).map(String)].join('|');
   const script = [
+    // Builtins only: the glob and `exec N>&-` start no process.
+    'for fd in /proc/self/fd/*; do',
+    '  fd=${fd##*/}',
+    `  case $fd in ${keep}) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac`,
+    'done',
     'exec 2>&1',
     'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do',
     '  printf "%s\\n" "$$" > "$1" || { echo "sandbox: cannot join cgroup $1"; exit 125; }',
@@ -83,11 +92,12 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     buffer: false,
     reject: false,
     stripFinalNewline: false,
-    // Node makes every extra 'pipe' a socketpair, so fd 3 inside cannot be reopened through /proc.
-    stdio: reportCapture ? [stdin, 'pipe', 'pipe', 'pipe'] : [stdin, 'pipe', 'pipe'],
+    // execa's types name only descriptors 3-9 of the parent; any open descriptor works at run time. Node makes the
+    // report channel's 'pipe' a socketpair, and a socket cannot be reopened through /proc/PID/fd as a pipe can.
+    stdio: [stdin, 'pipe', 'pipe', ...(spec.extraFds ?? []), ...(reportCapture ? ['pipe' as const] : [])] as ['pipe', 'pipe', 'pipe', ...3[]],
     ...(spec.stdin === undefined ? {} : { input: spec.stdin }),
   });
-  const reportStream = reportCapture ? (child.stdio[3] as unknown as Readable | undefined) : undefined;
+  const reportStream = reportCapture ? (child.stdio[3 + (spec.extraFds?.length ?? 0)] as unknown as Readable | undefined) : undefined;
   const pid = child.pid;
   if (pid !== undefined) track(pid);
 

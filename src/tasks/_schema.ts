@@ -1,5 +1,29 @@
 import * as z from 'zod';
-import { LOG_PARSERS } from '../grading/_parsers.ts';
+
+/** The log parsers a task may name; grading holds one parser for each (`grading/_parsers.ts`). */
+export const LOG_PARSERS = [
+  'node-junit',
+  'node-tap',
+  'tap',
+  'junit',
+  'jest-json',
+  'vitest-json',
+  'mocha-json',
+  'pytest',
+  'pytest-junit',
+  'unittest',
+  'django',
+  'sympy',
+  'jest-verbose',
+  'vitest-verbose',
+  'karma',
+] as const;
+
+export type LogParserName = (typeof LOG_PARSERS)[number];
+
+export function isLogParserName(name: string): name is LogParserName {
+  return (LOG_PARSERS as readonly string[]).includes(name);
+}
 
 /** FAIL_TO_PASS / PASS_TO_PASS: JSON-encoded lists inside strings in the official data, plain arrays elsewhere. */
 const testList = z.preprocess((value) => {
@@ -27,9 +51,11 @@ export const instanceSchema = z.object({
   image: z.string().optional(),
   eval_script: z.string().optional(),
   eval_type: z.enum(['pass_and_fail', 'fail_only']).optional(),
-  // What our runner needs to run an instance without a per-repository spec table.
-  test_cmd: z.string().min(1),
-  log_parser: z.enum(LOG_PARSERS),
+  // How to run and read the tests; when a row has none, they come from SWE-bench's table for its
+  // repository or from the repository itself (see _test-command.ts). `log_parser` may also be a
+  // SWE-bench parser registry key (v5 rows).
+  test_cmd: z.string().min(1).optional(),
+  log_parser: z.string().min(1).optional(),
   install: z.string().optional(),
   language: z.string().optional(),
   timeout: z.number().positive().default(1800),
@@ -37,7 +63,11 @@ export const instanceSchema = z.object({
 
 export type InstanceFields = z.infer<typeof instanceSchema>;
 
-export type Instance = InstanceFields & {
+export type Instance = Omit<InstanceFields, 'test_cmd' | 'log_parser'> & {
+  test_cmd: string;
+  log_parser: LogParserName;
+  /** Which rule chose test_cmd and log_parser (the row, a flag, SWE-bench's table, detection). */
+  testCommandRule: string;
   /** Where the repository's base state is, as plain files (a suite) or a local clone (a dataset). */
   source: { kind: 'suite'; suite: string; repoDir: string; treeHash: string } | { kind: 'dataset'; file: string; cloneDir: string };
   /** Content hash of the instance fields and its repository base: changes when anything graded changes. */

@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { judgeCanaries, makeCanaries } from '../../src/grading/_canary.ts';
-import { parseTestLog, type LogParserName } from '../../src/grading/_parsers.ts';
+import { parseTestLog } from '../../src/grading/_parsers.ts';
+import type { LogParserName } from '../../src/tasks/index.ts';
 import { runnerModuleNames } from '../../src/grading/_grade-script.ts';
 import { PROJECT_ROOT } from '../helpers/cli.ts';
 
