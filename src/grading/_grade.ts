@@ -77,17 +77,18 @@ export async function gradeInstance(
   const testFiles = patchPaths(instance.test_patch);
   // A fresh nonce per grading marks our own status lines; nothing the patch prints can carry it.
   const nonce = randomBytes(12).toString('hex');
-  const channel = channelFor(instance.log_parser, instance.test_cmd);
   const canaries = makeCanaries({
     parser: instance.log_parser, failToPass: instance.FAIL_TO_PASS, stdlib: new Set(runnerModuleNames()),
     fileText: (path) => fileAfterTestPatch(options.environment.baseDir, instance.test_patch, path),
   });
-  const setup = gradingScript({ nonce, patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd,
-    timeoutSeconds: instance.timeout, testFiles, sharedDirs: await sharedDirsOf(options.environment), canaries, channel });
+  const sharedDirs = await sharedDirsOf(options.environment);
 
   let workspace: Workspace | undefined;
   try {
     workspace = await options.sandbox.createWorkspace(options.environment);
+    const channel = workspace.reportChannel ? channelFor(instance.log_parser, instance.test_cmd) : undefined;
+    const setup = gradingScript({ nonce, patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd,
+      timeoutSeconds: instance.timeout, testFiles, sharedDirs, canaries, channel });
     // One sandbox start: the setup runs no code from the patch and reports on its own line; then
     // bash `exec`s the tests, so nothing of ours runs after them and the exit code is their own.
     const run = await workspace.exec('bash -s', { stdin: setup, timeoutMs: instance.timeout * 1000 + SETUP_TIMEOUT_MS, reportChannel: channel !== undefined });

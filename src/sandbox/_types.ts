@@ -94,6 +94,8 @@ export interface Workspace {
   readonly root: string;
   /** Sha of the single base commit. */
   readonly baseCommit: string;
+  /** Whether `exec` honours `reportChannel` (grading then reads the runner's report from it, not from the output). */
+  readonly reportChannel: boolean;
   /** Runs `bash -c command` with cwd = root, a fresh process each call. */
   exec(command: string, options: ExecOptions): Promise<ExecResult>;
   /**

@@ -34,6 +34,7 @@ export class SandboxWorkspace implements Workspace {
   readonly dir: string;
   readonly root: string;
   readonly baseCommit: string;
+  readonly reportChannel = true;
   #layout: WorkspaceLayout;
   #running = new Set<AbortController>();
   #destroyed: Promise<void> | undefined;
