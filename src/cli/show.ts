@@ -34,6 +34,8 @@ export default defineCommand(
         `cost ${cost}; tokens in ${attempt.tokensIn}, out ${attempt.tokensOut}, cache read ${attempt.tokensCacheRead}, cache write ${attempt.tokensCacheWrite}; ${attempt.calls} calls, ${attempt.retries} retries`,
         `time ${(attempt.durationMs / 1000).toFixed(1)} s (agent ${(attempt.agentMs / 1000).toFixed(1)} s, grading ${(attempt.gradeMs / 1000).toFixed(1)} s)`,
         ...(attempt.error ? [`error: ${attempt.error}`] : []),
+        ...(attempt.tamperReason ? [`tampered: ${attempt.tamperReason}`] : []),
+        ...(attempt.flags.length ? [`patch flags: ${attempt.flags.join(', ')}`] : []),
         '',
         '## Tests',
         ...attempt.tests.map((t) => `  ${t.status.padEnd(7)} ${t.expectation ?? '      '.padEnd(12)} ${t.testId}`),
