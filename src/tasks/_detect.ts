@@ -169,7 +169,8 @@ function buildJsCommand(invocation: Invocation, testFiles: string[], dependencie
       parser = 'jest-json';
       break;
     case 'vitest':
-      command = ['vitest', 'run', ...kept, '--reporter=json', '--outputFile.json=/dev/stdout', ...targets];
+      // JSON on stdout: the output is a socket, which /dev/stdout cannot be opened on.
+      command = ['vitest', 'run', ...kept, '--reporter=json', ...targets];
       parser = 'vitest-json';
       break;
     case 'mocha':
@@ -247,8 +248,9 @@ function detectPython(files: RepoFiles, pythonTests: string[], testPatch: string
   const on = selected.length ? ` on the test patch's ${selected.length === 1 ? 'file' : 'files'}` : ' on the whole suite';
   if (signals.length) {
     return {
-      test_cmd: `${importPath}python3 -m pytest -rA -p no:cacheprovider -o junit_family=xunit1 --junitxml=/dev/stdout ${selected.map(shellWord).join(' ')}`.trimEnd(),
-      log_parser: 'pytest-junit',
+      // The -rA summary, as SWE-bench reads it: a report file would need a path outside the log.
+      test_cmd: `${importPath}python3 -m pytest -rA --tb=short -p no:cacheprovider ${selected.map(shellWord).join(' ')}`.trimEnd(),
+      log_parser: 'pytest',
       rule: `pytest (${signals.join(', ')})${on}${layout}`,
     };
   }
