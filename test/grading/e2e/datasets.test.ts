@@ -1,8 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../helpers/cli.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bench } from '../../helpers/cli.ts';
+import { bench, PROJECT_ROOT } from '../../helpers/cli.ts';
 import { scratch, type Scratch } from './_helpers.ts';
 import { cloneFixture, FIXTURES, writeDataset, type Row } from './_datasets.ts';
 
