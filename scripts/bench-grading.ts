@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import pLimit from 'p-limit';
 import { loadSuite } from '../src/tasks/index.ts';
-import { Grader, chooseSandbox } from '../src/runner/index.ts';
+import { Grader } from '../src/grading/index.ts';
+import { chooseSandbox } from '../src/runner/index.ts';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 1) || 1;
 const cacheDir = mkdtempSync(join(tmpdir(), 'bench-grading-'));
 const suite = loadSuite();
-const sandbox = await chooseSandbox(undefined, { modelCode: true, warn: () => {} });
+const sandbox = await chooseSandbox({ modelCode: true, warn: () => {} });
 const grader = new Grader({ sandbox, cacheDir });
 
 // Warm-up: environments prepared once, as in any real run after the first.

@@ -1,4 +1,5 @@
 import { Interrupted, UserError, didYouMean } from '../errors.ts';
+import { maskUrlsIn } from '../config/index.ts';
 import type { Command } from './_command.ts';
 
 // Each command is imported only when it runs, so `bench --help` stays fast.
@@ -68,10 +69,10 @@ export function reportError(error: unknown, argv: string[]): number {
   const err = error as Error;
   process.stderr.write(
     [
-      `internal error: ${err?.message ?? String(error)}`,
+      `internal error: ${maskUrlsIn(err?.message ?? String(error))}`,
       'This is a bug in bench. Please file an issue with this report:',
       `  bench ${VERSION}, node ${process.version}, ${process.platform}-${process.arch}`,
-      `  command: bench ${argv.map((a) => (/key|token|secret/i.test(a) ? '***' : a)).join(' ')}`,
+      `  command: bench ${argv.map((a) => (/key|token|secret/i.test(a) ? '***' : maskUrlsIn(a))).join(' ')}`,
       `  ${(err?.stack ?? '').split('\n').slice(1, 6).map((l) => l.trim().replace(process.env.HOME ?? '\u0000', '~')).join('\n  ')}`,
       '',
     ].join('\n'),

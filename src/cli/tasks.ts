@@ -3,7 +3,9 @@ import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { UserError } from '../errors.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
-import { Grader, chooseSandbox, resolveCacheDir, validateInstances } from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import { chooseSandbox, validateInstances } from '../runner/index.ts';
+import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 
 export default defineCommand(
   {
@@ -16,7 +18,8 @@ export default defineCommand(
       instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids' },
       derive: { type: 'boolean', description: 'validate: compute FAIL_TO_PASS / PASS_TO_PASS from runs before and after the gold patch' },
       jobs: { type: 'string', short: 'j', value: 'N', description: 'validate: instances at once (default 2)' },
-      sandbox: { type: 'string', value: 'bwrap|local', description: 'validate: where tests run (default bwrap)' },
+      sandbox: sandboxFlag('validate: where tests run'),
+      image: imageFlag(),
       json: { type: 'boolean', description: 'Print JSON' },
     },
   },
@@ -55,7 +58,7 @@ export default defineCommand(
       }
       case 'validate': {
         const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
-        const sandbox = await chooseSandbox(values.sandbox, { modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+        const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
         const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
         const results = await validateInstances(instances, grader, { jobs: intFlag('jobs', values.jobs, 2), derive: values.derive });
         const failed = results.filter((r) => !r.ok);

@@ -1,4 +1,5 @@
-import type { TestStatus } from './_parsers.ts';
+import { matchTests, type TestMatch } from './_match.ts';
+import type { TestNames, TestStatus } from './_parse-types.ts';
 
 export type Resolution = 'FULL' | 'PARTIAL' | 'NO';
 
@@ -17,10 +18,14 @@ export type Verdict = {
   /** false when the exit code or the report contradicts the parsed statuses. */
   trustworthy: boolean;
   untrustworthyReason?: string;
+  /** Dataset test name -> the parsed tests it matched and by which rule (`_match.ts`). */
+  matches: Record<string, TestMatch>;
 };
 
 export type DecideInput = {
   tests: Map<string, TestStatus>;
+  /** The runner's own names for each parsed test, for matching names written by other harnesses. */
+  names?: Map<string, TestNames>;
   reportFound: boolean;
   failToPass: string[];
   passToPass: string[];
@@ -30,17 +35,19 @@ export type DecideInput = {
 };
 
 /**
- * The verdict on one graded attempt. A test missing from the log failed; XFAIL passes; ERROR
- * fails; SKIPPED fails a FAIL_TO_PASS test but passes a PASS_TO_PASS one (as SWE-bench counts
- * it). `fail_only` leaves PASS_TO_PASS unchecked (its lists stay empty).
+ * The verdict on one graded attempt. Each listed name is matched to parsed tests by the rules of
+ * `_match.ts`. A test missing from the log failed; XFAIL passes; ERROR fails; SKIPPED fails a
+ * FAIL_TO_PASS test but passes a PASS_TO_PASS one (as SWE-bench counts it). `fail_only` leaves
+ * PASS_TO_PASS unchecked (its lists stay empty).
  */
 export function decide(input: DecideInput): Verdict {
   const failOnly = input.evalType === 'fail_only';
+  const matches = matchTests([...input.failToPass, ...(failOnly ? [] : input.passToPass)], input);
   const testsStatus: TestsStatus = {
-    FAIL_TO_PASS: split(input.failToPass, input.tests, (status) => status === 'PASSED' || status === 'XFAIL'),
+    FAIL_TO_PASS: split(input.failToPass, matches, (status) => status === 'PASSED' || status === 'XFAIL'),
     PASS_TO_PASS: failOnly
       ? { success: [], failure: [] }
-      : split(input.passToPass, input.tests, (status) => status === 'PASSED' || status === 'XFAIL' || status === 'SKIPPED'),
+      : split(input.passToPass, matches, (status) => status === 'PASSED' || status === 'XFAIL' || status === 'SKIPPED'),
     FAIL_TO_FAIL: { success: [], failure: [] },
     PASS_TO_FAIL: { success: [], failure: [] },
   };
@@ -51,23 +58,24 @@ export function decide(input: DecideInput): Verdict {
   if (f2p.failure.length === 0 && p2pAllPass) resolution = 'FULL';
   else if (f2p.success.length > 0 && p2pAllPass) resolution = 'PARTIAL';
 
+  const matched = Object.fromEntries(matches);
   const untrustworthyReason = crossCheck(input);
   if (untrustworthyReason !== undefined) {
-    return { resolved: false, resolution: 'NO', testsStatus, trustworthy: false, untrustworthyReason };
+    return { resolved: false, resolution: 'NO', testsStatus, trustworthy: false, untrustworthyReason, matches: matched };
   }
-  return { resolved: resolution === 'FULL', resolution, testsStatus, trustworthy: true };
+  return { resolved: resolution === 'FULL', resolution, testsStatus, trustworthy: true, matches: matched };
 }
 
 function split(
   ids: string[],
-  tests: Map<string, TestStatus>,
+  matches: Map<string, TestMatch>,
   passes: (status: TestStatus) => boolean,
 ): { success: string[]; failure: string[] } {
   const success: string[] = [];
   const failure: string[] = [];
   for (const id of ids) {
-    const status = tests.get(id);
-    if (status !== undefined && passes(status)) success.push(id);
+    const status = matches.get(id)!.status;
+    if (status !== 'MISSING' && passes(status)) success.push(id);
     else failure.push(id);
   }
   return { success, failure };

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Instance } from '../tasks/index.ts';
 import { sharedDirsOf, type PreparedEnvironment, type Sandbox, type Workspace } from '../sandbox/index.ts';
 import { decide, type Verdict } from './_decide.ts';
+import type { TestMatch } from './_match.ts';
 import { parseTestLog } from './_parsers.ts';
 import { TEST_INFRASTRUCTURE_PATTERN, patchPaths } from './_patch-files.ts';
 
@@ -20,6 +21,8 @@ export type Grade = {
   revertedFiles: string[];
   tests: Record<string, string>;
   testsStatus?: Verdict['testsStatus'];
+  /** Dataset test name -> the parsed tests it matched and by which rule. */
+  matches?: Record<string, TestMatch>;
   trustworthy?: boolean;
   untrustworthyReason?: string;
   testExitCode?: number | null;
@@ -82,8 +85,8 @@ export async function gradeInstance(
 ): Promise<Grade> {
   const hash = patchHash(patch);
   const base = { instanceId: instance.instance_id, resolved: false, resolution: 'NO' as const, patchHash: hash, revertedFiles: [] as string[], tests: {} };
-  const report = (applied: boolean, resolved = false, testsStatus?: Verdict['testsStatus']) =>
-    sweReport(instance.instance_id, { patchIsNone: patch == null, exists: hash !== null, applied, resolved, testsStatus });
+  const report = (applied: boolean, resolved = false, testsStatus?: Verdict['testsStatus'], matches?: Verdict['matches']) =>
+    sweReport(instance.instance_id, { patchIsNone: patch == null, exists: hash !== null, applied, resolved, testsStatus, matches });
   if (!hash && !options.runWithoutPatch) return { ...base, outcome: 'empty_patch', report: report(false) };
 
   const testFiles = patchPaths(instance.test_patch);
@@ -127,7 +130,7 @@ export async function gradeInstance(
     }
     const parsed = parseTestLog(instance.log_parser, testLog, { root: workspace.root });
     const verdict = decide({
-      tests: parsed.tests, reportFound: parsed.reportFound, failToPass: instance.FAIL_TO_PASS, passToPass: instance.PASS_TO_PASS,
+      tests: parsed.tests, names: parsed.names, reportFound: parsed.reportFound, failToPass: instance.FAIL_TO_PASS, passToPass: instance.PASS_TO_PASS,
       exitCode: run.outputLimited ? null : run.exitCode, evalType: instance.eval_type,
     });
     return {
@@ -139,12 +142,13 @@ export async function gradeInstance(
       revertedFiles,
       tests: Object.fromEntries(parsed.tests),
       testsStatus: verdict.testsStatus,
+      matches: verdict.matches,
       trustworthy: verdict.trustworthy,
       untrustworthyReason: verdict.untrustworthyReason,
       testExitCode: run.exitCode,
       testMs,
       log,
-      report: report(true, verdict.resolved, verdict.testsStatus),
+      report: report(true, verdict.resolved, verdict.testsStatus, verdict.matches),
     };
   } catch (error) {
     return { ...base, outcome: 'infra_error', error: (error as Error).message, report: report(false) };
@@ -235,7 +239,7 @@ function shellQuote(text: string): string {
 
 function sweReport(
   instanceId: string,
-  fields: { patchIsNone: boolean; exists: boolean; applied: boolean; resolved: boolean; testsStatus?: Verdict['testsStatus'] },
+  fields: { patchIsNone: boolean; exists: boolean; applied: boolean; resolved: boolean; testsStatus?: Verdict['testsStatus']; matches?: Verdict['matches'] },
 ): Record<string, unknown> {
   return {
     [instanceId]: {
@@ -244,6 +248,8 @@ function sweReport(
       patch_successfully_applied: fields.applied,
       resolved: fields.resolved,
       ...(fields.testsStatus ? { tests_status: fields.testsStatus } : {}),
+      // Ours, beside SWE-bench's fields: which parsed tests each listed name matched, and by which rule.
+      ...(fields.matches ? { test_matches: fields.matches } : {}),
     },
   };
 }

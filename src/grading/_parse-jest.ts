@@ -1,5 +1,5 @@
-import type { ParsedLog, ParseOptions, TestStatus } from './_parsers.ts';
-import { arrayField, isRecord, locateJsonReport, recordStatus, relativePath, stringField, testId } from './_parse-shared.ts';
+import type { ParsedLog, ParseOptions, TestStatus } from './_parse-types.ts';
+import { arrayField, emptyLog, isRecord, jsTestNames, locateJsonReport, recordTest, relativePath, stringField, testId } from './_parse-shared.ts';
 
 const ASSERTION_STATUS: Record<string, TestStatus> = {
   passed: 'PASSED',
@@ -18,8 +18,9 @@ const ASSERTION_STATUS: Record<string, TestStatus> = {
  */
 export function parseJestJson(log: string, options: ParseOptions): ParsedLog {
   const report = locateJsonReport(log, /\{\s*"num[A-Za-z]+"\s*:/, (value) => isRecord(value) && Array.isArray(value.testResults));
-  const tests = new Map<string, TestStatus>();
-  if (!isRecord(report)) return { tests, reportFound: false };
+  const parsed = emptyLog();
+  if (!isRecord(report)) return parsed;
+  parsed.reportFound = true;
   for (const fileResult of arrayField(report, 'testResults')) {
     if (!isRecord(fileResult)) continue;
     const name = stringField(fileResult, 'name');
@@ -31,11 +32,12 @@ export function parseJestJson(log: string, options: ParseOptions): ParsedLog {
       const title = stringField(assertion, 'title') ?? '';
       const status = ASSERTION_STATUS[stringField(assertion, 'status') ?? ''] ?? 'FAILED';
       if (status === 'FAILED') anyFailed = true;
-      recordStatus(tests, testId([file, ...ancestors, title]), status);
+      recordTest(parsed, testId([file, ...ancestors, title]), status, jsTestNames(file, ancestors, title, stringField(assertion, 'fullName')));
     }
     if (file !== undefined && stringField(fileResult, 'status') === 'failed' && !anyFailed) {
-      recordStatus(tests, file, 'ERROR');
+      recordTest(parsed, file, 'ERROR');
     }
   }
-  return { tests, reportFound: true };
+  return parsed;
 }
+

@@ -1,5 +1,5 @@
-import type { ParsedLog, ParseOptions, TestStatus } from './_parsers.ts';
-import { recordStatus, relativePath, testId } from './_parse-shared.ts';
+import type { ParsedLog, ParseOptions, TestStatus } from './_parse-types.ts';
+import { emptyLog, jsTestNames, lastIdPart, recordTest, relativePath, testId } from './_parse-shared.ts';
 import { locateJunitReport, type XmlElement } from './_parse-xml.ts';
 
 /**
@@ -8,8 +8,9 @@ import { locateJunitReport, type XmlElement } from './_parse-xml.ts';
  */
 export function parseNodeJunit(log: string, options: ParseOptions): ParsedLog {
   const report = locateJunitReport(log);
-  const tests = new Map<string, TestStatus>();
-  if (!report) return { tests, reportFound: false };
+  const parsed = emptyLog();
+  if (!report) return parsed;
+  parsed.reportFound = true;
   const visit = (element: XmlElement, suites: string[]): void => {
     for (const child of element.children) {
       if (child.name === 'testsuite') {
@@ -19,7 +20,7 @@ export function parseNodeJunit(log: string, options: ParseOptions): ParsedLog {
         const file = child.attributes.file === undefined ? undefined : relativePath(child.attributes.file, options.root);
         // A file that fails to load shows as a top-level testcase named after the file.
         if (suites.length === 0 && file !== undefined && relativePath(name, options.root) === file) {
-          recordStatus(tests, file, hasChild(child, 'failure') || hasChild(child, 'error') ? 'ERROR' : 'PASSED');
+          recordTest(parsed, file, hasChild(child, 'failure') || hasChild(child, 'error') ? 'ERROR' : 'PASSED');
           continue;
         }
         // A todo test may also carry a failure; node does not fail the run for it.
@@ -30,12 +31,12 @@ export function parseNodeJunit(log: string, options: ParseOptions): ParsedLog {
             : hasChild(child, 'failure')
               ? 'FAILED'
               : 'PASSED';
-        recordStatus(tests, testId([file, ...suites, name]), status);
+        recordTest(parsed, testId([file, ...suites, name]), status, jsTestNames(file, suites, name));
       }
     }
   };
   visit(report, report.name === 'testsuite' ? [nodeName(report.attributes.name)] : []);
-  return { tests, reportFound: true };
+  return parsed;
 }
 
 // node escapes `"` as `&quot;` and then escapes that `&` again, so one decoding leaves `&quot;`.
@@ -50,20 +51,21 @@ function nodeName(name: string | undefined): string {
  */
 export function parseGenericJunit(log: string, options: ParseOptions): ParsedLog {
   const report = locateJunitReport(log);
-  const tests = new Map<string, TestStatus>();
-  if (!report) return { tests, reportFound: false };
+  const parsed = emptyLog();
+  if (!report) return parsed;
+  parsed.reportFound = true;
   const visit = (element: XmlElement, suiteFile: string | undefined): void => {
     const file = element.name === 'testsuite' && element.attributes.file !== undefined ? element.attributes.file : suiteFile;
     for (const child of element.children) {
       if (child.name === 'testsuite') visit(child, file);
-      else if (child.name === 'testcase') recordGenericCase(tests, child, file, options.root);
+      else if (child.name === 'testcase') recordGenericCase(parsed, child, file, options.root);
     }
   };
   visit(report, undefined);
-  return { tests, reportFound: true };
+  return parsed;
 }
 
-function recordGenericCase(tests: Map<string, TestStatus>, testcase: XmlElement, suiteFile: string | undefined, root: string): void {
+function recordGenericCase(parsed: ParsedLog, testcase: XmlElement, suiteFile: string | undefined, root: string): void {
   const fileAttribute = testcase.attributes.file ?? suiteFile;
   const parts: string[] = [];
   if (fileAttribute !== undefined && fileAttribute !== '') parts.push(relativePath(fileAttribute, root));
@@ -80,7 +82,8 @@ function recordGenericCase(tests: Map<string, TestStatus>, testcase: XmlElement,
       : hasChild(testcase, 'skipped')
         ? 'SKIPPED'
         : 'PASSED';
-  recordStatus(tests, testId(parts), status);
+  const { classname = '', name = '' } = testcase.attributes;
+  recordTest(parsed, testId(parts), status, { title: name, native: [name, classname === '' ? undefined : `${classname} ${name}`] });
 }
 
 /**
@@ -90,19 +93,20 @@ function recordGenericCase(tests: Map<string, TestStatus>, testcase: XmlElement,
  */
 export function parsePytestJunit(log: string, options: ParseOptions): ParsedLog {
   const report = locateJunitReport(log);
-  const tests = new Map<string, TestStatus>();
-  if (!report) return { tests, reportFound: false };
+  const parsed = emptyLog();
+  if (!report) return parsed;
+  parsed.reportFound = true;
   const visit = (element: XmlElement): void => {
     for (const child of element.children) {
       if (child.name === 'testsuite') visit(child);
       else if (child.name === 'testcase') {
         const id = pytestNodeId(child.attributes, options.root);
-        if (id !== undefined) recordStatus(tests, id, pytestStatus(child));
+        if (id !== undefined) recordTest(parsed, id, pytestStatus(child), { title: lastIdPart(id) });
       }
     }
   };
   visit(report);
-  return { tests, reportFound: true };
+  return parsed;
 }
 
 function pytestNodeId(attributes: Record<string, string>, root: string): string | undefined {

@@ -1,5 +1,5 @@
-import type { ParsedLog, ParseOptions, TestStatus } from './_parsers.ts';
-import { arrayField, isRecord, locateJsonReport, recordStatus, relativePath, stringField, testId } from './_parse-shared.ts';
+import type { ParsedLog, ParseOptions, TestStatus } from './_parse-types.ts';
+import { arrayField, emptyLog, isRecord, locateJsonReport, recordTest, relativePath, stringField, testId } from './_parse-shared.ts';
 
 /**
  * mocha `--reporter json`: `passes`, `failures` and `pending`, each test with `title`,
@@ -12,8 +12,9 @@ export function parseMochaJson(log: string, options: ParseOptions): ParsedLog {
     /\{\s*"stats"\s*:/,
     (value) => isRecord(value) && Array.isArray(value.passes) && Array.isArray(value.failures),
   );
-  const tests = new Map<string, TestStatus>();
-  if (!isRecord(report)) return { tests, reportFound: false };
+  const parsed = emptyLog();
+  if (!isRecord(report)) return parsed;
+  parsed.reportFound = true;
   const groups: [string, TestStatus][] = [
     ['passes', 'PASSED'],
     ['pending', 'SKIPPED'],
@@ -27,12 +28,12 @@ export function parseMochaJson(log: string, options: ParseOptions): ParsedLog {
       const suites = fullTitle.endsWith(title) ? fullTitle.slice(0, fullTitle.length - title.length).trim() : '';
       const file = stringField(test, 'file');
       const hook = /^"(before|after) (all|each)" hook/.test(title);
-      recordStatus(
-        tests,
-        testId([file === undefined ? undefined : relativePath(file, options.root), suites, title]),
-        hook && status === 'FAILED' ? 'ERROR' : status,
-      );
+      const relative = file === undefined ? undefined : relativePath(file, options.root);
+      recordTest(parsed, testId([relative, suites, title]), hook && status === 'FAILED' ? 'ERROR' : status, {
+        title,
+        native: [fullTitle, relative === undefined ? undefined : `${relative}->${fullTitle}`],
+      });
     }
   }
-  return { tests, reportFound: true };
+  return parsed;
 }

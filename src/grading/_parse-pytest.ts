@@ -1,5 +1,5 @@
-import type { ParsedLog, TestStatus } from './_parsers.ts';
-import { recordStatus } from './_parse-shared.ts';
+import type { ParsedLog, TestStatus } from './_parse-types.ts';
+import { emptyLog, lastIdPart, recordTest } from './_parse-shared.ts';
 
 const SUMMARY_HEADER = /^=+ short test summary info =+\s*$/;
 const SECTION_RULE = /^=+ .* =+\s*$/;
@@ -24,7 +24,7 @@ const STATUS: Record<string, TestStatus> = {
  */
 export function parsePytest(log: string): ParsedLog {
   const lines = log.split(/\r?\n/);
-  const tests = new Map<string, TestStatus>();
+  const parsed = emptyLog();
   let header = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
     if (SUMMARY_HEADER.test(lines[i]!)) {
@@ -32,7 +32,8 @@ export function parsePytest(log: string): ParsedLog {
       break;
     }
   }
-  if (header < 0) return { tests, reportFound: lines.some((line) => FINAL_LINE.test(line)) };
+  if (header < 0) return { ...parsed, reportFound: lines.some((line) => FINAL_LINE.test(line)) };
+  parsed.reportFound = true;
   for (let i = header + 1; i < lines.length && !SECTION_RULE.test(lines[i]!); i++) {
     const entry = SUMMARY_LINE.exec(lines[i]!.trimEnd());
     if (!entry) continue;
@@ -40,7 +41,7 @@ export function parsePytest(log: string): ParsedLog {
     // `SKIPPED [1] tests/test_x.py:12: reason` names a location, not a test: nothing to record.
     if (entry[1] === 'SKIPPED' && /^\[\d+\]/.test(rest)) continue;
     const id = NODE_ID.exec(rest)?.[1]?.trim();
-    if (id) recordStatus(tests, id, STATUS[entry[1]!]!);
+    if (id) recordTest(parsed, id, STATUS[entry[1]!]!, { title: lastIdPart(id) });
   }
-  return { tests, reportFound: true };
+  return parsed;
 }

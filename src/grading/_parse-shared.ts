@@ -1,13 +1,36 @@
 import { posix } from 'node:path';
-import type { TestStatus } from './_parsers.ts';
+import type { ParsedLog, TestNames, TestStatus } from './_parse-types.ts';
 
 // Worst first: when a test is reported twice, the worse status stands, so output a test prints
 // about itself (a forged `ok` or `PASSED`) can never upgrade what the runner reported.
 const SEVERITY: Record<TestStatus, number> = { ERROR: 4, FAILED: 3, SKIPPED: 2, XFAIL: 1, PASSED: 0 };
 
-export function recordStatus(tests: Map<string, TestStatus>, id: string, status: TestStatus): void {
-  const previous = tests.get(id);
-  if (previous === undefined || SEVERITY[status] > SEVERITY[previous]) tests.set(id, status);
+export function worseStatus(a: TestStatus, b: TestStatus): TestStatus {
+  return SEVERITY[b] > SEVERITY[a] ? b : a;
+}
+
+export function emptyLog(reportFound = false): ParsedLog {
+  return { tests: new Map(), names: new Map(), reportFound };
+}
+
+/** Records one report of a test (its worst status stands) and the runner's names for it. */
+export function recordTest(log: ParsedLog, id: string, status: TestStatus, names: { native?: (string | undefined)[]; title?: string } = {}): void {
+  const previous = log.tests.get(id);
+  log.tests.set(id, previous === undefined ? status : worseStatus(previous, status));
+  const known: TestNames = log.names.get(id) ?? { native: [] };
+  for (const name of names.native ?? []) {
+    if (name !== undefined && name !== '' && name !== id && !known.native.includes(name)) known.native.push(name);
+  }
+  if (known.title === undefined && names.title !== undefined && names.title !== '') known.title = names.title;
+  log.names.set(id, known);
+}
+
+/** The last part of an id (`a.py::C::test_x[p::q]` -> `test_x[p::q]`), ignoring `::` inside brackets. */
+export function lastIdPart(id: string): string {
+  const bracket = id.indexOf('[');
+  const head = bracket < 0 ? id : id.slice(0, bracket);
+  const cut = head.lastIndexOf('::');
+  return cut < 0 ? id : id.slice(cut + 2);
 }
 
 /** The log without terminal escape sequences (pytest `--color=yes`, coloured runners). */
@@ -91,4 +114,16 @@ export function stringField(record: Record<string, unknown>, key: string): strin
 export function arrayField(record: Record<string, unknown>, key: string): unknown[] {
   const value = record[key];
   return Array.isArray(value) ? value : [];
+}
+
+/**
+ * A JavaScript test's names as other harnesses write them: jest's `fullName` (suites and title
+ * joined by spaces), SWE-PolyBench's `<file>-><fullName>`, vitest's `file > suite > title`.
+ */
+export function jsTestNames(file: string | undefined, suites: string[], title: string, fullName?: string) {
+  const full = fullName ?? [...suites, title].join(' ');
+  return {
+    title,
+    native: [full, file === undefined ? undefined : `${file}->${full}`, [...(file === undefined ? [] : [file]), ...suites, title].join(' > ')],
+  };
 }

@@ -1,5 +1,5 @@
-import type { ParsedLog, ParseOptions, TestStatus } from './_parsers.ts';
-import { recordStatus, relativePath, testId } from './_parse-shared.ts';
+import type { ParsedLog, ParseOptions, TestStatus } from './_parse-types.ts';
+import { emptyLog, recordTest, relativePath, testId } from './_parse-shared.ts';
 
 /** An open subtest: announced by `# Subtest: name` (node) or opened by `ok N - name {` (TAP 14 buffered). */
 type Frame = { indent: number; name: string; block: number; hasChildren: boolean; buffered: boolean };
@@ -103,19 +103,22 @@ export function parseTap(log: string, options: ParseOptions, mode: { nodeLocatio
     }
   }
 
-  const tests = new Map<string, TestStatus>();
+  const parsed = emptyLog(reportFound);
   const blockFiles = mode.nodeLocations ? fileOfEachBlock(points, blocks) : new Map<number, string>();
   for (const point of points) {
     if (!point.leaf) continue;
     // node reports a file that failed to load as a top-level test named after the file.
     if (point.topLevel && point.location !== undefined && relativePath(point.name, options.root) === point.location) {
-      recordStatus(tests, point.location, point.status === 'FAILED' ? 'ERROR' : point.status);
+      recordTest(parsed, point.location, point.status === 'FAILED' ? 'ERROR' : point.status);
       continue;
     }
     const file = mode.nodeLocations ? (point.location ?? blockFiles.get(point.block)) : undefined;
-    recordStatus(tests, testId([file, ...point.ancestors, point.name]), point.status);
+    recordTest(parsed, testId([file, ...point.ancestors, point.name]), point.status, {
+      title: point.name,
+      native: [[...point.ancestors, point.name].join(' > '), [...point.ancestors, point.name].join(' ')],
+    });
   }
-  return { tests, reportFound };
+  return parsed;
 }
 
 /**

@@ -1,80 +1,43 @@
 import { didYouMean, UserError } from '../errors.ts';
+import { LOG_PARSERS, type LogParserName } from '../tasks/index.ts';
 import { parseJestJson } from './_parse-jest.ts';
 import { parseGenericJunit, parseNodeJunit, parsePytestJunit } from './_parse-junit.ts';
 import { parseMochaJson } from './_parse-mocha.ts';
 import { stripAnsi } from './_parse-shared.ts';
 import { parsePytest } from './_parse-pytest.ts';
 import { parseTap } from './_parse-tap.ts';
-import { parseUnittest } from './_parse-unittest.ts';
+import type { LogParser, ParsedLog, ParseOptions } from './_parse-types.ts';
+import { parseDjango, parseUnittest } from './_parse-unittest.ts';
 
-export type TestStatus = 'PASSED' | 'FAILED' | 'SKIPPED' | 'ERROR' | 'XFAIL';
-
-export const LOG_PARSERS = [
-  'node-junit',
-  'node-tap',
-  'tap',
-  'junit',
-  'jest-json',
-  'vitest-json',
-  'mocha-json',
-  'pytest',
-  'pytest-junit',
-  'unittest',
-] as const;
-
-export type LogParserName = (typeof LOG_PARSERS)[number];
-
-export type ParsedLog = {
-  /** Test id (file + ancestor suites + title, joined with `::`) -> status. */
-  tests: Map<string, TestStatus>;
-  /** false when the log holds no recognisable report at all (crash before the reporter ran). */
-  reportFound: boolean;
+/** Every log parser by the name a task's `log_parser` gives (the names are the task schema's). */
+export const PARSERS: Record<LogParserName, LogParser> = {
+  'node-junit': { description: 'node:test `--test-reporter=junit`', parse: parseNodeJunit },
+  'node-tap': { description: 'node:test `--test-reporter=tap` (files from `location:`)', parse: (log, options) => parseTap(log, options, { nodeLocations: true }) },
+  tap: { description: 'TAP 13/14, flat or nested (mocha, vitest, node-tap, tape)', parse: (log, options) => parseTap(log, options, { nodeLocations: false }) },
+  junit: { description: 'JUnit XML from any tool (vitest, mocha xunit, jest-junit)', parse: parseGenericJunit },
+  'jest-json': { description: 'jest `--json`', parse: parseJestJson },
+  'vitest-json': { description: 'vitest `--reporter=json`', parse: parseJestJson },
+  'mocha-json': { description: 'mocha `--reporter json`', parse: parseMochaJson },
+  pytest: { description: 'pytest `-rA` (the short test summary)', parse: (log) => parsePytest(log) },
+  'pytest-junit': { description: 'pytest `--junitxml`', parse: parsePytestJunit },
+  unittest: { description: 'python `-m unittest -v`', parse: (log) => parseUnittest(log) },
+  django: { description: "Django's `tests/runtests.py --verbosity 2`", parse: (log) => parseDjango(log) },
 };
 
-export type ParseOptions = { root: string };
-
 /**
- * Reads one test run's log (stdout and stderr merged) into per-test statuses.
- * `root` is the repository root inside the run, used to make absolute file paths relative.
+ * Reads one test run's log (stdout and stderr merged) into per-test statuses and names.
  * A test reported more than once keeps its worst status, so a line a test prints about itself
  * can never turn the runner's own failure into a pass. Terminal colour codes are ignored.
  */
-export function parseTestLog(parser: LogParserName, rawLog: string, options: { root: string }): ParsedLog {
-  const log = stripAnsi(rawLog);
-  switch (parser) {
-    case 'node-junit':
-      return parseNodeJunit(log, options);
-    case 'junit':
-      return parseGenericJunit(log, options);
-    case 'pytest-junit':
-      return parsePytestJunit(log, options);
-    case 'node-tap':
-      return parseTap(log, options, { nodeLocations: true });
-    case 'tap':
-      return parseTap(log, options, { nodeLocations: false });
-    case 'jest-json':
-    case 'vitest-json':
-      return parseJestJson(log, options);
-    case 'mocha-json':
-      return parseMochaJson(log, options);
-    case 'pytest':
-      return parsePytest(log);
-    case 'unittest':
-      return parseUnittest(log);
-    default:
-      return assertNever(parser);
+export function parseTestLog(parser: LogParserName, rawLog: string, options: ParseOptions): ParsedLog {
+  const entry = Object.hasOwn(PARSERS, parser) ? PARSERS[parser] : undefined;
+  if (entry === undefined) {
+    // Reached only when an unchecked string (from a task file) slips past the type.
+    const name = String(parser);
+    throw new UserError(
+      `Unknown log parser \`${name}\`.${didYouMean(name, LOG_PARSERS)} ` +
+        `Set the task's \`log_parser\` to one of: ${LOG_PARSERS.join(', ')}.`,
+    );
   }
-}
-
-export function isLogParserName(name: string): name is LogParserName {
-  return (LOG_PARSERS as readonly string[]).includes(name);
-}
-
-// Reached only when an unchecked string (from a task file) slips past the type.
-function assertNever(value: never): never {
-  const name = String(value);
-  throw new UserError(
-    `Unknown log parser \`${name}\`.${didYouMean(name, LOG_PARSERS)} ` +
-      `Set the task's \`log_parser\` to one of: ${LOG_PARSERS.join(', ')}.`,
-  );
+  return entry.parse(stripAnsi(rawLog), options);
 }

@@ -1,7 +1,11 @@
 export { gradeInstance, patchHash } from './_grade.ts';
 export type { Grade, GradeOutcome } from './_grade.ts';
-export { parseTestLog, LOG_PARSERS, isLogParserName } from './_parsers.ts';
-export type { TestStatus, LogParserName, ParsedLog } from './_parsers.ts';
+export { parseTestLog, PARSERS } from './_parsers.ts';
+export type { TestStatus, ParsedLog, TestNames } from './_parse-types.ts';
 export { decide } from './_decide.ts';
 export type { Verdict, Resolution, TestsStatus } from './_decide.ts';
 export { patchPaths, TEST_INFRASTRUCTURE_PATTERN } from './_patch-files.ts';
+export { Grader, resolveCacheDir, DEFAULT_CACHE_DIR } from './_grader.ts';
+export type { GradeCache } from './_grader.ts';
+export { matchTests, MATCH_RULES } from './_match.ts';
+export type { TestMatch, MatchRule } from './_match.ts';

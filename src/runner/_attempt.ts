@@ -7,7 +7,7 @@ export function testRows(instance: Instance, grade: Grade): TestResultRecord[] {
   if (!grade.testsStatus) return [];
   const rows = new Map<string, TestResultRecord>();
   for (const [list, ids] of [['FAIL_TO_PASS', instance.FAIL_TO_PASS], ['PASS_TO_PASS', instance.PASS_TO_PASS]] as const) {
-    for (const id of ids) rows.set(id, { testId: id, status: grade.tests[id] ?? 'MISSING', expectation: list });
+    for (const id of ids) rows.set(id, { testId: id, status: grade.matches?.[id]?.status ?? grade.tests[id] ?? 'MISSING', expectation: list });
   }
   for (const [id, status] of Object.entries(grade.tests)) if (!rows.has(id)) rows.set(id, { testId: id, status, expectation: null });
   return [...rows.values()];

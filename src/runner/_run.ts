@@ -6,10 +6,10 @@ import { canonicalJson, type Instance, type TaskSet } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
 import type { Arm } from './_arms.ts';
 import { gradeFields, instanceRows } from './_attempt.ts';
-import type { Grader } from './_grader.ts';
+import type { Grader } from '../grading/index.ts';
 import { LocalScheduler, type Lane, type Scheduler } from './_scheduler.ts';
 import { Progress } from './_progress.ts';
-import { HARNESS_VERSION, gitCommit } from './_version.ts';
+import { HARNESS_VERSION, gitCommit } from '../version.ts';
 
 export type RunOptions = {
   store: Store;

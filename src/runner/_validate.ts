@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Instance } from '../tasks/index.ts';
-import type { Grader } from './_grader.ts';
+import type { Grade, Grader } from '../grading/index.ts';
 
 export type Validation = {
   instanceId: string;
@@ -11,6 +11,8 @@ export type Validation = {
 };
 
 const passes = (status: string | undefined) => status === 'PASSED' || status === 'XFAIL';
+/** A listed name's status in a grade, matched as grading matches it (a runner name, a cut pytest id...). */
+const statusIn = (grade: Grade, name: string) => grade.matches?.[name]?.status ?? grade.tests[name];
 
 /**
  * Proves an instance is well-formed: on the base (with the test patch) every FAIL_TO_PASS test
@@ -32,9 +34,9 @@ export async function validateInstances(instances: Instance[], grader: Grader, o
           const failing = gold.testsStatus ? [...gold.testsStatus.FAIL_TO_PASS.failure, ...gold.testsStatus.PASS_TO_PASS.failure] : [];
           if (failing.length) problems.push(`failing with gold: ${failing.slice(0, 5).join(', ')}${failing.length > 5 ? ', ...' : ''}`);
         }
-        const passingBefore = instance.FAIL_TO_PASS.filter((id) => passes(before.tests[id]));
+        const passingBefore = instance.FAIL_TO_PASS.filter((id) => passes(statusIn(before, id)));
         if (passingBefore.length) problems.push(`FAIL_TO_PASS tests already pass on the base: ${passingBefore.join(', ')}`);
-        const failingBefore = instance.PASS_TO_PASS.filter((id) => !passes(before.tests[id]) && before.tests[id] !== 'SKIPPED');
+        const failingBefore = instance.PASS_TO_PASS.filter((id) => !passes(statusIn(before, id)) && statusIn(before, id) !== 'SKIPPED');
         if (failingBefore.length) problems.push(`PASS_TO_PASS tests fail on the base: ${failingBefore.join(', ')}`);
         if (before.outcome === 'resolved') problems.push('the empty patch resolves it');
         const result: Validation = { instanceId: instance.instance_id, ok: problems.length === 0, problems };

@@ -5,29 +5,26 @@ import { UserError } from '../errors.ts';
 import { bwrapAvailable } from './_bwrap.ts';
 import { sharedDirsOf } from './_environment.ts';
 import { resolveLimits } from './_types.ts';
-import type { Limits, PreparedEnvironment, Sandbox, SandboxKind, Workspace } from './_types.ts';
+import type { EnvironmentTarget, Limits, PreparedEnvironment, Sandbox, Workspace } from './_types.ts';
 import { SandboxWorkspace } from './_workspace.ts';
 
-const KINDS: readonly SandboxKind[] = ['bwrap', 'local'];
+export const BWRAP_MISSING =
+  'The bwrap sandbox cannot start here: `bwrap` (bubblewrap) is not on PATH or cannot create ' +
+  'namespaces on this machine. Install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`) and allow ' +
+  'unprivileged user namespaces, or choose another sandbox (`--sandbox podman`, `--sandbox docker`, or `--sandbox local`, which gives no isolation).';
 
-export function createSandbox(kind: SandboxKind, options: { limits?: Partial<Limits>; workDir?: string } = {}): Sandbox {
-  if (!KINDS.includes(kind)) {
-    throw new UserError(`Unknown sandbox kind ${JSON.stringify(kind)}. Use one of: ${KINDS.join(', ')}.`);
-  }
+/** Workspaces as host folders: copies of the prepared base, commands run under bwrap or directly (local). */
+export function createHostSandbox(kind: 'bwrap' | 'local', options: { limits?: Partial<Limits>; workDir?: string } = {}): Sandbox {
   const limits = resolveLimits(options.limits);
   const workDir = resolve(options.workDir ?? join(tmpdir(), 'bench-workspaces'));
   const sharedCache = new Map<string, Promise<string[]>>();
 
   return {
     kind,
+    isolates: kind === 'bwrap',
+    prepare: (target: EnvironmentTarget) => target.host(),
     async createWorkspace(environment: PreparedEnvironment): Promise<Workspace> {
-      if (kind === 'bwrap' && !(await bwrapAvailable())) {
-        throw new UserError(
-          'The bwrap sandbox cannot start here: `bwrap` (bubblewrap) is not on PATH or cannot create ' +
-            'namespaces on this machine. Install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`) and allow ' +
-            'unprivileged user namespaces, or choose the local sandbox, which gives no isolation.',
-        );
-      }
+      if (kind === 'bwrap' && !(await bwrapAvailable())) throw new UserError(BWRAP_MISSING);
       const found = await stat(environment.baseDir).catch(() => undefined);
       if (!found?.isDirectory()) {
         throw new UserError(

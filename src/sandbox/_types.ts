@@ -1,6 +1,7 @@
 import { UserError } from '../errors.ts';
 
-export type SandboxKind = 'bwrap' | 'local';
+/** A backend's name in the sandbox registry (`src/sandbox/_registry.ts`). */
+export type SandboxKind = string;
 
 export type Limits = { memoryMb: number; maxProcesses: number; maxOutputBytes: number; maxFileMb: number };
 
@@ -44,10 +45,33 @@ export interface Workspace {
 
 export type EnvironmentSpec = { repoDir: string; key: string; install?: string };
 
-export type PreparedEnvironment = { key: string; baseDir: string; baseCommit: string };
+export type PreparedEnvironment = {
+  key: string;
+  /** Host folder of the prepared base; empty when the backend's image already holds the repository. */
+  baseDir: string;
+  /** Sha of the base commit; empty when it is made inside each workspace (an image holding the repository). */
+  baseCommit: string;
+  /** The container image the workspaces start from, for container backends. */
+  image?: string;
+};
+
+/** What a backend needs to prepare an instance's environment. */
+export type EnvironmentTarget = {
+  instanceId: string;
+  /** The instance's own `image` field. */
+  image?: string;
+  /** A row of a SWE-bench dataset: without an image of its own, SWE-bench's image naming applies. */
+  swebench: boolean;
+  /** The repository prepared as a host folder (copy, install, single base commit); called only when needed. */
+  host: () => Promise<PreparedEnvironment>;
+};
 
 export interface Sandbox {
   readonly kind: SandboxKind;
+  /** Whether commands are isolated from the host (no network, no host files, limits). */
+  readonly isolates: boolean;
+  /** Once per instance: a host folder for bwrap and local, an image (and, when it lacks one, a repository) for containers. */
+  prepare(target: EnvironmentTarget): Promise<PreparedEnvironment>;
   createWorkspace(environment: PreparedEnvironment): Promise<Workspace>;
 }
 

@@ -1,7 +1,25 @@
 import * as z from 'zod';
-import { LOG_PARSERS, type LogParserName } from '../grading/_parsers.ts';
 
-export { LOG_PARSERS, type LogParserName };
+/** The log parsers a task may name; grading holds one parser for each (`grading/_parsers.ts`). */
+export const LOG_PARSERS = [
+  'node-junit',
+  'node-tap',
+  'tap',
+  'junit',
+  'jest-json',
+  'vitest-json',
+  'mocha-json',
+  'pytest',
+  'pytest-junit',
+  'unittest',
+  'django',
+] as const;
+
+export type LogParserName = (typeof LOG_PARSERS)[number];
+
+export function isLogParserName(name: string): name is LogParserName {
+  return (LOG_PARSERS as readonly string[]).includes(name);
+}
 
 /** FAIL_TO_PASS / PASS_TO_PASS: JSON-encoded lists inside strings in the official data, plain arrays elsewhere. */
 const testList = z.preprocess((value) => {

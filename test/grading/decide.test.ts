@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/grading/_decide.ts';
-import { parseTestLog, type LogParserName, type TestStatus } from '../../src/grading/_parsers.ts';
+import { parseTestLog } from '../../src/grading/_parsers.ts';
+import type { TestStatus } from '../../src/grading/_parse-types.ts';
+import type { LogParserName } from '../../src/tasks/index.ts';
 
 const ROOT = '/work/repo';
 const LOGS = fileURLToPath(new URL('../fixtures/logs/', import.meta.url));
@@ -40,6 +42,10 @@ describe('decide', () => {
         PASS_TO_PASS: { success: ['a::kept'], failure: [] },
         FAIL_TO_FAIL: { success: [], failure: [] },
         PASS_TO_FAIL: { success: [], failure: [] },
+      },
+      matches: {
+        'a::fixed': { rule: 'id', tests: ['a::fixed'], status: 'PASSED' },
+        'a::kept': { rule: 'id', tests: ['a::kept'], status: 'PASSED' },
       },
     });
   });

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
-import { LOG_PARSERS, parseTestLog, type LogParserName, type TestStatus } from '../../src/grading/_parsers.ts';
+import { parseTestLog } from '../../src/grading/_parsers.ts';
+import type { TestStatus } from '../../src/grading/_parse-types.ts';
+import { LOG_PARSERS, type LogParserName } from '../../src/tasks/index.ts';
 
 // Every log here comes from a real run (see test/fixtures/logs/regenerate.sh), with the
 // throwaway project's path replaced by this root.
@@ -225,7 +227,7 @@ describe('mocha --reporter json', () => {
 
   it('finds no report when mocha crashed loading a file', () => {
     const parsed = parseTestLog('mocha-json', fixture('mocha-json-crash.log'), { root: ROOT });
-    expect(parsed).toEqual({ tests: new Map(), reportFound: false });
+    expect(parsed).toEqual({ tests: new Map(), names: new Map(), reportFound: false });
   });
 });
 
@@ -343,6 +345,7 @@ describe('parseTestLog', () => {
     for (const parser of LOG_PARSERS) {
       expect(parseTestLog(parser, fixture('mocha-json-crash.log'), { root: ROOT }), parser).toEqual({
         tests: new Map(),
+        names: new Map(),
         reportFound: false,
       });
     }
