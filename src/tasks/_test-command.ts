@@ -46,7 +46,7 @@ export function resolveTestCommand(fields: InstanceFields, files: () => RepoFile
   }
   if (!command || !parser) {
     const repo = files();
-    if (!repo) return `its base commit ${fields.base_commit} is not in the local clone, so the test command cannot be read from the repository. Fetch the commit there, or ${FIX.toLowerCase()}.`;
+    if (!repo) return `its base commit ${fields.base_commit} is not in the local clone, so the test command cannot be read from the repository. Fetch the commit there. Or: ${FIX}.`;
     const detected = detectTestCommand(repo, patchPaths(fields.test_patch, { dropDeleted: true }), fields.test_patch);
     if ('reason' in detected) {
       return `no test command: the row has none, ${fields.repo} is not one of SWE-bench's repositories, and no runner was detected in ${repo.where}: ${detected.reason}. Looked at: ${detected.lookedAt.join('; ')}. ${FIX}.`;
@@ -60,7 +60,8 @@ export function resolveTestCommand(fields: InstanceFields, files: () => RepoFile
     const origin = parser.name.startsWith('parse_log_') ? `SWE-bench's parser ${parser.name}, which bench has no equivalent for` : `\`${parser.name}\``;
     return `log parser ${origin} (from ${parser.rule}) is not one of bench's: ${LOG_PARSERS.join(', ')}. Set log_parser in the row or pass --log-parser NAME.`;
   }
-  const rule = parser.rule === 'detected with the command' || command.rule === parser.rule ? command.rule : `${command.rule}; parser from ${parser.rule}`;
+  const rule = command.rule === "the row's test_cmd" && parser.rule === "the row's log_parser" ? "the row's test_cmd and log_parser"
+    : parser.rule === 'detected with the command' ? command.rule : `${command.rule}; parser from ${parser.rule}`;
   return { test_cmd: command.text, log_parser: name as LogParserName, ...(install ? { install } : {}), rule };
 }
 

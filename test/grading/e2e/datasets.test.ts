@@ -30,8 +30,10 @@ const validate = (ids: string[]) =>
   bench(['tasks', 'validate', '--dataset', dataset, '--repos-dir', reposDir, '--instances', ids.join(','), '--json', '-j', '2'], { env: where.env, timeout: 600_000 });
 
 describe('datasets in other harnesses\' conventions, on repositories of their own', () => {
-  it('validates every fixture in our naming, with the row\'s command and with the command detected', async () => {
-    const ids = rows.map((row) => row.instance_id).filter((id) => /-bench(-cmd)?$/.test(id));
+  it('validates every fixture in each harness\'s naming, with the row\'s command and with the command detected', async () => {
+    const ids = rows.map((row) => row.instance_id);
+    expect(ids.filter((id) => id.endsWith('-swebench'))).toHaveLength(4);
+    expect(ids.filter((id) => id.endsWith('-polybench'))).toHaveLength(2);
     const run = await validate(ids);
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     const results = JSON.parse(run.stdout) as Validation[];
