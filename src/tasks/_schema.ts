@@ -13,6 +13,10 @@ export const LOG_PARSERS = [
   'pytest-junit',
   'unittest',
   'django',
+  'sympy',
+  'jest-verbose',
+  'vitest-verbose',
+  'karma',
 ] as const;
 
 export type LogParserName = (typeof LOG_PARSERS)[number];
