@@ -92,3 +92,13 @@ describe('detecting the test runner of a Python repository', () => {
     expect(detect(files, ['js/x.test.js']).log_parser).toBe('jest-json');
   });
 });
+
+describe('what a test script runs before its runner', () => {
+  it('keeps build steps (pretest, `npm run build` expanded) and leaves linters, formatters and type checks out', () => {
+    const found = detect({
+      'package.json': pkg({ pretest: 'npm run lint && npm run build', lint: 'eslint .', build: 'tsc -p tsconfig.build.json', test: 'prettier --check . && tsc --noEmit && yarn jest --config jest.config.ts' }),
+    }, ['test/a.test.ts']);
+    expect(found.test_cmd).toBe('export PATH="$PWD/node_modules/.bin:$PATH"; tsc -p tsconfig.build.json && jest --config jest.config.ts --ci --json --runTestsByPath test/a.test.ts');
+    expect(found.rule).toContain('after `tsc -p tsconfig.build.json`');
+  });
+});
