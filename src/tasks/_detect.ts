@@ -79,7 +79,7 @@ function detectJavaScript(files: RepoFiles, text: string, jsTests: string[]): De
   const command = buildJsCommand(chosen, selected, dependencies);
   return {
     ...command,
-    install: installCommand(files),
+    ...(detectInstall(files) ? { install: detectInstall(files) } : {}),
     rule: `${rule}, ${selected.length ? `on the test patch's ${selected.length === 1 ? 'file' : 'files'}` : 'on the whole suite (the test patch has no test file of its own)'}${chosen.setup.length ? `, after ${chosen.setup.map((c) => `\`${c}\``).join(', ')}` : ''}`,
   };
 }
@@ -250,6 +250,19 @@ function isTestFileFor(runner: Runner, path: string, scriptArgs: string[]): bool
   const folders = scriptArgs.filter((arg) => !arg.startsWith('-') && !/[*?{]/.test(arg)).map((arg) => arg.replace(/^\.\//, '').replace(/\/$/, ''));
   const roots = folders.length ? folders : ['test', 'tests'];
   return roots.some((root) => path === root || path.startsWith(`${root}/`));
+}
+
+/** For a package.json that lists dependencies, the install its lock file calls for; undefined when there is nothing to install. */
+export function detectInstall(files: RepoFiles): string | undefined {
+  const text = files.read('package.json');
+  if (text === undefined) return undefined;
+  try {
+    const manifest = JSON.parse(text) as Record<string, unknown>;
+    const listed = ['dependencies', 'devDependencies', 'optionalDependencies'].some((field) => Object.keys((manifest[field] as object | undefined) ?? {}).length > 0);
+    return listed ? installCommand(files) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** npm's install for the lock file the repository has (its own package manager where it has one). */

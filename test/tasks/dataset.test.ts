@@ -53,6 +53,17 @@ describe('datasets as users get them', () => {
     expect((await loadDataset(list, { reposDir })).hash).toBe((await loadDataset(jsonl, { reposDir })).hash);
   });
 
+  it('reads rows in SWE-PolyBench\'s shape: F2P / P2P as Python lists, test_command', async () => {
+    const original = rows.find((row) => row.instance_id === 'fixtures__slugger-1-polybench')!;
+    const { FAIL_TO_PASS, PASS_TO_PASS, ...rest } = original;
+    const toPython = (list: string) => `[${(JSON.parse(list) as string[]).map((name) => `'${name}'`).join(', ')}]`;
+    const poly = await writeDataset(join(dir, 'poly.jsonl'), [{ ...rest, F2P: toPython(FAIL_TO_PASS as string), P2P: toPython(PASS_TO_PASS as string), test_command: 'npx mocha --require test/setup.js --reporter json test/' }]);
+    const [instance] = (await loadDataset(poly, { reposDir })).instances;
+    expect(instance!.FAIL_TO_PASS).toEqual(JSON.parse(FAIL_TO_PASS as string));
+    expect(instance!.PASS_TO_PASS).toEqual(JSON.parse(PASS_TO_PASS as string));
+    expect(instance).toMatchObject({ test_cmd: 'npx mocha --require test/setup.js --reporter json test/', log_parser: 'mocha-json', install: 'npm install --no-audit --no-fund' });
+  });
+
   it('rejects a file that is not Parquet with a user error naming it', async () => {
     const fake = join(dir, 'fake.parquet');
     await writeFile(fake, 'not parquet at all');

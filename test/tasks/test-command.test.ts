@@ -58,3 +58,12 @@ describe('the test command of a row, rule by rule', () => {
     expect(undetected).toMatch(/no runner was detected in clone@abc.*Looked at: package\.json \(absent\); pyproject\.toml \(absent\).*--test-cmd CMD and --log-parser NAME/);
   });
 });
+
+describe('rows in SWE-PolyBench\'s shape', () => {
+  it('reads F2P / P2P as Python list literals and takes the parser from the reporter its test_command asks for', () => {
+    const fields = row({ FAIL_TO_PASS: "['/app/test/a.test.js->suite works', \"it's quoted\"]", PASS_TO_PASS: '[]', test_cmd: 'npx jest --json --runTestsByPath test/a.test.js' });
+    expect(fields.FAIL_TO_PASS).toEqual(['/app/test/a.test.js->suite works', "it's quoted"]);
+    expect(resolveTestCommand(fields, noRepository)).toMatchObject({ log_parser: 'jest-json', rule: "the row's test_cmd; parser from the reporter its command asks for" });
+    expect(resolveTestCommand(row({ test_cmd: 'npm run test -- --reporter json test/x.js' }), noRepository)).toMatchObject({ log_parser: 'mocha-json' });
+  });
+});
