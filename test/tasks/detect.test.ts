@@ -25,7 +25,7 @@ describe('detecting the test runner of a JavaScript repository', () => {
   });
 
   it('keeps jest\'s config and environment variables, drops coverage and watch, and runs the files by path', () => {
-    const found = detect({ 'package.json': pkg({ test: 'cross-env NODE_ENV=test jest -c jest.config.json --coverage --watchAll=false' }), 'package-lock.json': '{}' }, ['src/__tests__/util.js', 'src/util.js']);
+    const found = detect({ 'package.json': pkg({ test: 'cross-env NODE_ENV=test jest -c jest.config.json --coverage --watchAll=false' }, { jest: '^30.0.0' }), 'package-lock.json': '{}' }, ['src/__tests__/util.js', 'src/util.js']);
     expect(found.test_cmd).toBe('export PATH="$PWD/node_modules/.bin:$PATH"; NODE_ENV=test jest -c jest.config.json --ci --json --runTestsByPath src/__tests__/util.js');
     expect(found.install).toBe('npm ci --no-audit --no-fund');
   });
@@ -100,5 +100,13 @@ describe('what a test script runs before its runner', () => {
     }, ['test/a.test.ts']);
     expect(found.test_cmd).toBe('export PATH="$PWD/node_modules/.bin:$PATH"; tsc -p tsconfig.build.json && jest --config jest.config.ts --ci --json --runTestsByPath test/a.test.ts');
     expect(found.rule).toContain('after `tsc -p tsconfig.build.json`');
+  });
+});
+
+describe('installing a JavaScript repository\'s dependencies', () => {
+  it('uses the lock file\'s package manager, and installs nothing for a package.json without dependencies', () => {
+    expect(detect({ 'package.json': pkg({ test: 'mocha' }, { mocha: '^11' }) }, ['test/a.js']).install).toBe('npm install --no-audit --no-fund');
+    expect(detect({ 'package.json': pkg({ test: 'mocha' }, { mocha: '^11' }), 'pnpm-lock.yaml': '' }, ['test/a.js']).install).toContain('pnpm');
+    expect(detect({ 'package.json': pkg({ test: 'node --test' }) }, ['test/a.test.js']).install).toBeUndefined();
   });
 });
