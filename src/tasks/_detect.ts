@@ -298,6 +298,8 @@ function detectPython(files: RepoFiles, pythonTests: string[], testPatch: string
   const importPath = sourceLayout(files) ? 'PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" ' : '';
   const layout = importPath ? ', src/ on the import path' : '';
   const on = selected.length ? ` on the test patch's ${selected.length === 1 ? 'file' : 'files'}` : ' on the whole suite';
+  // Without any pytest configuration, plain test functions still need pytest: unittest runs only TestCase classes.
+  if (!signals.length && !selected.every((path) => isUnittestModule(files.read(path) ?? addedLines(testPatch, path)))) signals.push('test functions outside unittest classes');
   if (signals.length) {
     return {
       // The -rA summary, as SWE-bench reads it: a report file would need a path outside the log.
@@ -312,6 +314,22 @@ function detectPython(files: RepoFiles, pythonTests: string[], testPatch: string
     log_parser: 'unittest',
     rule: `unittest (test modules without any pytest configuration)${on}${layout}`,
   };
+}
+
+/** A module of unittest classes only: it imports unittest, defines a TestCase, and no module-level test function. */
+function isUnittestModule(text: string): boolean {
+  return /\bunittest\b/.test(text) && /^class \w+\([^)]*TestCase[^)]*\)/m.test(text) && !/^(async )?def test/m.test(text);
+}
+
+/** The lines a patch adds to one file (its content when the patch creates it). */
+function addedLines(patch: string, path: string): string {
+  const lines: string[] = [];
+  let inFile = false;
+  for (const line of patch.split('\n')) {
+    if (line.startsWith('diff --git ')) inFile = line.endsWith(` b/${path}`);
+    else if (inFile && line.startsWith('+') && !line.startsWith('+++')) lines.push(line.slice(1));
+  }
+  return lines.join('\n');
 }
 
 function isPythonTestFile(path: string): boolean {

@@ -80,10 +80,18 @@ describe('detecting the test runner of a Python repository', () => {
     expect(detect({ 'pkg/__init__.py': '', 'conftest.py': '', 'tests/test_b.py': '' }, ['tests/test_b.py']).log_parser).toBe('pytest');
   });
 
-  it('runs unittest on dotted modules when nothing names pytest', () => {
-    const found = detect({ 'pkg/__init__.py': '', 'tests/__init__.py': '', 'tests/test_c.py': '' }, ['tests/test_c.py']);
+  it('runs unittest on dotted modules when nothing names pytest and the tests are TestCase classes', () => {
+    const module = 'import unittest\n\nclass TestC(unittest.TestCase):\n    def test_a(self):\n        pass\n';
+    const found = detect({ 'pkg/__init__.py': '', 'tests/__init__.py': '', 'tests/test_c.py': module }, ['tests/test_c.py']);
     expect(found.test_cmd).toBe('python3 -m unittest -v tests.test_c');
     expect(found.log_parser).toBe('unittest');
+  });
+
+  it('runs plain test functions with pytest even without any pytest configuration', () => {
+    const patch = 'diff --git a/tests/test_new.py b/tests/test_new.py\nnew file mode 100644\n--- /dev/null\n+++ b/tests/test_new.py\n+from pkg import f\n+\n+def test_f():\n+    assert f() == 1\n';
+    const found = detect({ 'pkg/__init__.py': '', 'tests/test_old.py': 'import unittest\n' }, ['tests/test_new.py'], patch);
+    expect(found.log_parser).toBe('pytest');
+    expect(found.rule).toContain('test functions outside unittest classes');
   });
 
   it('prefers the language of the test patch when a repository has both', () => {
