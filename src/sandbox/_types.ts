@@ -88,7 +88,7 @@ export type ExecResult = {
 };
 
 export interface Workspace {
-  /** Host path of the repository copy. */
+  /** Host path of the repository copy; empty when there is none on the host (a container's: see `checkout()`). */
   readonly dir: string;
   /** The repository's path as commands inside the sandbox see it. */
   readonly root: string;
