@@ -46,7 +46,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const lockMs = options.lockMs ?? 30_000;
   let reportedWait = false;
 
-  while (!options.signal.aborted) {
+  // A worker told to serve one run has nothing left to do once it refused that run.
+  while (!options.signal.aborted && !(options.runId && summary.refused[options.runId])) {
     let manifests: RunManifest[] = [];
     try {
       manifests = (await readManifests(redis)).filter((m) => m.status === 'running' && (!options.runId || m.runId === options.runId));
