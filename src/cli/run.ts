@@ -109,6 +109,7 @@ function withoutSecretFlags(argv: string[]): string[] {
   };
   return argv.map((arg, index) => {
     if (arg.startsWith('--set=')) return `--set=${mask(arg.slice('--set='.length))}`;
-    return argv[index - 1] === '--set' ? mask(arg) : arg;
+    // A credential inside a URL (a --queue redis://:password@host) is masked too.
+    return argv[index - 1] === '--set' ? mask(arg) : maskUrlsIn(arg);
   });
 }
