@@ -3,12 +3,13 @@ import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { UserError } from '../errors.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
 import { Grader, chooseSandbox, resolveCacheDir, validateInstances } from '../runner/index.ts';
+import { TEST_NAMINGS, type TestNaming } from '../grading/index.ts';
 
 export default defineCommand(
   {
     name: 'tasks',
     summary: 'List, show and validate task instances (the built-in suite, another suite, or a SWE-bench dataset).',
-    usage: 'bench tasks list|show ID|validate [SUITE|FILE] [--derive] [--instances ids] [-j N] [--json]',
+    usage: 'bench tasks list|show ID|validate [SUITE|FILE] [--derive [--naming bench|swebench|polybench]] [--instances ids] [-j N] [--json]',
     positionals: { min: 1, max: 2, names: 'list | show ID | validate [SUITE|FILE]' },
     options: {
       suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default: builtin)' },
@@ -16,6 +17,7 @@ export default defineCommand(
       'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset' },
       instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids' },
       derive: { type: 'boolean', description: 'validate: compute FAIL_TO_PASS / PASS_TO_PASS from runs before and after the gold patch' },
+      naming: { type: 'string', value: TEST_NAMINGS.join('|'), description: 'validate --derive: write test names as we do (bench, default), as SWE-bench or as SWE-PolyBench' },
       jobs: { type: 'string', short: 'j', value: 'N', description: 'validate: instances at once (default 2)' },
       sandbox: { type: 'string', value: 'bwrap|local', description: 'validate: where tests run (default bwrap)' },
       json: { type: 'boolean', description: 'Print JSON' },
@@ -23,6 +25,7 @@ export default defineCommand(
   },
   async ({ values, positionals }) => {
     const [action, argument] = positionals;
+    const naming = namingFlag(values.naming);
     const source = { suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] };
     if (action === 'validate' && argument) {
       if (/\.jsonl?$/.test(argument)) source.dataset = argument;
@@ -57,13 +60,13 @@ export default defineCommand(
         const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
         const sandbox = await chooseSandbox(values.sandbox, { modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
         const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
-        const results = await validateInstances(instances, grader, { jobs: intFlag('jobs', values.jobs, 2), derive: values.derive });
+        const results = await validateInstances(instances, grader, { jobs: intFlag('jobs', values.jobs, 2), derive: values.derive, naming });
         const failed = results.filter((r) => !r.ok);
         if (values.json) printJson(results);
         else {
           for (const r of results) {
             process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.instanceId}${r.problems.length ? `\n       ${r.problems.join('\n       ')}` : ''}\n`);
-            if (r.derived) process.stdout.write(`       derived FAIL_TO_PASS: ${JSON.stringify(r.derived.FAIL_TO_PASS)}\n       derived PASS_TO_PASS: ${r.derived.PASS_TO_PASS.length} tests\n`);
+            if (r.derived) process.stdout.write(`       derived FAIL_TO_PASS: ${JSON.stringify(r.derived.FAIL_TO_PASS)}\n       derived PASS_TO_PASS: ${r.derived.PASS_TO_PASS.length} tests (all of them with --json)\n`);
           }
           process.stdout.write(`${results.length - failed.length}/${results.length} instances valid in ${taskSet.name}: gold resolves each, the empty patch resolves none.\n`);
         }
@@ -78,4 +81,10 @@ export default defineCommand(
 function firstLine(text: string): string {
   const line = text.split('\n').map((l) => l.replace(/^#+\s*/, '').trim()).find(Boolean) ?? '';
   return line.length > 60 ? `${line.slice(0, 57)}...` : line;
+}
+
+function namingFlag(value: string | undefined): TestNaming | undefined {
+  if (value === undefined) return undefined;
+  if ((TEST_NAMINGS as readonly string[]).includes(value)) return value as TestNaming;
+  throw new UserError(`Unknown --naming \`${value}\`. Use one of: ${TEST_NAMINGS.join(', ')} (bench: file::suites::title; swebench: as SWE-bench's log parsers name tests; polybench: as SWE-PolyBench's do).`);
 }

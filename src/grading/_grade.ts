@@ -4,6 +4,7 @@ import type { Instance } from '../tasks/index.ts';
 import { sharedDirsOf, type PreparedEnvironment, type Sandbox, type Workspace } from '../sandbox/index.ts';
 import { decide, type Verdict } from './_decide.ts';
 import type { TestMatch } from './_match.ts';
+import type { TestNames } from './_parse-types.ts';
 import { parseTestLog } from './_parsers.ts';
 import { TEST_INFRASTRUCTURE_PATTERN, patchPaths } from './_patch-files.ts';
 
@@ -23,6 +24,8 @@ export type Grade = {
   testsStatus?: Verdict['testsStatus'];
   /** Dataset test name -> the parsed tests it matched and by which rule. */
   matches?: Record<string, TestMatch>;
+  /** Parsed test id -> the runner's and other harnesses' names for it. */
+  names?: Record<string, TestNames>;
   trustworthy?: boolean;
   untrustworthyReason?: string;
   testExitCode?: number | null;
@@ -143,6 +146,7 @@ export async function gradeInstance(
       tests: Object.fromEntries(parsed.tests),
       testsStatus: verdict.testsStatus,
       matches: verdict.matches,
+      names: Object.fromEntries(parsed.names),
       trustworthy: verdict.trustworthy,
       untrustworthyReason: verdict.untrustworthyReason,
       testExitCode: run.exitCode,
