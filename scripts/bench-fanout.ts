@@ -15,7 +15,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
-import { Grader, chooseSandbox, planArms, runBenchmark, type Arm } from '../src/runner/index.ts';
+import { Grader } from '../src/grading/index.ts';
+import { chooseSandbox, planArms, runBenchmark, type Arm } from '../src/runner/index.ts';
 import { Store } from '../src/store/index.ts';
 import { loadSuite } from '../src/tasks/index.ts';
 import { startOracleModel, type OracleModel } from '../test/helpers/oracle-model.ts';
@@ -44,7 +45,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-fanout-'));
 const servers: OracleModel[] = [];
 const taskSet = loadSuite();
 const instances = taskSet.instances.slice(0, instanceCount);
-const sandbox = await chooseSandbox(undefined, { modelCode: true, warn: () => {} });
+const sandbox = await chooseSandbox({ modelCode: true, warn: () => {} });
 const store = Store.open(join(dir, 'bench.db'));
 const grader = new Grader({ sandbox, cacheDir: join(dir, 'cache'), store });
 

@@ -11,7 +11,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
-import { Grader, chooseSandbox, planArms, runBenchmark } from '../src/runner/index.ts';
+import { Grader } from '../src/grading/index.ts';
+import { chooseSandbox, planArms, runBenchmark } from '../src/runner/index.ts';
 import { Store } from '../src/store/index.ts';
 import { loadSuite } from '../src/tasks/index.ts';
 import { startOracleModel } from '../test/helpers/oracle-model.ts';
@@ -79,7 +80,7 @@ try {
   const taskSet = loadSuite();
   const instances = taskSet.instances;
   const runs = Math.max(1, Math.ceil((rate * seconds) / instances.length));
-  const sandbox = await chooseSandbox(undefined, { modelCode: true, warn: () => {} });
+  const sandbox = await chooseSandbox({ modelCode: true, warn: () => {} });
   const store = Store.open(join(dir, 'bench.db'));
   const grader = new Grader({ sandbox, cacheDir: join(dir, 'cache'), store });
   const load = loadavg()[0]!;

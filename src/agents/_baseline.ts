@@ -15,6 +15,8 @@ export async function runBaseline(input: AgentInput, kind: 'gold' | 'empty'): Pr
     // A gold patch that does not apply is a broken task, not a model's failure: say so loudly.
     throw new Error(`The gold patch of ${input.instance.instance_id} does not apply to its base (git apply exit ${applied.exitCode}): ${applied.output.trim()}`);
   }
-  result.patch = await input.workspace.diff();
+  const diff = await input.workspace.diff();
+  if (!diff.ok) throw new Error(`The gold patch of ${input.instance.instance_id} leaves a workspace too large to diff: ${diff.message}`);
+  result.patch = diff.patch;
   return result;
 }

@@ -133,9 +133,14 @@ export class Episode {
   /** The result on any exit: the patch is always the workspace's current diff. */
   async finish(exit: AgentExit, error?: string): Promise<AgentResult> {
     clearTimeout(this.#timer);
-    const patch = await this.workspace.diff();
+    const diff = await this.workspace.diff();
+    // An oversized workspace is the model's doing: no patch, graded as such, the reason kept.
+    if (!diff.ok) {
+      this.note(`no patch: ${diff.message}`);
+      error = error === undefined ? diff.message : `${error}; ${diff.message}`;
+    }
     return {
-      patch,
+      patch: diff.ok ? diff.patch : '',
       exit,
       malformedCount: this.malformedCount,
       calls: this.calls,

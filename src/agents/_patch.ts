@@ -1,5 +1,7 @@
 import type { LlmClient, Message } from '../llm/index.ts';
-import { applyDiff, applyReplace } from './_apply.ts';
+import { relative } from 'node:path';
+import type { HostView } from '../sandbox/index.ts';
+import { applyDiff, applyReplace, safeTarget } from './_apply.ts';
 import { parseAnswer } from './_edits.ts';
 import { Episode } from './_episode.ts';
 import {
@@ -36,7 +38,9 @@ export async function runPatchAgent(input: AgentInput, main: LlmClient): Promise
   const { limits } = episode;
   const { workspace, instance } = input;
   const budgetChars = (input.maxInputTokens ?? DEFAULT_INPUT_TOKENS) * CHARS_PER_TOKEN;
-  const files = await collectFiles(workspace.dir);
+  // Read on the host: the work tree itself, or a copy of a container's.
+  let view = await workspace.checkout();
+  const files = await collectFiles(view.dir);
   let order = rankFiles(files, instance.problem_statement);
 
   if (input.clients.explorer) {
@@ -73,8 +77,9 @@ export async function runPatchAgent(input: AgentInput, main: LlmClient): Promise
   let applied = 0;
   for (const edit of edits) {
     const what = edit.kind === 'replace' ? `search/replace block for ${edit.path}` : 'unified diff';
-    const refused = await (edit.kind === 'replace' ? applyReplace(workspace.dir, workspace.root, edit) : applyDiff(episode, edit.diff))
-      .catch((error: unknown) => `it could not be written: ${error instanceof Error ? error.message : String(error)}`);
+    const refused = await applyEdit(episode, view, edit).catch((error: unknown) => `it could not be written: ${error instanceof Error ? error.message : String(error)}`);
+    // A diff is applied inside the workspace: the host view is read again for the edits after it.
+    if (edit.kind === 'diff') view = await workspace.checkout();
     if (episode.signal.aborted) return episode.finish(episode.stopped() ?? 'wall_time');
     if (refused) {
       episode.malformedCount++;
@@ -85,4 +90,14 @@ export async function runPatchAgent(input: AgentInput, main: LlmClient): Promise
     }
   }
   return episode.finish(applied > 0 ? 'submitted' : 'malformed');
+}
+
+/** One edit: a search/replace block written in the host view and committed to the workspace, or a diff applied inside it. */
+async function applyEdit(episode: Episode, view: HostView, edit: ReturnType<typeof parseAnswer>['edits'][number]): Promise<string | null> {
+  if (edit.kind !== 'replace') return applyDiff(episode, edit.diff, view.dir);
+  const refused = await applyReplace(view.dir, episode.workspace.root, edit);
+  if (refused) return refused;
+  const target = await safeTarget(view.dir, episode.workspace.root, edit.path);
+  if ('path' in target) await view.commit([relative(view.dir, target.path)]);
+  return null;
 }

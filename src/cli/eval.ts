@@ -1,23 +1,26 @@
 import Table from 'cli-table3';
+import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { withStore } from './_session.ts';
+import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 import { loadPredictions, loadTaskSet, selectInstances } from '../tasks/index.ts';
-import { Grader, chooseSandbox, newRunId, resolveCacheDir, runEvaluation, type EvaluationSummary } from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import type { EvaluationSummary } from '../results/index.ts';
+import { chooseSandbox, newRunId, runEvaluation } from '../runner/index.ts';
 
 export default defineCommand(
   {
     name: 'eval',
     summary: 'Grade SWE-bench predictions (or the gold patches) in sandboxes; writes grades to the store and SWE-bench report.json files.',
-    usage: 'bench eval --predictions FILE|gold [--suite NAME | --dataset FILE --repos-dir DIR] [--instances ids] [-j N] [--run-id ID] [--sandbox bwrap|local] [--regrade] [--json]',
+    usage: 'bench eval --predictions FILE|gold [--suite NAME | --dataset FILE --repos-dir DIR] [--instances ids] [-j N] [--run-id ID] [--sandbox NAME] [--image NAME] [--regrade] [--json]',
     options: {
       predictions: { type: 'string', value: 'FILE|gold', description: 'Predictions (.jsonl, .json list, or .json keyed by instance id), or `gold`' },
-      suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default: builtin)' },
-      dataset: { type: 'string', value: 'FILE', description: 'SWE-bench dataset file (.json or .jsonl) instead of a suite' },
-      'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset, one per owner__name or owner/name' },
+      ...TASK_SOURCE_OPTIONS,
       instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
       jobs: { type: 'string', short: 'j', value: 'N', description: 'Grade N instances at once (default 2)' },
       'run-id': { type: 'string', value: 'ID', description: 'Run id (default: a new one); an existing id resumes it' },
-      sandbox: { type: 'string', value: 'bwrap|local', description: 'Where tests run (default bwrap; local has no isolation)' },
+      sandbox: sandboxFlag('Where tests run'),
+      image: imageFlag(),
       regrade: { type: 'boolean', description: 'Grade again even when this patch was graded before' },
       db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
       json: { type: 'boolean', description: 'Print the run summary as JSON' },
@@ -29,15 +32,15 @@ export default defineCommand(
       return 2;
     }
     const jobs = intFlag('jobs', values.jobs, 2);
-    const taskSet = loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
+    const taskSet = await loadTaskSet(taskSource(values));
     const ids = listFlag(values.instances);
     const instances = selectInstances(taskSet, { ids });
     // Checked against the whole task set; --instances then narrows which predictions are graded.
     const chosen = new Set(instances.map((i) => i.instance_id));
     const predictions = loadPredictions(values.predictions, taskSet.instances).filter((p) => chosen.has(p.instance_id));
     const modelCode = values.predictions !== 'gold' && predictions.some((p) => p.model_patch && p.model_patch.trim());
-    const sandbox = await chooseSandbox(values.sandbox, { modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const runId = values['run-id'] ?? newRunId();
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     return withStore(values.db, async (store, signal) => {
       const grader = new Grader({ sandbox, cacheDir: resolveCacheDir(), store, regrade: values.regrade });
       const summaries = await runEvaluation({ store, grader, taskSet, instances, predictions, runId, jobs, signal, quiet: values.json });

@@ -1,10 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defineCommand } from './_command.ts';
 import { withStore } from './_session.ts';
-import { exportName, exportRun } from '../report/index.ts';
-import { HARNESS_VERSION, gitCommit } from '../runner/index.ts';
-import { writeFileAtomic } from '../runner/_files.ts';
+import { writeExport } from '../results/index.ts';
 
 export default defineCommand(
   {
@@ -24,26 +20,9 @@ export default defineCommand(
       return 2;
     }
     return withStore(values.db, async (store) => {
-      const { file, predictions } = exportRun(store, positionals[0]!, values.config!, { version: HARNESS_VERSION, gitCommit: gitCommit() });
-      const folder = values.out ?? 'results/verified';
-      let base = join(folder, exportName(file));
-      // Two configs of one model (or two runs on one day) must not overwrite each other's file.
-      if (existsSync(`${base}.json`) && !sameExport(`${base}.json`, file.run_id, file.config.name)) {
-        base = join(folder, `${exportName(file)}_${file.config.name.replace(/[^A-Za-z0-9.-]+/g, '-')}_${file.run_id}`);
-      }
-      writeFileAtomic(`${base}.json`, `${JSON.stringify(file, null, 2)}\n`);
-      writeFileAtomic(`${base}.all_preds.jsonl`, predictions);
-      process.stdout.write(`wrote ${base}.json and ${base}.all_preds.jsonl (${file.summary.resolved}/${file.summary.total} resolved)\n`);
+      const { path, predictionsPath, file } = writeExport(store, positionals[0]!, values.config!, values.out ?? 'results/verified');
+      process.stdout.write(`wrote ${path} and ${predictionsPath} (${file.summary.resolved}/${file.summary.total} resolved)\n`);
       return 0;
     }, { readonly: true });
   },
 );
-
-function sameExport(path: string, runId: string, config: string): boolean {
-  try {
-    const existing = JSON.parse(readFileSync(path, 'utf8')) as { run_id?: string; config?: { name?: string } };
-    return existing.run_id === runId && existing.config?.name === config;
-  } catch {
-    return false;
-  }
-}

@@ -1,12 +1,5 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defineCommand } from './_command.ts';
-import { UserError } from '../errors.ts';
-import { renderLeaderboard } from '../report/index.ts';
-import { readResultsFile } from '../runner/index.ts';
-
-const START = '<!-- leaderboard:start -->';
-const END = '<!-- leaderboard:end -->';
+import { LEADERBOARD_END as END, LEADERBOARD_START as START, readLeaderboardEntries, renderLeaderboard, writeLeaderboard } from '../results/index.ts';
 
 export default defineCommand(
   {
@@ -19,16 +12,10 @@ export default defineCommand(
     },
   },
   async ({ values }) => {
-    const dir = values.dir ?? 'results/verified';
-    const names = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.json')).sort() : [];
-    const entries = names.map((name) => ({ name, file: readResultsFile(join(dir, name)) }));
+    const entries = readLeaderboardEntries(values.dir ?? 'results/verified');
     const table = renderLeaderboard(entries);
     if (values.write) {
-      const text = readFileSync(values.write, 'utf8');
-      const start = text.indexOf(START);
-      const end = text.indexOf(END);
-      if (start < 0 || end < start) throw new UserError(`${values.write} has no ${START} ... ${END} markers. Add them where the leaderboard should go.`);
-      writeFileSync(values.write, `${text.slice(0, start + START.length)}\n${table}${text.slice(end)}`);
+      writeLeaderboard(values.write, table);
       process.stderr.write(`updated the leaderboard in ${values.write} (${entries.length} results)\n`);
     } else process.stdout.write(table);
     return 0;

@@ -1,4 +1,5 @@
 import { Interrupted, UserError, didYouMean } from '../errors.ts';
+import { maskUrlsIn } from '../config/index.ts';
 import type { Command } from './_command.ts';
 
 // Each command is imported only when it runs, so `bench --help` stays fast.
@@ -11,7 +12,11 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   report: { summary: 'Compare configs across runs: rates, intervals, cost, frontier', load: () => import('./report.ts') },
   export: { summary: 'Export a run for one config as a verifiable results file', load: () => import('./export.ts') },
   verify: { summary: 'Re-grade an exported results file and check every claimed outcome', load: () => import('./verify.ts') },
+  sandbox: { summary: 'List sandbox backends; remove containers a killed run left behind', load: () => import('./sandbox.ts') },
+  images: { summary: 'Check the container images a suite needs; build the toolchain image', load: () => import('./images.ts') },
   leaderboard: { summary: 'Render results/verified/ as a Markdown leaderboard', load: () => import('./leaderboard.ts') },
+  worker: { summary: 'Run attempts from a Redis queue (`bench run --queue`) on this machine', load: () => import('./worker.ts') },
+  queue: { summary: 'Show the runs of a Redis queue: waiting, active, failed, finished', load: () => import('./queue.ts') },
 };
 
 export const VERSION = '0.1.0';
@@ -68,10 +73,10 @@ export function reportError(error: unknown, argv: string[]): number {
   const err = error as Error;
   process.stderr.write(
     [
-      `internal error: ${err?.message ?? String(error)}`,
+      `internal error: ${maskUrlsIn(err?.message ?? String(error))}`,
       'This is a bug in bench. Please file an issue with this report:',
       `  bench ${VERSION}, node ${process.version}, ${process.platform}-${process.arch}`,
-      `  command: bench ${argv.map((a) => (/key|token|secret/i.test(a) ? '***' : a)).join(' ')}`,
+      `  command: bench ${argv.map((a) => (/key|token|secret/i.test(a) ? '***' : maskUrlsIn(a))).join(' ')}`,
       `  ${(err?.stack ?? '').split('\n').slice(1, 6).map((l) => l.trim().replace(process.env.HOME ?? '\u0000', '~')).join('\n  ')}`,
       '',
     ].join('\n'),

@@ -1,28 +1,27 @@
 import { join } from 'node:path';
+import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
-import { LLM_KEYS, isSecretKey, loadConfig } from '../config/index.ts';
+import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
+import { LLM_KEYS, isSecretKey, loadConfig, maskUrlsIn } from '../config/index.ts';
 import { checkCredentials } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
-import {
-  Grader, chooseSandbox, diskCache, newRunId, planArms, replayCache, resolveCacheDir, runBenchmark,
-} from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import { chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
   {
     name: 'run',
     summary: 'Run task instances against named LLM configs: each model produces a patch, graded in a sandbox; results go to the store. With no config named, runs the gold and empty baselines of the built-in suite.',
-    usage: 'bench run [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID]',
+    usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME]',
     options: {
       configs: { type: 'string', multiple: true, value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
       agent: { type: 'string', value: 'NAME', description: 'bash, patch, gold, empty, or an [agent.NAME] section (default bash)' },
       config: { type: 'string', value: 'PATH', description: 'Config file (default $BENCH_CONFIG, else ./config.toml)' },
       set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
-      suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default builtin)' },
-      dataset: { type: 'string', value: 'FILE', description: 'SWE-bench dataset (.json/.jsonl) instead of a suite' },
-      'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset' },
+      ...TASK_SOURCE_OPTIONS,
       instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
       filter: { type: 'string', value: 'REGEX', description: 'Only instance ids matching this regular expression' },
       shuffle: { type: 'boolean', description: 'Shuffle the instance order (with --seed, repeatably)' },
@@ -31,13 +30,15 @@ export default defineCommand(
       runs: { type: 'string', value: 'K', description: 'Repeat each (instance, config) K times, for pass@k (default 1)' },
       'max-cost': { type: 'string', value: 'USD', description: 'Start no new attempt once the run has spent this much' },
       'run-id': { type: 'string', value: 'ID', description: 'Run id (default: new); an existing id resumes, doing only what is missing' },
-      sandbox: { type: 'string', value: 'bwrap|local', description: 'Sandbox for agents and grading (default bwrap)' },
+      sandbox: sandboxFlag('Sandbox for agents and grading'),
+      image: imageFlag(),
       cache: { type: 'boolean', description: 'Keep model responses by request hash and reuse them (results/cache/responses)' },
       replay: { type: 'string', value: 'RUN', description: 'Re-execute from RUN\'s recorded responses, offline; no provider is called' },
       regrade: { type: 'boolean', description: 'Grade patches again even when graded before' },
       strict: { type: 'boolean', description: 'Exit 1 when any attempt ended in model_error or infra_error' },
       db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
       json: { type: 'boolean', description: 'Print the run report as JSON' },
+      queue: { type: 'string', value: 'redis://HOST:PORT[/DB]', description: 'Coordinate: enqueue the attempts for `bench worker` processes and store their records here' },
     },
   },
   async ({ values }) => {
@@ -53,16 +54,18 @@ export default defineCommand(
         else checkCredentials(llm);
       }
     }
-    const taskSet = loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
+    const taskSet = await loadTaskSet(taskSource(values));
     let instances = selectInstances(taskSet, { ids: listFlag(values.instances), filter: values.filter });
     if (values.shuffle) instances = shuffled(instances, intFlag('seed', values.seed, 0, 0));
     const jobs = intFlag('jobs', values.jobs, 4);
     const runs = intFlag('runs', values.runs, 1);
     const maxCost = numberFlag('max-cost', values['max-cost']);
     if (values.cache && values.replay) throw new UserError('Pass either --cache or --replay RUN, not both.');
+    const address = values.queue === undefined ? undefined : parseQueueUrl(values.queue);
+    if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
     const modelCode = arms.some((arm) => arm.llm);
-    const sandbox = await chooseSandbox(values.sandbox, { modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const runId = values['run-id'] ?? newRunId();
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
     return withStore(values.db, async (store, signal) => {
       if (values.replay && !store.getRun(values.replay)) throw new UserError(`--replay ${values.replay}: no such run in ${store.path}. List runs with \`bench report\`.`);
@@ -73,6 +76,7 @@ export default defineCommand(
         store, grader, taskSet, instances, arms, runId, runs, jobs, maxCost, signal, quiet: values.json,
         responseCache: values.replay ? replayCache(store, values.replay) : values.cache ? diskCache(join(cacheDir, 'responses')) : undefined,
         commandLine: withoutSecretFlags(process.argv.slice(2)),
+        scheduler: address && queueScheduler({ address, runId, arms, taskSet, log: (m) => process.stderr.write(`${m}\n`) }),
       });
       const report = buildReport(loadReportInput(store, [runId]));
       process.stdout.write(values.json ? renderReport(report, 'json') : renderReport(report, 'table', { color: useColor() }));
@@ -100,7 +104,7 @@ function withoutSecretFlags(argv: string[]): string[] {
   const mask = (pair: string) => {
     const eq = pair.indexOf('=');
     const key = eq > 0 ? pair.slice(0, eq).trim() : pair;
-    return eq > 0 && (isSecretKey(key) || !(LLM_KEYS as string[]).includes(key)) ? `${pair.slice(0, eq + 1)}***` : pair;
+    return eq > 0 && (isSecretKey(key) || !(LLM_KEYS as string[]).includes(key)) ? `${pair.slice(0, eq + 1)}***` : maskUrlsIn(pair);
   };
   return argv.map((arg, index) => {
     if (arg.startsWith('--set=')) return `--set=${mask(arg.slice('--set='.length))}`;

@@ -1,9 +1,11 @@
 import Table from 'cli-table3';
+import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { UserError } from '../errors.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
-import { Grader, chooseSandbox, resolveCacheDir, validateInstances } from '../runner/index.ts';
-import { TEST_NAMINGS, type TestNaming } from '../grading/index.ts';
+import { Grader, TEST_NAMINGS, resolveCacheDir, type TestNaming } from '../grading/index.ts';
+import { chooseSandbox, validateInstances } from '../runner/index.ts';
+import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 
 export default defineCommand(
   {
@@ -12,26 +14,25 @@ export default defineCommand(
     usage: 'bench tasks list|show ID|validate [SUITE|FILE] [--derive [--naming bench|swebench|polybench]] [--instances ids] [-j N] [--json]',
     positionals: { min: 1, max: 2, names: 'list | show ID | validate [SUITE|FILE]' },
     options: {
-      suite: { type: 'string', value: 'NAME|PATH', description: 'Task suite under tasks/ or a path (default: builtin)' },
-      dataset: { type: 'string', value: 'FILE', description: 'SWE-bench dataset file instead of a suite' },
-      'repos-dir': { type: 'string', value: 'DIR', description: 'Local clones for --dataset' },
+      ...TASK_SOURCE_OPTIONS,
       instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids' },
       derive: { type: 'boolean', description: 'validate: compute FAIL_TO_PASS / PASS_TO_PASS from runs before and after the gold patch' },
       naming: { type: 'string', value: TEST_NAMINGS.join('|'), description: 'validate --derive: write test names as we do (bench, default), as SWE-bench or as SWE-PolyBench' },
       jobs: { type: 'string', short: 'j', value: 'N', description: 'validate: instances at once (default 2)' },
-      sandbox: { type: 'string', value: 'bwrap|local', description: 'validate: where tests run (default bwrap)' },
+      sandbox: sandboxFlag('validate: where tests run'),
+      image: imageFlag(),
       json: { type: 'boolean', description: 'Print JSON' },
     },
   },
   async ({ values, positionals }) => {
     const [action, argument] = positionals;
     const naming = namingFlag(values.naming);
-    const source = { suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] };
+    const source = taskSource(values);
     if (action === 'validate' && argument) {
-      if (/\.jsonl?$/.test(argument)) source.dataset = argument;
+      if (/\.(jsonl?|parquet)$/.test(argument)) source.dataset = argument;
       else source.suite = argument;
     }
-    const taskSet = loadTaskSet(source);
+    const taskSet = await loadTaskSet(source);
     switch (action) {
       case 'list': {
         const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
@@ -50,7 +51,8 @@ export default defineCommand(
         if (values.json) printJson({ ...instance, source: undefined });
         else {
           process.stdout.write(
-            [`# ${instance!.instance_id}  (${instance!.repo})`, '', instance!.problem_statement.trim(), '', `test_cmd: ${instance!.test_cmd}`, `log_parser: ${instance!.log_parser}`,
+            [`# ${instance!.instance_id}  (${instance!.repo})`, '', instance!.problem_statement.trim(), '', `test_cmd: ${instance!.test_cmd}`, `log_parser: ${instance!.log_parser}`, `chosen by: ${instance!.testCommandRule}`,
+              ...(instance!.install ? [`install: ${instance!.install}`] : []),
               `FAIL_TO_PASS (${instance!.FAIL_TO_PASS.length}):`, ...instance!.FAIL_TO_PASS.map((t) => `  ${t}`), `PASS_TO_PASS: ${instance!.PASS_TO_PASS.length} tests`, ''].join('\n'),
           );
         }
@@ -58,7 +60,7 @@ export default defineCommand(
       }
       case 'validate': {
         const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
-        const sandbox = await chooseSandbox(values.sandbox, { modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+        const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
         const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
         const results = await validateInstances(instances, grader, { jobs: intFlag('jobs', values.jobs, 2), derive: values.derive, naming });
         const failed = results.filter((r) => !r.ok);

@@ -1,6 +1,8 @@
 import { defineCommand, intFlag, printJson } from './_command.ts';
-import { Grader, HARNESS_VERSION, chooseSandbox, gitCommit, readResultsFile, resolveCacheDir, verifyResults } from '../runner/index.ts';
-import { writeFileAtomic } from '../runner/_files.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import { readResultsFile, recordVerification, verifyResults } from '../results/index.ts';
+import { chooseSandbox } from '../runner/index.ts';
+import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 
 export default defineCommand(
   {
@@ -10,7 +12,8 @@ export default defineCommand(
     positionals: { min: 1, max: 1, names: 'FILE' },
     options: {
       jobs: { type: 'string', short: 'j', value: 'N', description: 'Instances graded at once (default 2)' },
-      sandbox: { type: 'string', value: 'bwrap|local', description: 'Where patches run (default bwrap)' },
+      sandbox: sandboxFlag('Where patches run'),
+      image: imageFlag(),
       record: { type: 'boolean', description: 'When everything matches, add a verification entry to the file (the leaderboard\'s ✓)' },
       json: { type: 'boolean', description: 'Print JSON' },
     },
@@ -19,14 +22,11 @@ export default defineCommand(
     const path = positionals[0]!;
     const file = readResultsFile(path);
     const modelCode = file.instances.some((i) => i.patch && i.patch.trim()) && file.config.name !== 'gold';
-    const sandbox = await chooseSandbox(values.sandbox, { modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
     const { mismatches, problems, skipped } = await verifyResults(file, grader, { jobs: intFlag('jobs', values.jobs, 2) });
     const verified = mismatches.length === 0 && problems.length === 0;
-    if (verified && values.record) {
-      file.verifications.push({ date: new Date().toISOString(), harness_version: HARNESS_VERSION, git_commit: gitCommit(), sandbox: sandbox.kind, matched: true });
-      writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
-    }
+    if (verified && values.record) recordVerification(path, file, sandbox.kind);
     if (values.json) printJson({ verified, problems, mismatches, skipped });
     else if (verified) {
       const note = skipped ? ` (${skipped} attempt${skipped === 1 ? '' : 's'} ended in infra errors before grading and had nothing to re-grade)` : '';

@@ -5,10 +5,10 @@ import type * as z from 'zod';
 import { UserError, didYouMean } from '../errors.ts';
 import { locateKeys, type KeyLocator } from './_locate.ts';
 import {
-  AGENT_KEYS, AGENT_TYPES, FOREIGN_SECTIONS, LLM_DEFAULTS, LLM_KEYS, agentSettingsSchema, llmSettingsSchema,
+  AGENT_KEYS, AGENT_TYPES, FOREIGN_SECTIONS, LLM_DEFAULTS, LLM_KEYS, agentSettingsSchema, baseUrlProblem, llmSettingsSchema,
   type AgentSettings, type AgentType, type LlmKey, type LlmSettings,
 } from './_schema.ts';
-import { maskSecret } from './_secrets.ts';
+import { maskSecret, maskUrl } from './_secrets.ts';
 import { isSecretKey } from './_schema.ts';
 
 export type Source =
@@ -231,7 +231,7 @@ function validateTable(
     }
     const key = String(issue.path[0] ?? '');
     const value = table[key];
-    const shown = isSecretKey(key) ? (typeof value === 'string' ? maskSecret(value) : '***') : JSON.stringify(value);
+    const shown = shownValue(key, value);
     issues.push({ line: locate.key(section, key), section, key, message: `${issue.message} (got ${shown}, a ${describeType(value)})` });
   }
   return {};
@@ -246,8 +246,8 @@ function envSettings(env: NodeJS.ProcessEnv, issues: Issue[]): Partial<LlmSettin
     if (raw === undefined || raw === '') continue;
     const value = coerce(key, raw);
     if (value === undefined) {
-      const shown = isSecretKey(key) ? maskSecret(raw) : JSON.stringify(raw);
-      issues.push({ section: `environment ${variable}`, message: `value ${shown} is not valid for \`${key}\`; unset the variable or give a valid value` });
+      const why = key === 'base_url' ? ` (it ${baseUrlProblem(raw)})` : '';
+      issues.push({ section: `environment ${variable}`, message: `value ${shownValue(key, raw)} is not valid for \`${key}\`${why}; unset the variable or give a valid value` });
     } else settings[key] = value;
   }
   return settings as Partial<LlmSettings>;
@@ -263,7 +263,7 @@ function flagSettings(overrides: string[], issues: Issue[]): Partial<LlmSettings
       continue;
     }
     const value = coerce(key as LlmKey, override.slice(eq + 1));
-    if (value === undefined) issues.push({ section: `--set ${key}=...`, key, message: 'value is not valid for this key' });
+    if (value === undefined) issues.push({ section: `--set ${key}=...`, key, message: `value is not valid for this key${key === 'base_url' ? `: it ${baseUrlProblem(override.slice(eq + 1))}` : ''}` });
     else settings[key] = value;
   }
   return settings as Partial<LlmSettings>;
@@ -280,6 +280,13 @@ function coerce(key: LlmKey, raw: string): unknown {
     if (parsed.success) return parsed.data;
   }
   return undefined;
+}
+
+/** A bad value as quoted in an error: secrets masked, and a URL's credentials too. */
+function shownValue(key: string, value: unknown): string {
+  if (isSecretKey(key)) return typeof value === 'string' ? maskSecret(value) : '***';
+  if (typeof value === 'string' && (key.endsWith('url') || value.includes('://'))) return JSON.stringify(maskUrl(value));
+  return JSON.stringify(value) ?? 'nothing';
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {

@@ -5,5 +5,7 @@ export type { TestStatus, ParsedLog, TestNames } from './_parse-types.ts';
 export { decide } from './_decide.ts';
 export type { Verdict, Resolution, TestsStatus } from './_decide.ts';
 export { patchPaths, TEST_INFRASTRUCTURE_PATTERN } from './_patch-files.ts';
+export { Grader, resolveCacheDir, DEFAULT_CACHE_DIR } from './_grader.ts';
+export type { GradeCache } from './_grader.ts';
 export { matchTests, MATCH_RULES, TEST_NAMINGS, testNameIn, nearestTestNames } from './_match.ts';
 export type { TestMatch, MatchRule, TestNaming } from './_match.ts';

@@ -1,5 +1,6 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import type { LlmSettings } from '../config/index.ts';
+import { THINKING_BUDGET, claudeTakesOneSampler } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall } from './_types.ts';
 import { count, failureFromSdk, isRecord, malformed, type Transport, type WireResponse } from './_wire.ts';
@@ -25,17 +26,27 @@ export function anthropicTransport(endpoint: Endpoint, settings: Partial<LlmSett
   });
   const caching = settings.caching_prompt ?? true;
 
-  const params: Record<string, unknown> = { max_tokens: settings.max_output_tokens ?? defaultMaxTokens(endpoint.model) };
-  if (settings.temperature !== undefined) params.temperature = settings.temperature;
-  if (settings.top_p !== undefined) params.top_p = settings.top_p;
-  if (settings.top_k !== undefined) params.top_k = settings.top_k;
-  // Extended thinking is left off: its blocks must be sent back each turn, and Message has no room for them.
-  const effort = settings.reasoning_effort;
-  if (effort === 'low' || effort === 'medium' || effort === 'high') params.output_config = { effort };
+  const maxTokens = settings.max_output_tokens ?? defaultMaxTokens(endpoint.model);
+  const params: Record<string, unknown> = { max_tokens: maxTokens };
+  // reasoning_effort turns on extended thinking with LiteLLM's budgets; its blocks are carried back each turn.
+  const budget = settings.reasoning_effort ? THINKING_BUDGET[settings.reasoning_effort] : undefined;
+  if (budget !== undefined) {
+    params.thinking = { type: 'enabled', budget_tokens: budget };
+    // The budget is part of max_tokens and must be below it.
+    if (maxTokens <= budget) params.max_tokens = budget + maxTokens;
+    // Thinking takes no temperature or top_k, and top_p only from 0.95 up.
+    if (settings.top_p !== undefined && settings.top_p >= 0.95) params.top_p = settings.top_p;
+  } else {
+    if (settings.temperature !== undefined) params.temperature = settings.temperature;
+    // Claude 4.1 and later refuse temperature and top_p together: temperature wins, as in LiteLLM.
+    if (settings.top_p !== undefined && !(claudeTakesOneSampler(endpoint.model) && params.temperature !== undefined)) params.top_p = settings.top_p;
+    if (settings.top_k !== undefined) params.top_k = settings.top_k;
+  }
 
   return {
     params,
-    aliases: { temperature: [], top_p: [], top_k: [], output_config: ['effort', 'reasoning_effort'] },
+    wireApi: 'anthropic',
+    aliases: { temperature: [], top_p: [], top_k: [], thinking: ['budget_tokens', 'reasoning_effort'] },
     async send(request, signal, timeout) {
       const { system, turns } = toAnthropic(request.messages, caching);
       const body: Record<string, unknown> = { model: endpoint.model, messages: turns, ...request.params };
@@ -70,6 +81,11 @@ export function toAnthropic(messages: Message[], caching: boolean): { system: Bl
     } else if (message.role === 'tool') {
       add('user', [{ type: 'tool_result', tool_use_id: message.toolCallId ?? '', content: message.content || '(no output)' }]);
     } else if (message.role === 'assistant') {
+      // The turn's own blocks, thinking and its signature included, as the API requires with tool use.
+      if (message.carried && message.carried.length > 0) {
+        add('assistant', (message.carried as Block[]).map((block) => ({ ...block })));
+        continue;
+      }
       const blocks: Block[] = [];
       if (message.content.trim()) blocks.push({ type: 'text', text: message.content.trimEnd() });
       for (const call of message.toolCalls ?? []) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call.arguments) });
@@ -109,6 +125,7 @@ export function parseMessage(raw: unknown, requested: string): WireResponse {
       toolCalls.push({ id: String(block.id ?? `toolu_${toolCalls.length}`), name: block.name, arguments: JSON.stringify(block.input ?? {}) });
     }
   }
+  const usageKnown = isRecord(raw.usage) && typeof raw.usage.input_tokens === 'number';
   const usage = isRecord(raw.usage) ? raw.usage : {};
   const cacheRead = count(usage.cache_read_input_tokens);
   const cacheWrite = count(usage.cache_creation_input_tokens);
@@ -117,6 +134,9 @@ export function parseMessage(raw: unknown, requested: string): WireResponse {
     toolCalls,
     // Anthropic's input_tokens leaves out cache reads and writes; Usage.input is the whole prompt.
     usage: { input: count(usage.input_tokens) + cacheRead + cacheWrite, output: count(usage.output_tokens), cacheRead, cacheWrite },
+    usageKnown,
+    // Thinking blocks must go back with the turn; plain turns are rebuilt from text and tool calls.
+    ...((raw.content as unknown[]).some((block) => isRecord(block) && (block.type === 'thinking' || block.type === 'redacted_thinking')) ? { carried: raw.content as unknown[] } : {}),
     model: typeof raw.model === 'string' && raw.model ? raw.model : requested,
     raw,
   };

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import pRetry, { AbortError } from 'p-retry';
-import { redact, type LlmSettings, type ResolvedLlmConfig } from '../config/index.ts';
+import { redact, type ResolvedLlmConfig } from '../config/index.ts';
 import { anthropicTransport } from './_anthropic.ts';
+import { maxInputTokensOf, wireApiOf } from './_capabilities.ts';
 import { FailedTry, classify, rejectedParameter } from './_errors.ts';
 import { resolveEndpoint, type Endpoint } from './_models.ts';
 import { openAiTransport } from './_openai.ts';
 import { priceOf } from './_price.ts';
-import { retryPolicy, retryWaitMs, sleep as realSleep } from './_retry.ts';
-import { LlmError, type Completion, type LlmClient, type Message, type ResponseCache, type ToolSpec, type TryRecord } from './_types.ts';
+import { responsesTransport } from './_responses.ts';
+import { parseRetryAfter, retryPolicy, retryWaitMs, sleep as realSleep } from './_retry.ts';
+import { LlmError, type CompleteOptions, type Completion, type LlmClient, type Message, type Pacer, type ResponseCache, type ToolSpec, type TryRecord, type Usage } from './_types.ts';
 import type { Transport, WireResponse } from './_wire.ts';
 
 export type LlmClientOptions = {
@@ -17,6 +19,8 @@ export type LlmClientOptions = {
   cacheNamespace?: string;
   /** Called for every try as it ends, before any wait: lets the runner's pacing see 429s as they happen. */
   onTry?: (tryRecord: TryRecord) => void;
+  /** Waited on before each request is sent, and told when it ends. */
+  pacer?: Pacer;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 };
 
@@ -29,8 +33,6 @@ class RetryLater extends Error {
   }
 }
 
-const SAMPLING_KEYS = ['temperature', 'top_p', 'top_k', 'seed', 'max_output_tokens', 'reasoning_effort', 'caching_prompt'] as const;
-
 /** Stable JSON: object keys sorted, so equal requests hash equal. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -41,20 +43,35 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** sha256 of what decides the answer; never the key, the endpoint or the retry settings. */
-function hashRequest(endpoint: Endpoint, settings: Partial<LlmSettings>, messages: Message[], tools: ToolSpec[] | undefined, namespace: string | undefined): string {
-  const sampling = Object.fromEntries(SAMPLING_KEYS.map((key) => [key, settings[key]]));
-  const request = { provider: endpoint.route, model: endpoint.model, messages, tools: tools ?? [], sampling, namespace: namespace ?? '' };
+/**
+ * sha256 of everything that decides the answer: where the request goes (provider, base_url,
+ * api_version, wire API), the model, every request parameter as sent, the messages and tools.
+ * Never the key or the retry settings.
+ */
+function hashRequest(endpoint: Endpoint, transport: Transport, messages: Message[], tools: ToolSpec[] | undefined, namespace: string | undefined): string {
+  const request = {
+    provider: endpoint.route, baseUrl: endpoint.baseUrl.replace(/\/+$/, ''), apiVersion: endpoint.apiVersion ?? '', wireApi: transport.wireApi,
+    model: endpoint.model, params: transport.params, messages, tools: tools ?? [], namespace: namespace ?? '',
+  };
   return createHash('sha256').update(canonical(request)).digest('hex');
+}
+
+function addUsage(a: Usage, b: Usage): Usage {
+  return { input: a.input + b.input, output: a.output + b.output, cacheRead: a.cacheRead + b.cacheRead, cacheWrite: a.cacheWrite + b.cacheWrite };
+}
+
+function chooseTransport(endpoint: Endpoint, settings: ResolvedLlmConfig['settings'], timeoutMs: number): Transport {
+  const wire = wireApiOf(endpoint.provider, endpoint.model, settings);
+  if (wire === 'anthropic') return anthropicTransport(endpoint, settings, timeoutMs);
+  if (wire === 'responses') return responsesTransport(endpoint, settings, timeoutMs);
+  return openAiTransport(endpoint, settings, timeoutMs);
 }
 
 export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOptions = {}): LlmClient {
   const settings = config.settings;
   const endpoint = resolveEndpoint(config, options.env ?? process.env);
   const timeoutMs = Math.round((settings.timeout ?? 600) * 1000);
-  const transport: Transport = endpoint.provider === 'anthropic'
-    ? anthropicTransport(endpoint, settings, timeoutMs)
-    : openAiTransport(endpoint, settings, timeoutMs);
+  const transport = chooseTransport(endpoint, settings, timeoutMs);
   const policy = retryPolicy(settings);
   const dropParams = settings.drop_params ?? true;
   const secrets = [endpoint.apiKey, settings.api_key].filter((secret): secret is string => Boolean(secret));
@@ -84,6 +101,22 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
     }
   }
 
+  /** One request inside the pacer's slot; the pacer learns whether the provider refused it for the rate. */
+  async function sendPaced(messages: Message[], tools: ToolSpec[] | undefined, signal: AbortSignal | undefined): Promise<WireResponse> {
+    if (!options.pacer) return sendOnce(messages, tools, signal);
+    const ended = await options.pacer.acquire(signal);
+    try {
+      const response = await sendOnce(messages, tools, signal);
+      ended({ rateLimited: false });
+      return response;
+    } catch (error) {
+      const verdict = error instanceof FailedTry ? classify(error.failure) : undefined;
+      const retryAfterS = parseRetryAfter(verdict?.retryAfter);
+      ended({ rateLimited: verdict?.errorClass === 'rate_limit', retryAfterMs: retryAfterS === undefined ? undefined : retryAfterS * 1000 });
+      throw error;
+    }
+  }
+
   /** Renames the max-tokens field a server does not know, drops any other rejected field. */
   function withoutParameter(field: string): Record<string, unknown> {
     const next = { ...params };
@@ -94,9 +127,9 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
     return next;
   }
 
-  async function complete(messages: Message[], callOptions: { tools?: ToolSpec[]; signal?: AbortSignal } = {}): Promise<Completion> {
+  async function complete(messages: Message[], callOptions: CompleteOptions = {}): Promise<Completion> {
     const { tools, signal } = callOptions;
-    const requestHash = hashRequest(endpoint, settings, messages, tools, options.cacheNamespace);
+    const requestHash = hashRequest(endpoint, transport, messages, tools, options.cacheNamespace);
     const stored = options.cache?.get(requestHash);
     if (stored) return { ...stored, cached: true };
 
@@ -107,9 +140,12 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
     const attempt = async (): Promise<{ response: WireResponse; latencyMs: number }> => {
       for (;;) {
         const started = performance.now();
+        let billed: WireResponse | undefined;
         try {
-          const response = await sendOnce(messages, tools, signal);
+          const response = await sendPaced(messages, tools, signal);
           if (!response.text.trim() && response.toolCalls.length === 0) {
+            // An empty answer is retried, but the provider billed it: its tokens and cost stay on the try.
+            billed = response;
             throw new FailedTry({ kind: 'empty', message: 'the response had no text and no tool calls' });
           }
           const latencyMs = Math.round(performance.now() - started);
@@ -124,6 +160,13 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
             status: 'error', errorClass: verdict.errorClass, httpStatus: verdict.httpStatus,
             message: redact(verdict.message, secrets), latencyMs: Math.round(performance.now() - started),
           };
+          if (billed) {
+            record.usage = billed.usage;
+            record.cost = billed.usageKnown ? priceOf(settings, billed.usage, { at: new Date(), responseModel: billed.model }) : priceOf(settings, null);
+          } else if (verdict.errorClass === 'timeout') {
+            // A request that timed out may have been billed for tokens nobody saw.
+            record.cost = priceOf(settings, null);
+          }
           tries.push(record);
           if (dropParams) {
             const sent = Object.fromEntries(Object.entries(transport.aliases).filter(([field]) => field in params));
@@ -161,6 +204,7 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
         signal,
         shouldRetry: async ({ error }) => {
           if (!(error instanceof RetryLater)) return false;
+          callOptions.onWait?.(error.waitMs);
           await wait(error.waitMs, signal);
           return true;
         },
@@ -171,11 +215,23 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
     }
 
     const { response, latencyMs } = outcome;
+    const at = new Date();
+    let usage = response.usage;
+    let cost = response.usageKnown ? priceOf(settings, response.usage, { at, responseModel: response.model }) : priceOf(settings, null);
+    for (const failed of tries) {
+      if (failed.status !== 'error' || failed.cost === undefined) continue;
+      if (failed.usage) usage = addUsage(usage, failed.usage);
+      cost = cost === null || failed.cost === null ? null : cost + failed.cost;
+    }
     const completion: Completion = {
       text: response.text,
       toolCalls: response.toolCalls,
-      usage: response.usage,
-      cost: priceOf(settings, response.usage),
+      usage,
+      usageKnown: response.usageKnown,
+      cost,
+      ...(response.carried ? { carried: response.carried } : {}),
+      wireApi: transport.wireApi,
+      at: at.toISOString(),
       latencyMs,
       tries,
       model: response.model,
@@ -188,5 +244,11 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
     return completion;
   }
 
-  return { configName: config.name, complete };
+  return {
+    configName: config.name,
+    model: settings.model ?? endpoint.model,
+    nativeToolCalling: settings.native_tool_calling,
+    maxInputTokens: maxInputTokensOf(endpoint, settings),
+    complete,
+  };
 }

@@ -14,6 +14,8 @@ type Route = {
   keyless?: boolean;
   /** The provider id in @pydantic/genai-prices; absent = no published price. */
   priceProvider?: string;
+  /** Where the OpenAI-compatible API lives on a server given by its root (Ollama's native URL has no /v1). */
+  apiPath?: string;
 };
 
 // LiteLLM's prefixes, so model names copied from LiteLLM or OpenHands configs work unchanged.
@@ -29,10 +31,10 @@ const ROUTES: Record<string, Route> = {
   fireworks_ai: { provider: 'openai_compatible', baseUrl: 'https://api.fireworks.ai/inference/v1', keyVariables: ['FIREWORKS_AI_API_KEY', 'FIREWORKS_API_KEY'], priceProvider: 'fireworks' },
   xai: { provider: 'openai_compatible', baseUrl: 'https://api.x.ai/v1', keyVariables: ['XAI_API_KEY'], priceProvider: 'x-ai' },
   gemini: { provider: 'openai_compatible', baseUrl: 'https://generativelanguage.googleapis.com/v1beta/openai', keyVariables: ['GEMINI_API_KEY'], priceProvider: 'google' },
-  ollama: { provider: 'openai_compatible', baseUrl: 'http://localhost:11434/v1', keyVariables: ['OLLAMA_API_KEY'], keyless: true },
-  ollama_chat: { provider: 'openai_compatible', baseUrl: 'http://localhost:11434/v1', keyVariables: ['OLLAMA_API_KEY'], keyless: true },
-  hosted_vllm: { provider: 'openai_compatible', keyVariables: ['HOSTED_VLLM_API_KEY'], keyless: true },
-  lm_studio: { provider: 'openai_compatible', baseUrl: 'http://localhost:1234/v1', keyVariables: ['LM_STUDIO_API_KEY'], keyless: true },
+  ollama: { provider: 'openai_compatible', baseUrl: 'http://localhost:11434/v1', keyVariables: ['OLLAMA_API_KEY'], keyless: true, apiPath: '/v1' },
+  ollama_chat: { provider: 'openai_compatible', baseUrl: 'http://localhost:11434/v1', keyVariables: ['OLLAMA_API_KEY'], keyless: true, apiPath: '/v1' },
+  hosted_vllm: { provider: 'openai_compatible', keyVariables: ['HOSTED_VLLM_API_KEY'], keyless: true, apiPath: '/v1' },
+  lm_studio: { provider: 'openai_compatible', baseUrl: 'http://localhost:1234/v1', keyVariables: ['LM_STUDIO_API_KEY'], keyless: true, apiPath: '/v1' },
   litellm_proxy: { provider: 'openai_compatible', keyVariables: ['LITELLM_PROXY_API_KEY'] },
   // Any other server speaking OpenAI chat completions; its key comes from the config only.
   openai_compatible: { provider: 'openai_compatible', keyVariables: [] },
@@ -106,21 +108,51 @@ export function resolveModel(settings: Partial<LlmSettings>, configName?: string
   }
   if (!model) throw new UserError(`${where(configName)} has model "${full}" with no model name after the provider prefix. Write it as provider/model, e.g. openai/gpt-4o.`);
   const route = ROUTES[routeName]!;
-  const baseUrl = settings.base_url ?? route.baseUrl;
+  const baseUrl = settings.base_url ? withApiPath(settings.base_url, route.apiPath) : route.baseUrl;
   let provider = route.provider;
   // LiteLLM's convention: `openai/<model>` with an api_base is any OpenAI-compatible server.
   if (provider === 'openai' && settings.base_url && !isOpenAiHost(settings.base_url)) provider = 'openai_compatible';
-  const priceProvider = route.priceProvider ?? null;
+  let priceProvider = route.priceProvider ?? null;
+  let priceModel = model;
+  // An Azure deployment or a proxy alias is priced as the model it serves (LiteLLM's base_model).
+  if (settings.base_model) {
+    priceModel = settings.base_model.slice(settings.base_model.indexOf('/') + 1);
+    priceProvider = priceProviderOf(settings.base_model) ?? priceProvider;
+  }
   return {
     provider,
     model,
-    priceModel: model,
+    priceModel,
     route: routeName,
     priceProvider,
     keyVariables: route.keyVariables,
     keyless: Boolean(route.keyless) || (baseUrl !== undefined && isLocalUrl(baseUrl)),
     baseUrl,
   };
+}
+
+/** `http://host:11434` and `http://host:11434/v1` reach the same API. */
+function withApiPath(url: string, apiPath: string | undefined): string {
+  if (!apiPath) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.pathname.replace(/\/+$/, '') !== '') return url;
+    parsed.pathname = apiPath;
+    return parsed.toString().replace(/\/+$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/** The price table's provider for a model name as LiteLLM writes it (`azure/gpt-4o`, `gpt-4o`, `claude-...`). */
+export function priceProviderOf(name: string): string | null {
+  const slash = name.indexOf('/');
+  const prefix = slash > 0 ? name.slice(0, slash).toLowerCase() : undefined;
+  if (prefix !== undefined && prefix in ROUTES) return ROUTES[prefix]!.priceProvider ?? null;
+  const model = slash > 0 ? name.slice(slash + 1) : name;
+  if (OPENAI_BARE.test(model)) return 'openai';
+  if (ANTHROPIC_BARE.test(model)) return 'anthropic';
+  return null;
 }
 
 function isOpenAiHost(url: string): boolean {

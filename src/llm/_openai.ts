@@ -1,5 +1,6 @@
 import OpenAI, { AzureOpenAI, APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { LlmSettings } from '../config/index.ts';
+import { isOpenAiReasoning } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall, ToolSpec } from './_types.ts';
 import { count, failureFromSdk, isRecord, malformed, type Transport, type WireResponse } from './_wire.ts';
@@ -16,12 +17,15 @@ export function openAiTransport(endpoint: Endpoint, settings: Partial<LlmSetting
     : new OpenAI({ ...common, apiKey, baseURL: endpoint.baseUrl });
 
   const params: Record<string, unknown> = {};
-  if (settings.temperature !== undefined) params.temperature = settings.temperature;
-  if (settings.top_p !== undefined) params.top_p = settings.top_p;
+  // OpenAI's reasoning models refuse temperature and top_p: never sent, so no call fails for them.
+  const reasoning = isOpenAiReasoning(endpoint.model);
+  if (!reasoning && settings.temperature !== undefined) params.temperature = settings.temperature;
+  if (!reasoning && settings.top_p !== undefined) params.top_p = settings.top_p;
   // top_k is no OpenAI parameter; vLLM, llama.cpp, Ollama, OpenRouter and Together take it.
   if (settings.top_k !== undefined && endpoint.provider === 'openai_compatible') params.top_k = settings.top_k;
   if (settings.seed !== undefined) params.seed = settings.seed;
-  if (settings.reasoning_effort !== undefined) params.reasoning_effort = settings.reasoning_effort;
+  // Other OpenAI models refuse reasoning_effort; a compatible server is sent what the config asks.
+  if (settings.reasoning_effort !== undefined && (reasoning || endpoint.provider === 'openai_compatible')) params.reasoning_effort = settings.reasoning_effort;
   if (settings.max_output_tokens !== undefined) {
     // OpenAI's reasoning models refuse max_tokens; many other servers know only max_tokens.
     params[endpoint.provider === 'openai_compatible' ? 'max_tokens' : 'max_completion_tokens'] = settings.max_output_tokens;
@@ -29,9 +33,11 @@ export function openAiTransport(endpoint: Endpoint, settings: Partial<LlmSetting
 
   return {
     params,
+    wireApi: 'chat',
     aliases: { temperature: [], top_p: [], top_k: [], seed: [], reasoning_effort: ['reasoning'], max_tokens: [], max_completion_tokens: [] },
     async send(request, signal, timeout) {
       const body: Record<string, unknown> = { model: endpoint.model, messages: request.messages.map(toOpenAi), ...request.params };
+      // Several tool calls per answer are the API's default (parallel_tool_calls), left unsent for servers that do not know the field.
       if (request.tools && request.tools.length > 0) body.tools = request.tools.map(toTool);
       let raw: unknown;
       try {
@@ -88,6 +94,7 @@ export function parseChatCompletion(raw: unknown, requested: string): WireRespon
       });
     });
   }
+  const usageKnown = isRecord(raw.usage) && typeof raw.usage.prompt_tokens === 'number';
   const usage = isRecord(raw.usage) ? raw.usage : {};
   const details = isRecord(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
   // prompt_tokens already counts the cached part (OpenAI, DeepSeek, OpenRouter, LiteLLM all report it so).
@@ -97,6 +104,7 @@ export function parseChatCompletion(raw: unknown, requested: string): WireRespon
     text,
     toolCalls,
     usage: { input: count(usage.prompt_tokens), output: count(usage.completion_tokens), cacheRead, cacheWrite },
+    usageKnown,
     model: typeof raw.model === 'string' && raw.model ? raw.model : requested,
     raw,
   };

@@ -1,6 +1,6 @@
 import { calcPrice, type ModelPrice, type Provider as PriceTable } from '@pydantic/genai-prices';
 import type { LlmSettings } from '../config/index.ts';
-import { resolveModel } from './_models.ts';
+import { priceProviderOf, resolveModel } from './_models.ts';
 import type { Usage } from './_types.ts';
 
 // Config keys (USD per token) and the price-table keys (USD per million tokens) they replace.
@@ -11,11 +11,20 @@ const OVERRIDES = [
   ['cache_creation_input_token_cost', 'cache_write_mtok'],
 ] as const;
 
+export type PriceContext = {
+  /** When the call was made: prices with hours or start dates (DeepSeek's off-peak hours) are read at that time. */
+  at?: Date;
+  /** The model the response names: it prices an Azure deployment or a proxy alias when base_model is not set. */
+  responseModel?: string;
+};
+
 /**
  * USD for one call, from the bundled price table (never fetched), with the config's per-token prices
- * replacing the table's. Null when the model has no known price: an unknown cost is never reported as 0.
+ * replacing the table's. Null when the model has no known price, or when `usage` is null (the
+ * provider sent none): an unknown cost is never reported as 0, unless the config says the model is free.
  */
-export function priceOf(settings: Partial<LlmSettings>, usage: Usage): number | null {
+export function priceOf(settings: Partial<LlmSettings>, usage: Usage | null, context: PriceContext = {}): number | null {
+  if (usage === null) return settings.input_cost_per_token === 0 && settings.output_cost_per_token === 0 ? 0 : null;
   let priceModel = settings.model ?? '';
   let priceProvider: string | null = null;
   try {
@@ -31,8 +40,14 @@ export function priceOf(settings: Partial<LlmSettings>, usage: Usage): number | 
     cache_read_tokens: usage.cacheRead,
     cache_write_tokens: usage.cacheWrite,
   };
+  const options = context.at ? { timestamp: context.at } : {};
   try {
-    const published = priceProvider ? calcPrice(tokens, priceModel, { providerId: priceProvider }) : null;
+    let published = priceProvider ? calcPrice(tokens, priceModel, { ...options, providerId: priceProvider }) : null;
+    if (!published && !settings.base_model && context.responseModel) {
+      const provider = priceProviderOf(context.responseModel) ?? priceProvider;
+      const model = context.responseModel.slice(context.responseModel.indexOf('/') + 1);
+      published = provider ? calcPrice(tokens, model, { ...options, providerId: provider }) : null;
+    }
     const overrides = OVERRIDES.filter(([key]) => settings[key] !== undefined);
     if (overrides.length === 0) return published ? published.total_price : null;
 

@@ -5,6 +5,11 @@ export type Message = {
   content: string;
   toolCalls?: ToolCall[];
   toolCallId?: string;
+  /**
+   * An assistant turn's own items as the provider returned them (Responses API output items,
+   * Anthropic content blocks with thinking), sent back verbatim so reasoning carries between turns.
+   */
+  carried?: unknown[];
 };
 
 export type ToolSpec = { name: string; description: string; parameters: Record<string, unknown> };
@@ -28,14 +33,35 @@ export type TryRecord = {
   /** The wait that followed this failed try, before the next one. */
   waitMs?: number;
   latencyMs: number;
+  /** A failed try the provider billed (an empty answer with usage): its tokens and USD (null = unknown). */
+  usage?: Usage;
+  cost?: number | null;
+};
+
+/**
+ * Paces one config's requests (its `max_concurrency`, and the provider account it shares with
+ * others): `acquire` resolves when a request may be sent; the function it gives is called once
+ * when that request ends, saying whether it was refused for the rate.
+ */
+export type Pacer = {
+  acquire(signal?: AbortSignal): Promise<(ended: { rateLimited: boolean; retryAfterMs?: number }) => void>;
 };
 
 export type Completion = {
   text: string;
   toolCalls: ToolCall[];
+  /** Tokens of the answer plus those of any billed failed try before it. */
   usage: Usage;
-  /** USD; null when the price is unknown (never 0 for unknown). */
+  /** False when the provider sent no usage: the tokens are not known, and neither is the cost. */
+  usageKnown: boolean;
+  /** USD of the answer and of every billed failed try; null when any of it is unknown (never 0 for unknown). */
   cost: number | null;
+  /** Provider items to send back with this turn (see Message.carried). */
+  carried?: unknown[];
+  /** The wire API spoken: chat completions, the Responses API, or Anthropic messages. */
+  wireApi: WireApi;
+  /** When the answer arrived (ISO): the time its price was looked up for. */
+  at: string;
   /** Time of the successful try only; retry sleeps excluded. */
   latencyMs: number;
   /** Every try, failed ones first. */
@@ -47,9 +73,24 @@ export type Completion = {
   raw: unknown;
 };
 
+export type WireApi = 'chat' | 'responses' | 'anthropic';
+
+export type CompleteOptions = {
+  tools?: ToolSpec[];
+  signal?: AbortSignal;
+  /** Told of each retry wait before it starts, so a caller can keep it off its own clock. */
+  onWait?: (ms: number) => void;
+};
+
 export interface LlmClient {
   readonly configName: string;
-  complete(messages: Message[], options?: { tools?: ToolSpec[]; signal?: AbortSignal }): Promise<Completion>;
+  /** The resolved model name (as configured), for reports and trajectories. */
+  readonly model: string;
+  /** The config's native_tool_calling, when set. */
+  readonly nativeToolCalling?: boolean;
+  /** Prompt tokens the model takes: max_input_tokens, else known from the model; undefined when unknown. */
+  readonly maxInputTokens?: number;
+  complete(messages: Message[], options?: CompleteOptions): Promise<Completion>;
 }
 
 /** Keyed by Completion.requestHash; a hit comes back as stored (its cost is the original call's) with `cached: true`. */

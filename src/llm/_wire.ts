@@ -1,5 +1,5 @@
 import { FailedTry, type WireFailure } from './_errors.ts';
-import type { Message, ToolCall, ToolSpec, Usage } from './_types.ts';
+import type { Message, ToolCall, ToolSpec, Usage, WireApi } from './_types.ts';
 
 export type WireRequest = {
   messages: Message[];
@@ -8,12 +8,23 @@ export type WireRequest = {
   params: Record<string, unknown>;
 };
 
-export type WireResponse = { text: string; toolCalls: ToolCall[]; usage: Usage; model: string; raw: unknown };
+export type WireResponse = {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  /** False when the body had no usage: the tokens (and so the cost) are unknown, not zero. */
+  usageKnown: boolean;
+  /** The turn's own items, to send back verbatim (Message.carried). */
+  carried?: unknown[];
+  model: string;
+  raw: unknown;
+};
 
 /** One provider's wire format: what it is sent and how its answer reads. */
 export type Transport = {
   /** The sampling parameters the config asks for, in this provider's field names. */
   params: Record<string, unknown>;
+  wireApi: WireApi;
   /** For each droppable field, the other words a provider's error message may name it by. */
   aliases: Record<string, string[]>;
   send(request: WireRequest, signal: AbortSignal, timeoutMs: number): Promise<WireResponse>;

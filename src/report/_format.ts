@@ -83,9 +83,14 @@ export function differenceCells(c: PairwiseComparison): [string, string] {
   return [points(c.difference), `${points(c.differenceLow)} to ${points(c.differenceHigh)}`];
 }
 
-/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
+/**
+ * RFC 4180 field: quoted when it holds a comma, quote or line break. A cell a spreadsheet would
+ * run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading
+ * `'`, as OWASP advises; plain numbers such as `-0.5` are left as they are.
+ */
 export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  const inert = /^[=+\-@\t\r]/.test(value) && !/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(inert) ? `"${inert.replaceAll('"', '""')}"` : inert;
 }
 
 export function escapeHtml(text: string): string {

@@ -4,7 +4,4 @@ export { renderReport } from './_render.ts';
 export { wilson, mcnemarExact, passAtK, paretoFrontier, pairedDifference } from './_stats.ts';
 export { REPORT_FORMATS } from './_types.ts';
 export type { Report, ReportFormat, ReportInput, ConfigSummary, PairwiseComparison, MatrixCell } from './_types.ts';
-export { exportRun, exportName, summarize, NOT_GRADED } from './_export.ts';
-export { renderLeaderboard } from './_leaderboard.ts';
-export { resultsFileSchema } from './_results-file.ts';
-export type { ResultsFile } from './_results-file.ts';
+export { money, percent } from './_format.ts';

@@ -1,34 +1,11 @@
-import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Store } from '../store/index.ts';
 import type { Instance, Prediction, TaskSet } from '../tasks/index.ts';
 import { gradeFields, emptyUsage, instanceRows } from './_attempt.ts';
-import { runDir, safeName, writeFileAtomic, writeInstanceReport } from './_files.ts';
-import type { Grader } from './_grader.ts';
+import type { Grader } from '../grading/index.ts';
+import { writeEvaluationSummary, writeInstanceReport, type EvaluationSummary } from '../results/index.ts';
 import { Progress } from './_progress.ts';
-import { HARNESS_VERSION, gitCommit } from './_version.ts';
-
-export type EvaluationSummary = {
-  run_id: string;
-  model_name_or_path: string;
-  total_instances: number;
-  submitted_instances: number;
-  completed_instances: number;
-  resolved_instances: number;
-  unresolved_instances: number;
-  empty_patch_instances: number;
-  error_instances: number;
-  patch_failed_instances: number;
-  timeout_instances: number;
-  submitted_ids: string[];
-  completed_ids: string[];
-  resolved_ids: string[];
-  unresolved_ids: string[];
-  empty_patch_ids: string[];
-  error_ids: string[];
-  reused_grades: number;
-  report_dir: string;
-};
+import { HARNESS_VERSION, gitCommit } from '../version.ts';
 
 /** `bench eval`: grade SWE-bench predictions, write grades to the store and SWE-bench report files. */
 export async function runEvaluation(options: {
@@ -51,7 +28,6 @@ export async function runEvaluation(options: {
   }
 
   const done = store.completedKeys(runId);
-  const dir = runDir(runId);
   const limit = pLimit(options.jobs);
   const progress = new Progress(wanted.length, { quiet: options.quiet });
   let reused = 0;
@@ -66,7 +42,7 @@ export async function runEvaluation(options: {
         const grade = await grader.grade(instance, prediction.model_patch);
         if (grade.reused) reused++;
         const finished = new Date();
-        writeInstanceReport(dir, prediction.model_name_or_path, grade, prediction.model_patch);
+        writeInstanceReport(runId, prediction.model_name_or_path, grade, prediction.model_patch);
         store.recordAttempt({
           ...emptyUsage(), ...gradeFields(instance, grade),
           runId, configName: prediction.model_name_or_path, repeat: 0, agent: 'eval', patch: prediction.model_patch,
@@ -81,31 +57,8 @@ export async function runEvaluation(options: {
   progress.finish();
   store.updateRunStatus(runId, options.signal?.aborted ? 'interrupted' : 'finished');
 
-  return models.map((model) => {
-    const attempts = store.attempts([runId]).filter((a) => a.configName === model);
-    const ids = (outcomes: string[]) => attempts.filter((a) => outcomes.includes(a.outcome)).map((a) => a.instanceId).sort();
-    const submitted = wanted.filter((p) => p.model_name_or_path === model).map((p) => p.instance_id).sort();
-    const summary: EvaluationSummary = {
-      run_id: runId, model_name_or_path: model,
-      total_instances: instances.length,
-      submitted_instances: submitted.length,
-      completed_instances: ids(['resolved', 'unresolved']).length,
-      resolved_instances: ids(['resolved']).length,
-      unresolved_instances: ids(['unresolved']).length,
-      empty_patch_instances: ids(['empty_patch']).length,
-      error_instances: ids(['patch_failed', 'timeout', 'infra_error']).length,
-      patch_failed_instances: ids(['patch_failed']).length,
-      timeout_instances: ids(['timeout']).length,
-      submitted_ids: submitted,
-      completed_ids: ids(['resolved', 'unresolved']),
-      resolved_ids: ids(['resolved']),
-      unresolved_ids: ids(['unresolved']),
-      empty_patch_ids: ids(['empty_patch']),
-      error_ids: ids(['patch_failed', 'timeout', 'infra_error']),
-      reused_grades: reused,
-      report_dir: join(dir, safeName(model)),
-    };
-    writeFileAtomic(join(dir, `${safeName(model)}.${runId}.json`), `${JSON.stringify(summary, null, 2)}\n`);
-    return summary;
-  });
+  return models.map((model) => writeEvaluationSummary(store, {
+    runId, model, totalInstances: instances.length, reusedGrades: reused,
+    submittedIds: wanted.filter((p) => p.model_name_or_path === model).map((p) => p.instance_id),
+  }));
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Completion, ResponseCache } from '../llm/index.ts';
-import { writeFileAtomic } from './_files.ts';
+import { writeFileAtomic } from '../results/index.ts';
 
 /** `--cache`: model responses kept on disk by request hash, so a re-run pays only for new requests. */
 export function diskCache(dir: string): ResponseCache {

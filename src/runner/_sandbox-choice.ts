@@ -1,21 +1,59 @@
-import { bwrapAvailable, createSandbox, type Sandbox, type SandboxKind } from '../sandbox/index.ts';
+import { DEFAULT_SANDBOX, SANDBOXES, SANDBOX_NAMES, imageFor, imageSandboxes, sandboxBackend, type Sandbox, type SandboxBackend } from '../sandbox/index.ts';
+import type { Instance } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
 
+export type SandboxRequest = {
+  /** `--sandbox`, when given. */
+  requested?: string;
+  /** `--image`, when given. */
+  image?: string;
+  /** Model-generated code will run: it never runs unisolated unless asked for by name. */
+  modelCode: boolean;
+  runLabel?: string;
+  warn: (message: string) => void;
+};
+
 /**
- * bwrap by default. Model-generated code never runs unisolated unless the user passed
- * `--sandbox local`; the gold and empty baselines may fall back to local, with a warning.
+ * The default backend unless one is named. A named backend that cannot run here is an error with its
+ * own fix; the default falling short lets the gold and empty baselines run unisolated, with a warning.
  */
-export async function chooseSandbox(requested: string | undefined, options: { modelCode: boolean; warn: (message: string) => void }): Promise<Sandbox> {
-  if (requested !== undefined && requested !== 'bwrap' && requested !== 'local') {
-    throw new UserError(`--sandbox must be bwrap or local, got \`${requested}\`.`);
+export async function chooseSandbox(request: SandboxRequest): Promise<Sandbox> {
+  const name = request.requested ?? DEFAULT_SANDBOX;
+  const backend = sandboxBackend(name);
+  if (request.image !== undefined && !backend.images) {
+    const imageBackends = imageSandboxes();
+    throw new UserError(`--image ${request.image} names a container image, but --sandbox ${name} runs no images. Add --sandbox ${imageBackends.join(' or --sandbox ')}, or drop --image.`);
   }
-  if (requested === 'local') return createSandbox('local');
-  if (await bwrapAvailable()) return createSandbox('bwrap');
-  if (requested === 'bwrap' || options.modelCode) {
-    throw new UserError(
-      'bubblewrap (bwrap) is not available here, and model-generated code only runs in a sandbox. Install it (Debian/Ubuntu: `apt-get install bubblewrap`), or pass `--sandbox local` to run it unisolated at your own risk.',
-    );
+  const options = { image: request.image, runLabel: request.runLabel };
+  const missing = await backend.unavailable();
+  if (!missing) return backend.create(options);
+  const fallback = SANDBOX_NAMES.find((n) => !SANDBOXES[n].isolates);
+  if (request.requested !== undefined || request.modelCode || !fallback) {
+    const unisolated = fallback ? ` Model-generated code only runs in a sandbox; \`--sandbox ${fallback}\` runs it unisolated at your own risk.` : '';
+    throw new UserError(`${missing}${request.requested === undefined ? unisolated : ''}`);
   }
-  options.warn('bubblewrap (bwrap) is not available; the gold/empty baselines run with --sandbox local (no isolation). Install bubblewrap to grade in a sandbox.');
-  return createSandbox('local' satisfies SandboxKind);
+  request.warn(`${missing.split('. ')[0]}; the gold/empty baselines run with --sandbox ${fallback} (no isolation).`);
+  return SANDBOXES[fallback].create(options);
+}
+
+/** The images a set of instances runs in under an image backend, each with the instances that need it. */
+export function imagesOf(instances: Instance[], template?: string): Map<string, string[]> {
+  const needed = new Map<string, string[]>();
+  for (const instance of instances) {
+    const image = imageFor({ instanceId: instance.instance_id, image: instance.image, swebench: instance.source.kind === 'dataset' }, template);
+    needed.set(image, [...(needed.get(image) ?? []), instance.instance_id]);
+  }
+  return needed;
+}
+
+/** The backend named for `bench images` / `bench sandbox gc`: an image backend, docker unless podman is the one installed. */
+export async function imageBackend(requested: string | undefined): Promise<{ name: string; backend: SandboxBackend }> {
+  const names = imageSandboxes();
+  if (requested !== undefined) {
+    const backend = sandboxBackend(requested);
+    if (!backend.images) throw new UserError(`--sandbox ${requested} runs no images; name one of ${names.join(', ')}.`);
+    return { name: requested, backend };
+  }
+  for (const name of names) if (!(await SANDBOXES[name].unavailable())) return { name, backend: SANDBOXES[name] };
+  throw new UserError((await SANDBOXES[names[0]!].unavailable())!);
 }

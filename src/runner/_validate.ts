@@ -1,7 +1,6 @@
 import pLimit from 'p-limit';
 import type { Instance } from '../tasks/index.ts';
-import { nearestTestNames, testNameIn, type Grade, type TestNaming } from '../grading/index.ts';
-import type { Grader } from './_grader.ts';
+import { nearestTestNames, testNameIn, type Grade, type Grader, type TestNaming } from '../grading/index.ts';
 
 export type Validation = {
   instanceId: string;

@@ -191,6 +191,7 @@ async function loadManifest(entry: string): Promise<Manifest | null> {
 
 /** Dependency directories to share into workspaces of this base (none for a base we did not prepare). */
 export async function sharedDirsOf(environment: PreparedEnvironment): Promise<string[]> {
+  if (!environment.baseDir) return [];
   const manifest = await loadManifest(dirname(environment.baseDir));
   if (!manifest || manifest.baseCommit !== environment.baseCommit) return [];
   return manifest.sharedDirs;

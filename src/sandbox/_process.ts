@@ -14,6 +14,8 @@ export type ProcessSpec = {
   /** Kills whatever the process group kill cannot reach (a cgroup's members); resolves once they are gone. */
   killExtra?: () => Promise<void>;
   signal?: AbortSignal;
+  /** Descriptors handed to the child as 3, 4, ... (closed here once it has started). */
+  extraFds?: number[];
 };
 
 /** How long we wait for the output pipes to close after killing before we close them ourselves. */
@@ -42,14 +44,21 @@ function track(pid: number): void {
 }
 
 /**
- * Wraps argv in a bash prelude that merges stderr into stdout (one pipe keeps the order),
- * joins the given cgroups and sets resource limits before exec-ing argv.
+ * Wraps argv in a bash prelude that closes every descriptor but 0-2 (and `keepFds`: whatever the
+ * harness itself inherited must not reach the command), merges stderr into stdout (one pipe
+ * keeps the order), joins the given cgroups and sets resource limits before exec-ing argv.
  */
 export function wrapCommand(
   argv: string[],
-  options: { cgroupProcs: string[]; ulimits: string[] },
+  options: { cgroupProcs: string[]; ulimits: string[]; keepFds?: number[] },
 ): { file: string; args: string[] } {
+  const keep = ['0', '1', '2', ...(options.keepFds ?? []).map(String)].join('|');
   const script = [
+    // Builtins only: the glob and `exec N>&-` start no process.
+    'for fd in /proc/self/fd/*; do',
+    '  fd=${fd##*/}',
+    `  case $fd in ${keep}) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac`,
+    'done',
     'exec 2>&1',
     'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do',
     '  printf "%s\\n" "$$" > "$1" || { echo "sandbox: cannot join cgroup $1"; exit 125; }',
@@ -78,9 +87,9 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     buffer: false,
     reject: false,
     stripFinalNewline: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    ...(spec.stdin === undefined ? { stdin: 'ignore' as const } : { input: spec.stdin }),
+    // execa's types name only descriptors 3-9 of the parent; any open descriptor works at run time.
+    stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(spec.extraFds ?? [])] as ['pipe', 'pipe', 'pipe', ...3[]],
+    ...(spec.stdin === undefined ? {} : { input: spec.stdin }),
   });
   const pid = child.pid;
   if (pid !== undefined) track(pid);

@@ -1,33 +1,37 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { bwrapAvailable } from './_bwrap.ts';
+import { removeStaleDisks, treeUsage, unmountWorkspaceDisk } from './_disk.ts';
+import type { TreeUsage } from './_disk.ts';
 import { sharedDirsOf } from './_environment.ts';
 import { resolveLimits } from './_types.ts';
-import type { Limits, PreparedEnvironment, Sandbox, SandboxKind, Workspace } from './_types.ts';
+import type { EnvironmentTarget, Limits, PreparedEnvironment, Sandbox, Workspace } from './_types.ts';
 import { SandboxWorkspace } from './_workspace.ts';
 
-const KINDS: readonly SandboxKind[] = ['bwrap', 'local'];
+export const BWRAP_MISSING =
+  'The bwrap sandbox cannot start here: `bwrap` (bubblewrap) is not on PATH or cannot create ' +
+  'namespaces on this machine. Install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`) and allow ' +
+  'unprivileged user namespaces, or choose another sandbox (`--sandbox podman`, `--sandbox docker`, or `--sandbox local`, which gives no isolation).';
 
-export function createSandbox(kind: SandboxKind, options: { limits?: Partial<Limits>; workDir?: string } = {}): Sandbox {
-  if (!KINDS.includes(kind)) {
-    throw new UserError(`Unknown sandbox kind ${JSON.stringify(kind)}. Use one of: ${KINDS.join(', ')}.`);
-  }
+/** Workspaces as host folders: copies of the prepared base, commands run under bwrap or directly (local). */
+export function createHostSandbox(
+  kind: 'bwrap' | 'local',
+  options: { limits?: Partial<Limits>; workDir?: string; hiddenPaths?: readonly string[] } = {},
+): Sandbox {
   const limits = resolveLimits(options.limits);
   const workDir = resolve(options.workDir ?? join(tmpdir(), 'bench-workspaces'));
-  const sharedCache = new Map<string, Promise<string[]>>();
+  const baseCache = new Map<string, Promise<{ sharedDirs: string[]; baseUsage: TreeUsage }>>();
+  const hiddenPaths = harnessPaths(options.hiddenPaths ?? []);
+  let staleRemoved: Promise<void> | undefined;
 
   return {
     kind,
+    isolates: kind === 'bwrap',
+    prepare: (target: EnvironmentTarget) => target.host(),
     async createWorkspace(environment: PreparedEnvironment): Promise<Workspace> {
-      if (kind === 'bwrap' && !(await bwrapAvailable())) {
-        throw new UserError(
-          'The bwrap sandbox cannot start here: `bwrap` (bubblewrap) is not on PATH or cannot create ' +
-            'namespaces on this machine. Install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`) and allow ' +
-            'unprivileged user namespaces, or choose the local sandbox, which gives no isolation.',
-        );
-      }
+      if (kind === 'bwrap' && !(await bwrapAvailable())) throw new UserError(BWRAP_MISSING);
       const found = await stat(environment.baseDir).catch(() => undefined);
       if (!found?.isDirectory()) {
         throw new UserError(
@@ -36,20 +40,41 @@ export function createSandbox(kind: SandboxKind, options: { limits?: Partial<Lim
         );
       }
       const cacheKey = `${environment.baseDir}\0${environment.baseCommit}`;
-      let shared = sharedCache.get(cacheKey);
-      if (!shared) {
-        shared = sharedDirsOf(environment);
-        sharedCache.set(cacheKey, shared);
+      let base = baseCache.get(cacheKey);
+      if (!base) {
+        base = sharedDirsOf(environment).then(async (sharedDirs) => ({
+          sharedDirs,
+          baseUsage: await treeUsage(environment.baseDir, new Set(sharedDirs)),
+        }));
+        base.catch(() => baseCache.delete(cacheKey));
+        baseCache.set(cacheKey, base);
       }
-      const sharedDirs = await shared;
+      const { sharedDirs, baseUsage } = await base;
       await mkdir(workDir, { recursive: true });
-      const home = await mkdtemp(join(workDir, 'ws-'));
+      staleRemoved ??= removeStaleDisks(workDir);
+      await staleRemoved;
+      // The pid in the name lets a later harness find workspaces whose owner died.
+      const home = await mkdtemp(join(workDir, `ws-${process.pid}-`));
       try {
-        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits });
+        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits, hiddenPaths, baseUsage });
       } catch (error) {
+        await unmountWorkspaceDisk(home);
         await rm(home, { recursive: true, force: true });
         throw error;
       }
     },
   };
+}
+
+/** The harness's checkout, results and caches (wherever they live), plus the caller's paths. */
+function harnessPaths(extra: readonly string[]): string[] {
+  const env = process.env;
+  const paths = [
+    resolve(import.meta.dirname, '../..'),
+    resolve(env.BENCH_RESULTS_DIR ?? 'results'),
+    resolve(env.BENCH_CACHE_DIR ?? join('results', 'cache')),
+    ...(env.BENCH_DB ? [dirname(resolve(env.BENCH_DB))] : []),
+    ...extra.map((path) => resolve(path)),
+  ];
+  return [...new Set(paths)];
 }

@@ -1,15 +1,59 @@
 import { UserError } from '../errors.ts';
 
-export type SandboxKind = 'bwrap' | 'local';
+/** A backend's name in the sandbox registry (`src/sandbox/_registry.ts`). */
+export type SandboxKind = string;
 
-export type Limits = { memoryMb: number; maxProcesses: number; maxOutputBytes: number; maxFileMb: number };
+/**
+ * What every sandbox backend promises (bwrap here; a container backend maps the same numbers
+ * onto its own flags): memory and processes per command, captured output, one file's size, the
+ * workspace's disk in bytes and inodes, and how large an agent's changes may be to become a patch.
+ */
+export type Limits = {
+  memoryMb: number;
+  maxProcesses: number;
+  maxOutputBytes: number;
+  maxFileMb: number;
+  /** Everything writable for one workspace: its repository copy, overlay layers, the diff's index. */
+  diskMb: number;
+  /** Files and directories in that space. */
+  maxInodes: number;
+  /** New, changed and deleted files together, in bytes of content; more makes the workspace `oversized`. */
+  maxDiffMb: number;
+};
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
   memoryMb: 2048,
   maxProcesses: 256,
   maxOutputBytes: 8 * 1024 * 1024,
   maxFileMb: 512,
+  diskMb: 2048,
+  maxInodes: 50_000,
+  maxDiffMb: 16,
 });
+
+/** How long computing an agent's diff may take before the workspace counts as `oversized`. */
+export const DIFF_TIMEOUT_MS = 120_000;
+
+/**
+ * System calls no sandboxed command may make, whatever the backend (a container backend turns
+ * this list into its seccomp profile): other processes' memory and descriptors, the kernel
+ * keyring (shared with the host, outliving the sandbox), kernel attack surface, mounts and
+ * namespaces, the machine's own settings. `clone` creating namespaces is refused as well.
+ */
+export const DENIED_SYSCALL_NAMES: readonly string[] = Object.freeze([
+  'ptrace', 'process_vm_readv', 'process_vm_writev', 'process_madvise', 'pidfd_getfd', 'kcmp', 'move_pages',
+  'add_key', 'request_key', 'keyctl',
+  'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'io_uring_enter', 'io_uring_register',
+  'mount', 'umount2', 'pivot_root', 'chroot', 'open_tree', 'move_mount', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
+  'mount_setattr', 'unshare', 'setns', 'name_to_handle_at', 'open_by_handle_at', 'fanotify_init',
+  'init_module', 'finit_module', 'delete_module', 'create_module', 'get_kernel_syms', 'query_module', 'kexec_load',
+  'kexec_file_load', 'reboot', 'swapon', 'swapoff', 'acct', 'quotactl', 'quotactl_fd', 'syslog', 'settimeofday',
+  'clock_settime', 'clock_adjtime', 'vhangup', 'lookup_dcookie', 'nfsservctl', 'uselib', 'ustat', 'sysfs', '_sysctl',
+  'ioperm', 'iopl',
+]);
+
+/** Only these descriptors reach a sandboxed command. */
+export const INHERITED_FDS: readonly number[] = Object.freeze([0, 1, 2]);
 
 /** A process printing this many times `maxOutputBytes` is killed: we stop waiting for it to finish on its own. */
 export const OUTPUT_HARD_CAP_FACTOR = 8;
@@ -37,17 +81,57 @@ export interface Workspace {
   readonly baseCommit: string;
   /** Runs `bash -c command` with cwd = root, a fresh process each call. */
   exec(command: string, options: ExecOptions): Promise<ExecResult>;
-  /** Unified diff (git diff --binary, a/ b/ prefixes) of the tree against the base, new files included. */
-  diff(): Promise<string>;
+  /**
+   * Unified diff (git diff --binary, a/ b/ prefixes) of the tree against the base, new files
+   * included; bounded by `maxDiffMb` and DIFF_TIMEOUT_MS, beyond which it is `oversized`.
+   */
+  diff(): Promise<WorkspaceDiff>;
+  /**
+   * The repository's files as a host folder to read and edit: a host workspace gives its own work tree;
+   * a container workspace a fresh copy, whose edits `commit(paths)` writes back into the container.
+   */
+  checkout(): Promise<HostView>;
   destroy(): Promise<void>;
 }
 
+/** An agent's changes: the patch, or why the workspace was too large to make one. */
+export type WorkspaceDiff = { ok: true; patch: string } | { ok: false; reason: 'oversized'; message: string };
+
+export type HostView = {
+  dir: string;
+  /** Makes the edits (or removals) of these repository-relative paths real in the workspace. */
+  commit(paths: string[]): Promise<void>;
+};
+
 export type EnvironmentSpec = { repoDir: string; key: string; install?: string };
 
-export type PreparedEnvironment = { key: string; baseDir: string; baseCommit: string };
+export type PreparedEnvironment = {
+  key: string;
+  /** Host folder of the prepared base; empty when the backend's image already holds the repository. */
+  baseDir: string;
+  /** Sha of the base commit; empty when it is made inside each workspace (an image holding the repository). */
+  baseCommit: string;
+  /** The container image the workspaces start from, for container backends. */
+  image?: string;
+};
+
+/** What a backend needs to prepare an instance's environment. */
+export type EnvironmentTarget = {
+  instanceId: string;
+  /** The instance's own `image` field. */
+  image?: string;
+  /** A row of a SWE-bench dataset: without an image of its own, SWE-bench's image naming applies. */
+  swebench: boolean;
+  /** The repository prepared as a host folder (copy, install, single base commit); called only when needed. */
+  host: () => Promise<PreparedEnvironment>;
+};
 
 export interface Sandbox {
   readonly kind: SandboxKind;
+  /** Whether commands are isolated from the host (no network, no host files, limits). */
+  readonly isolates: boolean;
+  /** Once per instance: a host folder for bwrap and local, an image (and, when it lacks one, a repository) for containers. */
+  prepare(target: EnvironmentTarget): Promise<PreparedEnvironment>;
   createWorkspace(environment: PreparedEnvironment): Promise<Workspace>;
 }
 

@@ -123,9 +123,14 @@ export class Store {
   }
 
   /** One attempt, its tests and its LLM calls in one transaction: all or nothing. */
-  recordAttempt(attempt: AttemptRecord): number {
+  /**
+   * Writes an attempt with its tests and calls in one transaction; returns its id, or null when
+   * the run already holds that (instance, config, repeat): a redelivered attempt is stored once.
+   */
+  recordAttempt(attempt: AttemptRecord): number | null {
     return this.db.transaction(() => {
-      const { lastInsertRowid } = this.statements.insertAttempt.run(attemptParams(attempt));
+      const { changes, lastInsertRowid } = this.statements.insertAttempt.run(attemptParams(attempt));
+      if (changes === 0) return null;
       const id = Number(lastInsertRowid);
       for (const test of attempt.tests) this.statements.insertTest.run(id, test.testId, test.status, test.expectation);
       for (const call of attempt.llmCalls) this.statements.insertCall.run(callParams(id, call));
@@ -233,7 +238,8 @@ function prepare(db: BetterSqlite3.Database) {
       started_at, finished_at, duration_ms, agent_ms, grade_ms, grade_json, trajectory_json)
       VALUES (@run_id, @instance_id, @instance_hash, @config_name, @repeat, @agent, @outcome, @resolution, @resolved, @patch, @patch_hash,
       @error, @exit_reason, @malformed_count, @cost_usd, @cost_unknown, @tokens_in, @tokens_out, @tokens_cache_read, @tokens_cache_write, @calls, @retries, @infra_retries,
-      @started_at, @finished_at, @duration_ms, @agent_ms, @grade_ms, @grade_json, @trajectory_json)`),
+      @started_at, @finished_at, @duration_ms, @agent_ms, @grade_ms, @grade_json, @trajectory_json)
+      ON CONFLICT (run_id, instance_id, config_name, repeat) DO NOTHING`),
     insertTest: db.prepare('INSERT OR REPLACE INTO test_results (attempt_id, test_id, status, expectation) VALUES (?, ?, ?, ?)'),
     insertCall: db.prepare(`INSERT INTO llm_calls (attempt_id, seq, config_name, role, provider, model, status, error_class, error_message, tokens_in, tokens_out,
       tokens_cache_read, tokens_cache_write, cost_usd, latency_ms, retries, tries_json, request_hash, response_json, cached)

@@ -1,25 +1,35 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { UserError } from '../errors.ts';
 import { canonicalJson, sha256 } from './_hash.ts';
 import { describeIssues, parseJsonText } from './_errors.ts';
+import { filesAtCommit } from './_repo-files.ts';
 import { instanceSchema, type Instance, type TaskSet } from './_schema.ts';
+import { resolveTestCommand, type CommandOverrides } from './_test-command.ts';
 
-/** Reads a SWE-bench dataset (.json list or .jsonl); repositories come from local clones under reposDir. */
-export function loadDataset(file: string, options: { reposDir?: string }): TaskSet {
+const FORMATS = 'a SWE-bench .json list, .jsonl or Hugging Face .parquet file';
+
+/**
+ * Reads a dataset (.json list, .jsonl or .parquet, as Hugging Face serves them); repositories
+ * come from local clones under reposDir. Each row's test command is resolved here, so a row
+ * that cannot run is reported before anything is graded.
+ */
+export async function loadDataset(file: string, options: { reposDir?: string; overrides?: CommandOverrides }): Promise<TaskSet> {
   const path = resolve(file);
-  if (!existsSync(path)) throw new UserError(`Dataset file ${file} does not exist. Pass a SWE-bench .json or .jsonl file with --dataset, or a suite name with --suite.`);
-  const records = readRecords(path);
+  if (!existsSync(path)) throw new UserError(`Dataset file ${file} does not exist. Pass ${FORMATS} with --dataset, or a suite name with --suite.`);
+  const records = await readRecords(path);
   const problems: string[] = [];
   const instances: Instance[] = [];
   const seen = new Set<string>();
-  for (const { record, line } of records) {
-    const where = `${file}${line ? `:${line}` : ''}`;
+  for (const { record, where: at } of records) {
+    const where = `${file}${at}`;
     if (!record || typeof record !== 'object' || Array.isArray(record)) {
       problems.push(`${where}: expected an instance object, got ${JSON.stringify(record)?.slice(0, 40)}.`);
       continue;
     }
-    const raw = record as Record<string, unknown>;
+    const raw = withoutNulls(record as Record<string, unknown>);
     const id = typeof raw.instance_id === 'string' ? raw.instance_id : '(no instance_id)';
     const parsed = instanceSchema.safeParse(raw);
     if (!parsed.success) {
@@ -38,26 +48,63 @@ export function loadDataset(file: string, options: { reposDir?: string }): TaskS
       problems.push(`${where} instance ${id}: no local clone of ${fields.repo}. Clone it to ${join(options.reposDir ?? '<--repos-dir>', fields.repo.replace('/', '__'))} (or ${fields.repo}) and pass --repos-dir.`);
       continue;
     }
-    instances.push({ ...fields, source: { kind: 'dataset', file: path, cloneDir }, contentHash: sha256(canonicalJson(fields)) });
+    const command = resolveTestCommand(fields, () => filesAtCommit(cloneDir, fields.base_commit!), options.overrides);
+    if (typeof command === 'string') {
+      problems.push(`${where} instance ${id}: ${command}`);
+      continue;
+    }
+    const { rule, ...resolved } = command;
+    const graded = { ...fields, ...resolved };
+    instances.push({ ...graded, testCommandRule: rule, source: { kind: 'dataset', file: path, cloneDir }, contentHash: sha256(canonicalJson(graded)) });
   }
   if (problems.length) {
     throw new UserError(`Dataset ${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was graded:`, { details: problems });
   }
   instances.sort((a, b) => (a.instance_id < b.instance_id ? -1 : 1));
-  return { name: basename(file).replace(/\.jsonl?$/, ''), instances, hash: sha256(instances.map((i) => `${i.instance_id}:${i.contentHash}`).join('\n')) };
+  return { name: basename(file).replace(/\.(jsonl?|parquet)$/, ''), instances, hash: sha256(instances.map((i) => `${i.instance_id}:${i.contentHash}`).join('\n')) };
 }
 
-function readRecords(path: string): { record: unknown; line?: number }[] {
+type RawRecord = { record: unknown; where: string };
+
+async function readRecords(path: string): Promise<RawRecord[]> {
+  if (path.endsWith('.parquet')) return readParquet(path);
   const text = readFileSync(path, 'utf8');
   if (path.endsWith('.jsonl')) {
     return text.split('\n').flatMap((content, index) => {
       if (!content.trim()) return [];
-      return [{ record: parseJsonText(content, path, index + 1), line: index + 1 }];
+      return [{ record: parseJsonText(content, path, index + 1), where: `:${index + 1}` }];
     });
   }
   const value = parseJsonText(text, path);
   if (!Array.isArray(value)) throw new UserError(`${path}: a .json dataset must hold a list of instances. Wrap the instances in [ ... ] or use .jsonl.`);
-  return value.map((record) => ({ record }));
+  return value.map((record, index) => ({ record, where: ` item ${index + 1}` }));
+}
+
+async function readParquet(path: string): Promise<RawRecord[]> {
+  let rows: Record<string, unknown>[];
+  try {
+    const file = await asyncBufferFromFile(path);
+    rows = await parquetReadObjects({ file, compressors });
+  } catch (error) {
+    throw new UserError(`${path}: not a readable Parquet file (${(error as Error).message}). Pass the .parquet file as Hugging Face serves it, or convert the dataset to .jsonl.`);
+  }
+  return rows.map((record, index) => ({ record: plainValues(record), where: ` row ${index + 1}` }));
+}
+
+/** Parquet's typed values as JSON would hold them: timestamps as ISO text, 64-bit integers as numbers. */
+function plainValues(record: Record<string, unknown>): Record<string, unknown> {
+  const plain: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (value instanceof Date) plain[key] = Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+    else if (typeof value === 'bigint') plain[key] = Number(value);
+    else plain[key] = value;
+  }
+  return plain;
+}
+
+/** Hugging Face exports write absent optional fields as null: read them as absent. */
+function withoutNulls(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null && value !== undefined));
 }
 
 function findClone(repo: string, reposDir?: string): string | undefined {

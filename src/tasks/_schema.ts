@@ -47,9 +47,11 @@ export const instanceSchema = z.object({
   image: z.string().optional(),
   eval_script: z.string().optional(),
   eval_type: z.enum(['pass_and_fail', 'fail_only']).optional(),
-  // What our runner needs to run an instance without a per-repository spec table.
-  test_cmd: z.string().min(1),
-  log_parser: z.enum(LOG_PARSERS),
+  // How to run and read the tests; when a row has none, they come from SWE-bench's table for its
+  // repository or from the repository itself (see _test-command.ts). `log_parser` may also be a
+  // SWE-bench parser registry key (v5 rows).
+  test_cmd: z.string().min(1).optional(),
+  log_parser: z.string().min(1).optional(),
   install: z.string().optional(),
   language: z.string().optional(),
   timeout: z.number().positive().default(1800),
@@ -57,7 +59,11 @@ export const instanceSchema = z.object({
 
 export type InstanceFields = z.infer<typeof instanceSchema>;
 
-export type Instance = InstanceFields & {
+export type Instance = Omit<InstanceFields, 'test_cmd' | 'log_parser'> & {
+  test_cmd: string;
+  log_parser: LogParserName;
+  /** Which rule chose test_cmd and log_parser (the row, a flag, SWE-bench's table, detection). */
+  testCommandRule: string;
   /** Where the repository's base state is, as plain files (a suite) or a local clone (a dataset). */
   source: { kind: 'suite'; suite: string; repoDir: string; treeHash: string } | { kind: 'dataset'; file: string; cloneDir: string };
   /** Content hash of the instance fields and its repository base: changes when anything graded changes. */

@@ -2,12 +2,17 @@ import { UserError, didYouMean } from '../errors.ts';
 import { loadDataset } from './_dataset.ts';
 import { loadSuite } from './_suite.ts';
 import type { Instance, TaskSet } from './_schema.ts';
+import type { CommandOverrides } from './_test-command.ts';
 
-/** `--dataset FILE` (SWE-bench .json/.jsonl) or `--suite NAME|PATH` (default: the built-in suite). */
-export function loadTaskSet(options: { suite?: string; dataset?: string; reposDir?: string }): TaskSet {
+/**
+ * `--dataset FILE` (.json list, .jsonl, .parquet) or `--suite NAME|PATH` (default: the built-in
+ * suite); `--test-cmd` / `--log-parser` override every instance's command and parser.
+ */
+export async function loadTaskSet(options: { suite?: string; dataset?: string; reposDir?: string } & CommandOverrides): Promise<TaskSet> {
   if (options.suite && options.dataset) throw new UserError('Pass either --suite or --dataset, not both.');
-  if (options.dataset) return loadDataset(options.dataset, { reposDir: options.reposDir });
-  return loadSuite(options.suite);
+  const overrides = { testCmd: options.testCmd, logParser: options.logParser };
+  if (options.dataset) return loadDataset(options.dataset, { reposDir: options.reposDir, overrides });
+  return loadSuite(options.suite, overrides);
 }
 
 /** Keeps the instances named by `--instances` (exact ids) and matching `--filter` (a regular expression). */

@@ -5,6 +5,8 @@ import { UserError, didYouMean } from '../errors.ts';
 import { canonicalJson, hashTree, sha256 } from './_hash.ts';
 import { instanceSchema, type Instance, type TaskSet } from './_schema.ts';
 import { describeIssues, parseJsonText } from './_errors.ts';
+import { filesInDir } from './_repo-files.ts';
+import { resolveTestCommand, type CommandOverrides } from './_test-command.ts';
 
 export const TASKS_DIR = fileURLToPath(new URL('../../tasks', import.meta.url));
 export const DEFAULT_SUITE = 'builtin';
@@ -22,7 +24,7 @@ export function resolveSuiteDir(nameOrPath: string = DEFAULT_SUITE): string {
 }
 
 /** Reads a suite folder: suite.json, repos/<owner>__<name>/, instances/<id>/{instance.json,problem.md,gold.patch,test.patch}. */
-export function loadSuite(nameOrPath?: string): TaskSet {
+export function loadSuite(nameOrPath?: string, overrides?: CommandOverrides): TaskSet {
   const dir = resolveSuiteDir(nameOrPath);
   const suiteFile = join(dir, 'suite.json');
   const suite = parseJsonText(readFileSync(suiteFile, 'utf8'), suiteFile) as { name?: string };
@@ -36,7 +38,7 @@ export function loadSuite(nameOrPath?: string): TaskSet {
     const folder = join(instancesDir, id);
     if (!statSync(folder).isDirectory()) continue;
     try {
-      instances.push(loadSuiteInstance(dir, name, folder, repoHashes));
+      instances.push(loadSuiteInstance(dir, name, folder, repoHashes, overrides));
     } catch (error) {
       if (error instanceof UserError) problems.push(error.message);
       else throw error;
@@ -48,7 +50,7 @@ export function loadSuite(nameOrPath?: string): TaskSet {
   return { name, instances, hash: sha256(instances.map((i) => `${i.instance_id}:${i.contentHash}`).join('\n')) };
 }
 
-function loadSuiteInstance(suiteDir: string, suite: string, folder: string, repoHashes: Map<string, string>): Instance {
+function loadSuiteInstance(suiteDir: string, suite: string, folder: string, repoHashes: Map<string, string>, overrides?: CommandOverrides): Instance {
   const file = join(folder, 'instance.json');
   const read = (name: string) => {
     const path = join(folder, name);
@@ -71,9 +73,14 @@ function loadSuiteInstance(suiteDir: string, suite: string, folder: string, repo
   if (!existsSync(repoDir)) throw new UserError(`${file}: repository ${fields.repo} has no folder ${repoDir}. Add the repository's base files there.`);
   let repoHash = repoHashes.get(repoDir);
   if (!repoHash) repoHashes.set(repoDir, (repoHash = hashTree(repoDir)));
+  const command = resolveTestCommand(fields, () => filesInDir(repoDir), overrides);
+  if (typeof command === 'string') throw new UserError(`${file}: ${command}`);
+  const { rule, ...resolved } = command;
+  const graded = { ...fields, ...resolved };
   return {
-    ...fields,
+    ...graded,
+    testCommandRule: rule,
     source: { kind: 'suite', suite, repoDir, treeHash: repoHash },
-    contentHash: sha256(canonicalJson({ ...fields, repo_tree: repoHash })),
+    contentHash: sha256(canonicalJson({ ...graded, repo_tree: repoHash })),
   };
 }

@@ -7,3 +7,4 @@ export { instanceSchema, LOG_PARSERS } from './_schema.ts';
 export type { Instance, InstanceFields, TaskSet, LogParserName } from './_schema.ts';
 export { loadPredictions } from './_predictions.ts';
 export type { Prediction } from './_predictions.ts';
+export type { CommandOverrides } from './_test-command.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { bench, PROJECT_ROOT } from '../../helpers/cli.ts';
 import { Store } from '../../../src/store/index.ts';
-import type { EvaluationSummary } from '../../../src/runner/index.ts';
+import type { EvaluationSummary } from '../../../src/results/index.ts';
 
 export const BUILTIN_DIR = join(PROJECT_ROOT, 'tasks', 'builtin');
 export const DATASETS_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'datasets');

@@ -1,5 +1,27 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { money, percent } from '../report/index.ts';
 import type { ResultsFile } from './_results-file.ts';
-import { money, percent } from './_format.ts';
+import { readResultsFile } from './_verify.ts';
+
+export const LEADERBOARD_START = '<!-- leaderboard:start -->';
+export const LEADERBOARD_END = '<!-- leaderboard:end -->';
+
+/** Every results file of a folder, by file name. */
+export function readLeaderboardEntries(dir: string): { name: string; file: ResultsFile }[] {
+  const names = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.json')).sort() : [];
+  return names.map((name) => ({ name, file: readResultsFile(join(dir, name)) }));
+}
+
+/** Replaces the text between the leaderboard markers of a Markdown file. */
+export function writeLeaderboard(path: string, table: string): void {
+  const text = readFileSync(path, 'utf8');
+  const start = text.indexOf(LEADERBOARD_START);
+  const end = text.indexOf(LEADERBOARD_END);
+  if (start < 0 || end < start) throw new UserError(`${path} has no ${LEADERBOARD_START} ... ${LEADERBOARD_END} markers. Add them where the leaderboard should go.`);
+  writeFileSync(path, `${text.slice(0, start + LEADERBOARD_START.length)}\n${table}${text.slice(end)}`);
+}
 
 /** The Markdown leaderboard of contributed results, best resolve rate first. */
 export function renderLeaderboard(entries: { name: string; file: ResultsFile }[]): string {

@@ -1,8 +1,13 @@
 import { resolve } from 'node:path';
-import { gradeInstance, patchHash, type Grade } from '../grading/index.ts';
 import { prepareEnvironment, type PreparedEnvironment, type Sandbox } from '../sandbox/index.ts';
-import type { Store } from '../store/index.ts';
 import { environmentSpec, type Instance } from '../tasks/index.ts';
+import { gradeInstance, patchHash, type Grade } from './_grade.ts';
+
+/** Where grades are kept by (instance, content hash, patch hash): the store implements it. */
+export type GradeCache = {
+  findGrade(instanceId: string, instanceHash: string, patchHash: string): { grade: unknown } | undefined;
+  saveGrade(instanceId: string, instanceHash: string, patchHash: string, sandbox: string, grade: { outcome: string; grade: unknown }): void;
+};
 
 export const DEFAULT_CACHE_DIR = 'results/cache';
 
@@ -17,18 +22,24 @@ export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export class Grader {
   readonly sandbox: Sandbox;
   private readonly cacheDir: string;
-  private readonly store: Store | undefined;
+  private readonly store: GradeCache | undefined;
   private readonly regrade: boolean;
 
-  constructor(options: { sandbox: Sandbox; cacheDir: string; store?: Store; regrade?: boolean }) {
+  constructor(options: { sandbox: Sandbox; cacheDir: string; store?: GradeCache; regrade?: boolean }) {
     this.sandbox = options.sandbox;
     this.cacheDir = options.cacheDir;
     this.store = options.store;
     this.regrade = options.regrade ?? false;
   }
 
+  /** The instance's environment as the sandbox prepares it: a host folder, or an image (with the repository copied in when it lacks one). */
   async environment(instance: Instance): Promise<PreparedEnvironment> {
-    return prepareEnvironment(await environmentSpec(instance, this.cacheDir), { cacheDir: this.cacheDir });
+    return this.sandbox.prepare({
+      instanceId: instance.instance_id,
+      image: instance.image,
+      swebench: instance.source.kind === 'dataset',
+      host: async () => prepareEnvironment(await environmentSpec(instance, this.cacheDir), { cacheDir: this.cacheDir }),
+    });
   }
 
   async grade(instance: Instance, patch: string | null, options: { runWithoutPatch?: boolean } = {}): Promise<Grade & { reused: boolean }> {

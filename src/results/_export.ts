@@ -1,16 +1,19 @@
-import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError, didYouMean } from '../errors.ts';
+import { withoutSecrets } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
-import { wilson } from './_stats.ts';
+import { wilson } from '../report/index.ts';
+import { sha256 } from '../tasks/index.ts';
+import { HARNESS_VERSION, gitCommit } from '../version.ts';
+import { safeName, writeFileAtomic } from './_files.ts';
 import type { ResultsFile } from './_results-file.ts';
-
-type Harness = { version: string; gitCommit: string | null };
 
 /** An attempt whose patch never reached a grader (its episode failed in the sandbox): nothing to re-grade. */
 export const NOT_GRADED = 'not_graded';
 
 /** Builds the contributed results file for one config of one run, from the store alone. */
-export function exportRun(store: Store, runId: string, configName: string, harness: Harness): { file: ResultsFile; predictions: string } {
+export function exportRun(store: Store, runId: string, configName: string): { file: ResultsFile; predictions: string } {
   const run = store.getRun(runId);
   if (!run) throw new UserError(`No run \`${runId}\` in ${store.path}.${didYouMean(runId, store.listRuns().map((r) => r.id))}`);
   const snapshots = store.configSnapshots(runId);
@@ -30,11 +33,12 @@ export function exportRun(store: Store, runId: string, configName: string, harne
   const agentSettings = ((run.options.agents as Record<string, Record<string, unknown>> | undefined)?.[configName]) ?? { agent: run.agent };
   const file: ResultsFile = {
     format: 'bench-results/1',
-    harness: { version: harness.version, git_commit: harness.gitCommit },
+    harness: { version: HARNESS_VERSION, git_commit: gitCommit() },
     run_id: runId,
     created_at: run.createdAt,
     suite: { name: run.suite ?? 'unknown', hash: run.suiteHash ?? '', instances: new Set(instances.map((i) => i.instance_id)).size },
-    config: { name: configName, model: snapshot.model, settings: snapshot.settings },
+    // Masked again here: a store written before URLs were masked must not leak through an export.
+    config: { name: configName, model: snapshot.model, settings: withoutSecrets(snapshot.settings) },
     agent: { name: String(agentSettings.agent ?? run.agent ?? 'unknown'), settings: agentSettings },
     instances,
     summary: summarize(instances),
@@ -65,6 +69,26 @@ export function exportName(file: ResultsFile): string {
   return `${file.created_at.slice(0, 10)}_${safe(file.config.model ?? file.config.name)}_${safe(file.agent.name)}`;
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/**
+ * `bench export`: the results file and SWE-bench's all_preds.jsonl beside it, in `folder`. Two
+ * configs of one model (or two runs on one day) never overwrite each other's file.
+ */
+export function writeExport(store: Store, runId: string, configName: string, folder: string): { path: string; predictionsPath: string; file: ResultsFile } {
+  const { file, predictions } = exportRun(store, runId, configName);
+  let base = join(folder, exportName(file));
+  if (existsSync(`${base}.json`) && !sameExport(`${base}.json`, file.run_id, file.config.name)) {
+    base = join(folder, `${exportName(file)}_${safeName(file.config.name)}_${safeName(file.run_id)}`);
+  }
+  writeFileAtomic(`${base}.json`, `${JSON.stringify(file, null, 2)}\n`);
+  writeFileAtomic(`${base}.all_preds.jsonl`, predictions);
+  return { path: `${base}.json`, predictionsPath: `${base}.all_preds.jsonl`, file };
+}
+
+function sameExport(path: string, runId: string, config: string): boolean {
+  try {
+    const existing = JSON.parse(readFileSync(path, 'utf8')) as { run_id?: string; config?: { name?: string } };
+    return existing.run_id === runId && existing.config?.name === config;
+  } catch {
+    return false;
+  }
 }

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { UserError } from '../errors.ts';
-import { NOT_GRADED, resultsFileSchema, summarize, type ResultsFile } from '../report/index.ts';
+import type { Grader } from '../grading/index.ts';
 import { loadTaskSet, sha256 } from '../tasks/index.ts';
-import type { Grader } from './_grader.ts';
+import { HARNESS_VERSION, gitCommit } from '../version.ts';
+import { NOT_GRADED, summarize } from './_export.ts';
+import { writeFileAtomic } from './_files.ts';
+import { resultsFileSchema, type ResultsFile } from './_results-file.ts';
 
 export type Mismatch = { instanceId: string; repeat: number; claimed: string; found: string };
 
@@ -28,7 +31,7 @@ export function readResultsFile(path: string): ResultsFile {
  */
 export async function verifyResults(file: ResultsFile, grader: Grader, options: { jobs: number }): Promise<{ mismatches: Mismatch[]; problems: string[]; skipped: number }> {
   const problems: string[] = [];
-  const suite = loadTaskSet({ suite: file.suite.name });
+  const suite = await loadTaskSet({ suite: file.suite.name });
   if (suite.hash !== file.suite.hash) {
     problems.push(`suite ${file.suite.name}: the file was made on content hash ${file.suite.hash.slice(0, 12)}, the local suite is ${suite.hash.slice(0, 12)}; update the suite (git pull) or re-run on this one`);
   }
@@ -55,4 +58,10 @@ export async function verifyResults(file: ResultsFile, grader: Grader, options: 
   })));
   mismatches.sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
   return { mismatches, problems, skipped: ungraded.length };
+}
+
+/** `verify --record`: adds a matched verification to the file, in place. */
+export function recordVerification(path: string, file: ResultsFile, sandbox: string): void {
+  file.verifications.push({ date: new Date().toISOString(), harness_version: HARNESS_VERSION, git_commit: gitCommit(), sandbox, matched: true });
+  writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
 }
