@@ -32,6 +32,7 @@ export function parseMochaJson(log: string, options: ParseOptions): ParsedLog {
       recordTest(parsed, testId([relative, suites, title]), hook && status === 'FAILED' ? 'ERROR' : status, {
         title,
         native: [fullTitle, relative === undefined ? undefined : `${relative}->${fullTitle}`],
+        polybench: fullTitle,
       });
     }
   }

@@ -14,14 +14,21 @@ export function emptyLog(reportFound = false): ParsedLog {
 }
 
 /** Records one report of a test (its worst status stands) and the runner's names for it. */
-export function recordTest(log: ParsedLog, id: string, status: TestStatus, names: { native?: (string | undefined)[]; title?: string } = {}): void {
+export function recordTest(
+  log: ParsedLog,
+  id: string,
+  status: TestStatus,
+  names: { native?: (string | undefined)[]; title?: string; swebench?: string; polybench?: string } = {},
+): void {
   const previous = log.tests.get(id);
   log.tests.set(id, previous === undefined ? status : worseStatus(previous, status));
   const known: TestNames = log.names.get(id) ?? { native: [] };
   for (const name of names.native ?? []) {
     if (name !== undefined && name !== '' && name !== id && !known.native.includes(name)) known.native.push(name);
   }
-  if (known.title === undefined && names.title !== undefined && names.title !== '') known.title = names.title;
+  for (const key of ['title', 'swebench', 'polybench'] as const) {
+    if (known[key] === undefined && names[key] !== undefined && names[key] !== '') known[key] = names[key];
+  }
   log.names.set(id, known);
 }
 
@@ -122,8 +129,12 @@ export function arrayField(record: Record<string, unknown>, key: string): unknow
  */
 export function jsTestNames(file: string | undefined, suites: string[], title: string, fullName?: string) {
   const full = fullName ?? [...suites, title].join(' ');
-  return {
-    title,
-    native: [full, file === undefined ? undefined : `${file}->${full}`, [...(file === undefined ? [] : [file]), ...suites, title].join(' > ')],
-  };
+  const polybench = file === undefined ? full : `${file}->${full}`;
+  const vitestLine = [...(file === undefined ? [] : [file]), ...suites, title].join(' > ');
+  return { title, native: [full, polybench, vitestLine], polybench, vitestLine };
+}
+
+/** A pytest node id's names: SWE-bench keeps the id cut at its first whitespace (its `-rA` parser splits lines). */
+export function pytestNames(id: string) {
+  return { title: lastIdPart(id), swebench: id.split(/\s/)[0]!, polybench: id };
 }

@@ -338,6 +338,14 @@ function addNotes(notes: string[], input: ReportInput, configs: ConfigSummary[])
   if (infra.length > 0) {
     notes.push(`Infra errors (harness faults, not the model's) count as unresolved in the rate; "excl. infra" leaves them out: ${infra.map((c) => `${c.config} ${c.outcomes.infra_error}`).join('; ')}.`);
   }
+  const tampered = input.attempts.filter((a) => a.outcome === 'tampered');
+  if (tampered.length > 0) {
+    notes.push(`Tampered (the test report was not the framework's own word; counted as unresolved): ${tampered.slice(0, 20).map((a) => `${a.configName} ${a.instanceId}#${a.id}${a.tamperReason ? ` (${a.tamperReason})` : ''}`).join('; ')}${tampered.length > 20 ? `; and ${tampered.length - 20} more` : ''}.`);
+  }
+  const flagged = input.attempts.filter((a) => (a.flags?.length ?? 0) > 0);
+  if (flagged.length > 0) {
+    notes.push(`Flagged patches, worth a look (\`bench show ID\`): ${flagged.slice(0, 20).map((a) => `${a.configName} ${a.instanceId}#${a.id} [${a.flags.join(', ')}]${a.outcome === 'resolved' ? ' resolved' : ''}`).join('; ')}${flagged.length > 20 ? `; and ${flagged.length - 20} more` : ''}.`);
+  }
   const fewerRepeats = configs.filter((c) => c.passKInstances !== null && c.passKInstances < c.instances);
   if (fewerRepeats.length > 0) {
     notes.push(`pass@k averages only over the instances with k attempts: ${fewerRepeats.map((c) => `${c.config} ${c.passKInstances} of ${c.instances} (k=${c.passK})`).join('; ')}.`);

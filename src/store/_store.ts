@@ -279,7 +279,8 @@ function prepare(db: BetterSqlite3.Database) {
     attemptKeys: db.prepare('SELECT instance_id, config_name, repeat FROM attempts WHERE run_id = ?'),
     attemptsOfRun: db.prepare(`SELECT id, run_id, instance_id, instance_hash, config_name, repeat, agent, outcome, resolution, resolved, patch_hash, error, exit_reason,
       malformed_count, cost_usd, cost_unknown, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, calls, retries, infra_retries, started_at, finished_at,
-      duration_ms, agent_ms, grade_ms FROM attempts WHERE run_id = ? ORDER BY id`),
+      duration_ms, agent_ms, grade_ms, json_extract(grade_json, '$.flags') AS flags_json, json_extract(grade_json, '$.tamperReason') AS tamper_reason
+      FROM attempts WHERE run_id = ? ORDER BY id`),
     getAttempt: db.prepare('SELECT * FROM attempts WHERE id = ?'),
     findAttempt: db.prepare('SELECT id FROM attempts WHERE run_id = ? AND instance_id = ? AND config_name = ? AND repeat = ?'),
     testsOf: db.prepare('SELECT test_id, status, expectation FROM test_results WHERE attempt_id = ? ORDER BY test_id'),
@@ -332,7 +333,18 @@ function toAttemptRow(row: Record<string, unknown>): AttemptRow {
     tokensCacheRead: row.tokens_cache_read as number, tokensCacheWrite: row.tokens_cache_write as number, calls: row.calls as number,
     retries: row.retries as number, infraRetries: row.infra_retries as number, startedAt: row.started_at as string, finishedAt: row.finished_at as string,
     durationMs: row.duration_ms as number, agentMs: row.agent_ms as number, gradeMs: row.grade_ms as number,
+    flags: flagsOf(row), tamperReason: (row.tamper_reason as string | null | undefined) ?? tamperReasonOf(row),
   };
+}
+
+function flagsOf(row: Record<string, unknown>): string[] {
+  const stored = row.flags_json === undefined ? (parseJson(row.grade_json) as { flags?: unknown } | null)?.flags : parseJson(row.flags_json);
+  return Array.isArray(stored) ? stored.filter((flag): flag is string => typeof flag === 'string') : [];
+}
+
+function tamperReasonOf(row: Record<string, unknown>): string | null {
+  const reason = row.grade_json === undefined ? undefined : (parseJson(row.grade_json) as { tamperReason?: unknown } | null)?.tamperReason;
+  return typeof reason === 'string' ? reason : null;
 }
 
 function toCall(row: Record<string, unknown>): LlmCallRecord {

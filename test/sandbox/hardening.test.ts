@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeStaleDisks } from '../../src/sandbox/_disk.ts';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
 import type { Limits, PreparedEnvironment, Workspace } from '../../src/sandbox/index.ts';
 import { scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
@@ -121,6 +122,28 @@ describe.skipIf(!(await bwrapAvailable()))('bwrap sandbox hardening', () => {
       await workspace.destroy();
       console.log(`destroying it: ${Math.round(performance.now() - started)} ms`);
       await expect(stat(dirname(workspace.dir))).rejects.toThrow();
+    });
+
+    it('unmounts what a harness killed with SIGKILL left mounted, once another one starts', async () => {
+      const script = join(scratch.path, 'killed.ts');
+      await writeFile(
+        script,
+        `import { createSandbox, prepareEnvironment } from ${JSON.stringify(SOURCES)};\n` +
+          `const environment = await prepareEnvironment({ repoDir: process.argv[2], key: 'killed' }, { cacheDir: process.argv[3] });\n` +
+          `const workspace = await createSandbox('bwrap', { workDir: process.argv[4] }).createWorkspace(environment);\n` +
+          `console.log(workspace.dir);\n` +
+          `setInterval(() => {}, 1000);\n`,
+      );
+      const child = execa(process.execPath, [script, join(scratch.path, 'repo'), join(scratch.path, 'cache-killed'), join(scratch.path, 'work-killed')], { reject: false });
+      const dir = await new Promise<string>((done) => child.stdout!.on('data', (chunk: Buffer) => done(String(chunk).trim())));
+      const home = dirname(dir);
+      expect(await mountedAt(home)).toBe(true);
+      child.kill('SIGKILL');
+      await child;
+      expect(await mountedAt(home)).toBe(true);
+      await removeStaleDisks();
+      expect(await mountedAt(home)).toBe(false);
+      await expect(stat(home)).rejects.toThrow();
     });
 
     it('makes a diff on a full disk the workspace\'s outcome (oversized), not an error', async () => {
