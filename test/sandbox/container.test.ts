@@ -15,13 +15,6 @@ const LIMITS = { memoryMb: 256, maxProcesses: 64, maxOutputBytes: 1024 * 1024, m
 const { engine, reason } = await testEngine();
 if (reason) console.warn(`container sandbox tests skipped: ${reason}`);
 
-/** The workspace's patch; a diff too large to make one fails the test. */
-async function patchOf(workspace: Workspace): Promise<string> {
-  const diff = await workspace.diff();
-  if (!diff.ok) throw new Error(diff.message);
-  return diff.patch;
-}
-
 describe('image names', () => {
   it('follow SWE-bench naming for SWE-bench rows, --image with its placeholder, the instance field, else the toolchain image', () => {
     expect(swebenchImage('django__django-11099')).toBe('swebench/sweb.eval.x86_64.django_1776_django-11099:latest');
