@@ -104,13 +104,13 @@ function indentOf(line: string): string {
   return /^\s*/.exec(line)![0];
 }
 
-/** Every path the diff touches is checked first; then git apply, git apply --recount, patch --fuzz=3, in the workspace. */
-export async function applyDiff(episode: Episode, diff: string): Promise<string | null> {
+/** Every path the diff touches is checked first (in `dir`, the workspace's host view); then git apply, git apply --recount, patch --fuzz=3, in the workspace. */
+export async function applyDiff(episode: Episode, diff: string, dir: string): Promise<string | null> {
   const { workspace } = episode;
   const paths = diffPaths(diff);
   if (paths.length === 0) return 'the diff names no file (it needs --- a/path and +++ b/path headers)';
   for (const path of paths) {
-    const target = await safeTarget(workspace.dir, workspace.root, path);
+    const target = await safeTarget(dir, workspace.root, path);
     if ('refused' in target) return target.refused;
   }
   const patch = withPrefixes(diff);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
+import { agentHelp, unreadAgentKeys } from '../agents/index.ts';
+import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
@@ -18,7 +19,7 @@ export default defineCommand(
     usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME]',
     options: {
       configs: { type: 'string', multiple: true, value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
-      agent: { type: 'string', value: 'NAME', description: 'bash, patch, gold, empty, or an [agent.NAME] section (default bash)' },
+      agent: { type: 'string', value: 'NAME', description: `An [agent.NAME] section, an explorer and writer pair (A+B), or a built-in agent: ${agentHelp()} (default: the config's explorer and writer pair when it has one, else bash)` },
       config: { type: 'string', value: 'PATH', description: 'Config file (default $BENCH_CONFIG, else ./config.toml)' },
       set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
       ...TASK_SOURCE_OPTIONS,
@@ -44,7 +45,7 @@ export default defineCommand(
   async ({ values }) => {
     // Every input is checked before the store is opened: a bad command writes nothing.
     const config = loadConfig({ path: values.config, overrides: values.set });
-    for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
+    for (const warning of [...config.warnings, ...unreadAgentKeys(config)]) process.stderr.write(`warning: ${warning}\n`);
     const arms = planArms(config, { configs: listFlag(values.configs), agent: values.agent });
     for (const arm of arms) {
       for (const llm of [arm.llm, arm.explorer]) {
@@ -65,7 +66,7 @@ export default defineCommand(
     if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
     const modelCode = arms.some((arm) => arm.llm);
     const runId = values['run-id'] ?? newRunId();
-    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
     return withStore(values.db, async (store, signal) => {
       if (values.replay && !store.getRun(values.replay)) throw new UserError(`--replay ${values.replay}: no such run in ${store.path}. List runs with \`bench report\`.`);

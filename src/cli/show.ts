@@ -25,12 +25,17 @@ export default defineCommand(
         return 0;
       }
       const cost = attempt.costUnknown ? 'unknown' : `$${(attempt.costUsd ?? 0).toFixed(6)}`;
+      const agentSettings = (store.getRun(attempt.runId)?.options.agents as Record<string, { submit?: string }> | undefined)?.[attempt.configName];
+      const submit = agentSettings?.submit;
       const lines = [
         `attempt ${attempt.id}: ${attempt.instanceId} with ${attempt.configName} (agent ${attempt.agent}, repeat ${attempt.repeat}, run ${attempt.runId})`,
         `outcome ${attempt.outcome}${attempt.resolution ? ` (${attempt.resolution})` : ''}; agent stopped: ${attempt.exitReason ?? '-'}; malformed answers: ${attempt.malformedCount}`,
+        ...(submit ? [`submission: ${submit} (${submit === 'explicit' ? 'only what the model submitted is graded; nothing on a limit, as mini-swe-agent v2' : 'the source diff is graded on any exit, as SWE-agent'})`] : []),
         `cost ${cost}; tokens in ${attempt.tokensIn}, out ${attempt.tokensOut}, cache read ${attempt.tokensCacheRead}, cache write ${attempt.tokensCacheWrite}; ${attempt.calls} calls, ${attempt.retries} retries`,
         `time ${(attempt.durationMs / 1000).toFixed(1)} s (agent ${(attempt.agentMs / 1000).toFixed(1)} s, grading ${(attempt.gradeMs / 1000).toFixed(1)} s)`,
         ...(attempt.error ? [`error: ${attempt.error}`] : []),
+        ...(attempt.tamperReason ? [`tampered: ${attempt.tamperReason}`] : []),
+        ...(attempt.flags.length ? [`patch flags: ${attempt.flags.join(', ')}`] : []),
         '',
         '## Tests',
         ...attempt.tests.map((t) => `  ${t.status.padEnd(7)} ${t.expectation ?? '      '.padEnd(12)} ${t.testId}`),

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
+import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { UserError } from '../errors.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
@@ -58,7 +58,7 @@ export default defineCommand(
       }
       case 'validate': {
         const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
-        const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+        const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
         const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
         const results = await validateInstances(instances, grader, { jobs: intFlag('jobs', values.jobs, 2), derive: values.derive });
         const failed = results.filter((r) => !r.ok);

@@ -7,10 +7,9 @@ import { locateJunitReport, type XmlElement } from './_parse-xml.ts';
  * with an absolute `file`. Id: file::suite::...::title.
  */
 export function parseNodeJunit(log: string, options: ParseOptions): ParsedLog {
-  const report = locateJunitReport(log);
-  const parsed = emptyLog();
+  const { report, found, tamperReason } = locateJunitReport(log);
+  const parsed: ParsedLog = { ...emptyLog(found), ...(tamperReason === undefined ? {} : { tamperReason }) };
   if (!report) return parsed;
-  parsed.reportFound = true;
   const visit = (element: XmlElement, suites: string[]): void => {
     for (const child of element.children) {
       if (child.name === 'testsuite') {
@@ -50,10 +49,9 @@ function nodeName(name: string | undefined): string {
  * uses the file as classname).
  */
 export function parseGenericJunit(log: string, options: ParseOptions): ParsedLog {
-  const report = locateJunitReport(log);
-  const parsed = emptyLog();
+  const { report, found, tamperReason } = locateJunitReport(log);
+  const parsed: ParsedLog = { ...emptyLog(found), ...(tamperReason === undefined ? {} : { tamperReason }) };
   if (!report) return parsed;
-  parsed.reportFound = true;
   const visit = (element: XmlElement, suiteFile: string | undefined): void => {
     const file = element.name === 'testsuite' && element.attributes.file !== undefined ? element.attributes.file : suiteFile;
     for (const child of element.children) {
@@ -92,10 +90,9 @@ function recordGenericCase(parsed: ParsedLog, testcase: XmlElement, suiteFile: s
  * `pytest.xfail`; a strict XPASS as a failure.
  */
 export function parsePytestJunit(log: string, options: ParseOptions): ParsedLog {
-  const report = locateJunitReport(log);
-  const parsed = emptyLog();
+  const { report, found, tamperReason } = locateJunitReport(log);
+  const parsed: ParsedLog = { ...emptyLog(found), ...(tamperReason === undefined ? {} : { tamperReason }) };
   if (!report) return parsed;
-  parsed.reportFound = true;
   const visit = (element: XmlElement): void => {
     for (const child of element.children) {
       if (child.name === 'testsuite') visit(child);

@@ -1,8 +1,6 @@
+import { Parser, type Result } from 'tap-parser';
 import type { ParsedLog, ParseOptions, TestStatus } from './_parse-types.ts';
 import { emptyLog, recordTest, relativePath, testId } from './_parse-shared.ts';
-
-/** An open subtest: announced by `# Subtest: name` (node) or opened by `ok N - name {` (TAP 14 buffered). */
-type Frame = { indent: number; name: string; block: number; hasChildren: boolean; buffered: boolean };
 
 type Point = {
   ancestors: string[];
@@ -16,95 +14,58 @@ type Point = {
   location?: string;
 };
 
-const TEST_POINT = /^(not ok|ok)\b(?:\s+\d+)?(?:\s+-(?=\s|$))?\s*(.*)$/;
-const SUBTEST = /^# Subtest:\s?(.*)$/;
-
 /**
- * TAP, flat or nested. Nesting is taken from `# Subtest:` announcements (node, node-tap) and from
- * buffered `{ ... }` subtests (vitest); other indented lines are diagnostics and are ignored.
- * Only leaves are tests: a suite's own line just sums up its children.
- * With `nodeLocations`, the file part of an id comes from node's `location:` field.
+ * TAP, flat or nested, read by tap-parser (node-tap's own): `# Subtest:` announcements (node,
+ * node-tap) and buffered `{ ... }` subtests (vitest) nest; YAML blocks are diagnostics. Only
+ * leaves are tests: a suite's own line just sums up its children. Lines before the version header
+ * are not part of the report (raw output of a test, say). With `nodeLocations`, the file part of
+ * an id comes from node's `location:` field.
+ * One report per log: a second version header or top-level plan, TAP lines after the report
+ * ended, or a test number given twice at any level, is output written into the runner's stream, and sets `tamperReason`.
  */
 export function parseTap(log: string, options: ParseOptions, mode: { nodeLocations: boolean }): ParsedLog {
-  const lines = log.split(/\r?\n/);
+  const header = log.search(/^TAP version \d+/m);
+  const text = header < 0 ? log : log.slice(header);
   const points: Point[] = [];
-  let stack: Frame[] = [];
-  let blocks = 0;
-  let reportFound = false;
+  const counts = { versions: 0, plans: 0, blocks: 0, points: 0, trailing: 0 };
+  let bailedOut = false;
+  const parser = new Parser();
+  const levels: Parser[] = [];
+  const attach = (level: Parser, ancestors: string[]): void => {
+    const topLevel = ancestors.length === 0;
+    levels.push(level);
+    level.on('child', (child: Parser) => {
+      if (topLevel) counts.blocks++;
+      attach(child, [...ancestors, child.name]);
+    });
+    level.on('assert', (result: Result) => {
+      const closing = result.closingTestPoint || result.buffered;
+      if (topLevel && !closing) counts.blocks++;
+      counts.points++;
+      const { name, status } = readResult(result);
+      const location = typeof result.diag?.location === 'string' ? locationFile(result.diag.location, options.root) : undefined;
+      points.push({ ancestors, name, status, leaf: !closing, topLevel, block: counts.blocks, ...(location === undefined ? {} : { location }) });
+    });
+    level.on('bailout', () => {
+      bailedOut = true;
+    });
+    if (topLevel) {
+      level.on('version', () => counts.versions++);
+      level.on('plan', () => counts.plans++);
+      // tap-parser hands back what follows a finished document as `extra`.
+      level.on('extra', (line: string) => {
+        if (/^\s*(?:(?:not )?ok\b|\d+\.\.\d+|TAP version|Bail out!)/.test(line)) counts.trailing++;
+      });
+    }
+  };
+  attach(parser, []);
+  parser.end(text);
 
-  const accepts = (indent: number): boolean =>
-    indent === 0 || stack.some((frame) => frame.indent === indent) || stack.at(-1)?.indent === indent - 4;
-
-  // Lines before the version header are not part of the report (raw output of a test, say).
-  const start = lines.findIndex((line) => /^TAP version \d+/.test(line));
-  for (let i = Math.max(0, start); i < lines.length; i++) {
-    const line = lines[i]!;
-    const indent = line.length - line.trimStart().length;
-    const body = line.slice(indent).trimEnd();
-    if (indent === 0 && /^TAP version \d+/.test(body)) {
-      reportFound = true;
-      continue;
-    }
-    if (body.startsWith('Bail out!') && accepts(indent)) {
-      reportFound = true;
-      break;
-    }
-    if (indent === 0 && /^1\.\.\d+/.test(body)) {
-      reportFound = true;
-      continue;
-    }
-    const subtest = SUBTEST.exec(body);
-    if (subtest) {
-      if (!accepts(indent)) continue;
-      stack = stack.filter((frame) => frame.indent < indent);
-      if (indent === 0) blocks++;
-      stack.push({ indent, name: unescapeTap(subtest[1]!), block: stack[0]?.block ?? blocks, hasChildren: false, buffered: false });
-      continue;
-    }
-    if (body === '}') {
-      stack = stack.filter((frame) => frame.indent < indent);
-      continue;
-    }
-    const point = TEST_POINT.exec(body);
-    if (!point || !accepts(indent)) continue;
-
-    const { name, status, opensGroup } = readDescription(point[1] === 'ok', point[2]!);
-    stack = stack.filter((frame) => frame.indent <= indent);
-    const own = stack.at(-1)?.indent === indent && !stack.at(-1)!.buffered ? stack.pop() : undefined;
-    stack = stack.filter((frame) => frame.indent < indent);
-    if (indent === 0 && !own) blocks++;
-    const block = own?.block ?? stack[0]?.block ?? blocks;
-    for (const frame of stack) frame.hasChildren = true;
-    const entry: Point = {
-      ancestors: stack.map((frame) => frame.name),
-      name,
-      status,
-      leaf: !own?.hasChildren && !opensGroup,
-      topLevel: indent === 0,
-      block,
-    };
-    points.push(entry);
-    reportFound = true;
-    if (opensGroup) stack.push({ indent, name, block, hasChildren: true, buffered: true });
-
-    // A YAML block may follow; skip it whole so nothing inside reads as a test point.
-    const next = lines[i + 1];
-    if (next !== undefined && next.trim() === '---' && next.length - next.trimStart().length > indent) {
-      const yamlIndent = next.length - next.trimStart().length;
-      const end = `${' '.repeat(yamlIndent)}...`;
-      let j = i + 2;
-      for (; j < lines.length && lines[j]!.trimEnd() !== end; j++) {
-        const location = /^location:\s*(.+)$/.exec(lines[j]!.slice(yamlIndent));
-        if (location && lines[j]!.length - lines[j]!.trimStart().length === yamlIndent) {
-          entry.location = locationFile(location[1]!, options.root);
-        }
-      }
-      i = j;
-    }
-  }
-
-  const parsed = emptyLog(reportFound);
-  const blockFiles = mode.nodeLocations ? fileOfEachBlock(points, blocks) : new Map<number, string>();
+  // tap-parser makes up a version and an empty plan for text with neither; only real lines count here.
+  const parsed = emptyLog(header >= 0 || counts.points > 0 || /^1\.\.\d+/m.test(text) || (bailedOut && /^\s*Bail out!/m.test(text)));
+  const tamperReason = tampering(levels, counts);
+  if (tamperReason !== undefined) parsed.tamperReason = tamperReason;
+  const blockFiles = mode.nodeLocations ? fileOfEachBlock(points, counts.blocks) : new Map<number, string>();
   for (const point of points) {
     if (!point.leaf) continue;
     // node reports a file that failed to load as a top-level test named after the file.
@@ -119,6 +80,15 @@ export function parseTap(log: string, options: ParseOptions, mode: { nodeLocatio
     });
   }
   return parsed;
+}
+
+function tampering(levels: Parser[], counts: { versions: number; plans: number; trailing: number }): string | undefined {
+  if (counts.versions > 1) return `the log holds ${counts.versions} TAP version headers; a runner writes one`;
+  if (counts.plans > 1) return `the log holds ${counts.plans} top-level TAP plans; a runner writes one`;
+  if (counts.trailing > 0) return `${counts.trailing} TAP line(s) follow the end of the report; a runner writes one`;
+  const repeated = levels.flatMap((level) => level.failures).find((failure) => typeof failure.tapError === 'string' && /appears multiple times/.test(failure.tapError));
+  if (repeated) return `a TAP test point is reported twice (${repeated.tapError})`;
+  return undefined;
 }
 
 /**
@@ -145,29 +115,14 @@ function fileOfEachBlock(points: Point[], blocks: number): Map<number, string> {
   return files;
 }
 
-function readDescription(ok: boolean, description: string): { name: string; status: TestStatus; opensGroup: boolean } {
-  let text = description.trim();
-  const opensGroup = text.endsWith('{') && (text.length === 1 || /\s\{$/.test(text));
-  if (opensGroup) text = text.slice(0, -1).trimEnd();
-  const hash = unescapedHash(text);
-  const directive = hash < 0 ? '' : text.slice(hash + 1).trim();
-  const name = unescapeTap((hash < 0 ? text : text.slice(0, hash)).trim());
-  let status: TestStatus = ok ? 'PASSED' : 'FAILED';
-  if (/^(skip|todo)\b/i.test(directive)) status = 'SKIPPED';
-  else if (/^expected failure\b/i.test(directive)) status = ok ? 'XFAIL' : 'FAILED';
-  return { name, status, opensGroup };
-}
-
-function unescapedHash(text: string): number {
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '\\') i++;
-    else if (text[i] === '#') return i;
-  }
-  return -1;
-}
-
-function unescapeTap(text: string): string {
-  return text.replace(/\\([\\#])/g, '$1');
+function readResult(result: Result): { name: string; status: TestStatus } {
+  // node marks `expectFailure` tests in the description, which TAP does not know as a directive.
+  const expected = /\s*#\s*expected failure\b.*$/i.exec(result.name);
+  const name = expected ? result.name.slice(0, expected.index).trim() : result.name.trim();
+  let status: TestStatus = result.ok ? 'PASSED' : 'FAILED';
+  if (result.skip !== false || result.todo !== false) status = 'SKIPPED';
+  else if (expected) status = result.ok ? 'XFAIL' : 'FAILED';
+  return { name, status };
 }
 
 /** `'/abs/file.js:12:3'` -> `file.js`, relative to root. */

@@ -1,112 +1,91 @@
-/**
- * Just enough XML to read JUnit reports out of a test log: elements and attributes, entities
- * decoded, text ignored. Tolerant of a truncated document (open elements close at the end).
- */
+import { SaxesParser } from 'saxes';
+
+/** A JUnit report as elements and attributes (entities decoded; text, comments and CDATA dropped). */
 export type XmlElement = {
   name: string;
   attributes: Record<string, string>;
   children: XmlElement[];
 };
 
-const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+export type JunitReport = {
+  /** The one report the log holds, when it holds one. */
+  report?: XmlElement;
+  /** A report was begun (well-formed or not). */
+  found: boolean;
+  tamperReason?: string;
+};
 
-export function decodeXmlEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (whole, entity: string) => {
-    if (entity.startsWith('#')) {
-      const code = entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
-      return Number.isFinite(code) && code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+const REPORT_START = /<testsuites?(?=[\s/>])/g;
+// A log flooded with report openings is read no further than this.
+const MAX_STARTS = 200;
+const DONE = Symbol('report closed');
+
+/**
+ * The JUnit report in a test log, read by saxes (strict XML: comments and CDATA are never
+ * elements). Exactly one report may be there. A second complete report, a `<testsuites>` inside
+ * the report, a report that begins inside an opening that never closes, or a report that is not
+ * well-formed cannot be believed and comes back with a `tamperReason`: a runner's reporter writes
+ * one well-formed document, so anything else was written by something else.
+ */
+export function locateJunitReport(log: string): JunitReport {
+  const reports: XmlElement[] = [];
+  const unfinished: { at: number; error: string }[] = [];
+  let from = 0;
+  for (let starts = 0; starts < MAX_STARTS; starts++) {
+    REPORT_START.lastIndex = from;
+    const start = REPORT_START.exec(log);
+    if (!start) break;
+    const read = readElement(log, start.index);
+    if (read.element) {
+      reports.push(read.element);
+      from = read.end;
+    } else {
+      if (reports.length === 0) unfinished.push({ at: start.index, error: read.error });
+      from = start.index + 1;
     }
-    return NAMED_ENTITIES[entity] ?? whole;
-  });
+  }
+  if (reports.length === 0) {
+    return unfinished.length === 0 ? { found: false } : { found: true, tamperReason: `the JUnit report is not well-formed XML (${unfinished[0]!.error})` };
+  }
+  const report = reports.at(-1)!;
+  if (reports.length > 1) return { report, found: true, tamperReason: `the log holds ${reports.length} JUnit reports; a runner writes one` };
+  if (unfinished.length > 0) return { report, found: true, tamperReason: 'the JUnit report begins inside another report opening that never closes' };
+  if (holdsReport(report)) return { report, found: true, tamperReason: 'the JUnit report holds another <testsuites> report inside it' };
+  return { report, found: true };
 }
 
-/**
- * The report a JUnit reporter printed: the last `<testsuites>` document in the log, or, for
- * tools that print a bare `<testsuite>`, the last top-level one. Reporters write the document
- * after the tests ran, so XML a test printed earlier is passed over.
- */
-export function locateJunitReport(log: string): XmlElement | undefined {
-  const suitesAt = lastMatchIndex(log, /<testsuites(?=[\s/>])/g);
-  if (suitesAt !== undefined) return readElements(log, suitesAt, true)[0];
-  const firstSuite = log.search(/<testsuite(?=[\s/>])/);
-  if (firstSuite < 0) return undefined;
-  const suites = readElements(log, firstSuite, false).filter((element) => element.name === 'testsuite');
-  return suites.at(-1);
+function holdsReport(element: XmlElement): boolean {
+  return element.children.some((child) => child.name === 'testsuites' || holdsReport(child));
 }
 
-function lastMatchIndex(text: string, pattern: RegExp): number | undefined {
-  let last: number | undefined;
-  for (const match of text.matchAll(pattern)) last = match.index;
-  return last;
-}
-
-const TAG = /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/y;
-const ATTRIBUTE = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
-
-/**
- * Reads elements from `from` on. With `single`, stops when the first element closes; otherwise
- * reads every top-level element to the end of the text. Anything that is not a tag is skipped.
- */
-function readElements(text: string, from: number, single: boolean): XmlElement[] {
-  const roots: XmlElement[] = [];
+/** The element that opens at `start`, read to its close; an error when it is malformed or never closes. */
+function readElement(text: string, start: number): { element: XmlElement; end: number } | { element?: undefined; error: string } {
+  const parser = new SaxesParser({ position: true });
   const open: XmlElement[] = [];
-  let at = from;
-  while (at < text.length) {
-    const lt = text.indexOf('<', at);
-    if (lt < 0) break;
-    if (text.startsWith('<!--', lt)) {
-      at = skipPast(text, lt, '-->');
-      continue;
-    }
-    if (text.startsWith('<![CDATA[', lt)) {
-      at = skipPast(text, lt, ']]>');
-      continue;
-    }
-    if (text.startsWith('<?', lt)) {
-      at = skipPast(text, lt, '?>');
-      continue;
-    }
-    if (text.startsWith('<!', lt)) {
-      at = skipPast(text, lt, '>');
-      continue;
-    }
-    TAG.lastIndex = lt;
-    const tag = TAG.exec(text);
-    if (!tag) {
-      at = lt + 1; // a stray `<` in text
-      continue;
-    }
-    at = TAG.lastIndex;
-    const [, closing, name, attributeText, selfClosing] = tag;
-    if (closing) {
-      const depth = open.map((element) => element.name).lastIndexOf(name!);
-      if (depth < 0) continue;
-      open.length = depth;
-      if (single && depth === 0) return roots;
-      continue;
-    }
-    const element: XmlElement = { name: name!, attributes: readAttributes(attributeText ?? ''), children: [] };
+  let root: XmlElement | undefined;
+  let end = -1;
+  parser.on('opentag', (tag) => {
+    const element: XmlElement = { name: tag.name, attributes: { ...(tag.attributes as Record<string, string>) }, children: [] };
     const parent = open.at(-1);
     if (parent) parent.children.push(element);
-    else roots.push(element);
-    if (selfClosing) {
-      if (single && !parent) return roots;
-    } else {
-      open.push(element);
+    else root = element;
+    open.push(element);
+  });
+  parser.on('closetag', () => {
+    open.pop();
+    if (open.length === 0) {
+      end = start + parser.position;
+      throw DONE;
     }
+  });
+  parser.on('error', (error) => {
+    throw error;
+  });
+  try {
+    parser.write(text.slice(start)).close();
+  } catch (error) {
+    if (error === DONE && root) return { element: root, end };
+    return { error: error instanceof Error ? error.message.split('\n')[0]! : String(error) };
   }
-  return roots;
-}
-
-function skipPast(text: string, from: number, terminator: string): number {
-  const end = text.indexOf(terminator, from);
-  return end < 0 ? text.length : end + terminator.length;
-}
-
-function readAttributes(text: string): Record<string, string> {
-  const attributes: Record<string, string> = {};
-  for (const match of text.matchAll(ATTRIBUTE)) {
-    attributes[match[1]!] = decodeXmlEntities(match[2] ?? match[3] ?? '');
-  }
-  return attributes;
+  return { error: 'it never closes' };
 }

@@ -1,10 +1,13 @@
 import { didYouMean, UserError } from '../errors.ts';
 import { LOG_PARSERS, type LogParserName } from '../tasks/index.ts';
 import { parseJestJson } from './_parse-jest.ts';
+import { parseJestVerbose, parseVitestVerbose } from './_parse-js-verbose.ts';
 import { parseGenericJunit, parseNodeJunit, parsePytestJunit } from './_parse-junit.ts';
+import { parseKarma } from './_parse-karma.ts';
 import { parseMochaJson } from './_parse-mocha.ts';
 import { stripAnsi } from './_parse-shared.ts';
 import { parsePytest } from './_parse-pytest.ts';
+import { parseSympy } from './_parse-sympy.ts';
 import { parseTap } from './_parse-tap.ts';
 import type { LogParser, ParsedLog, ParseOptions } from './_parse-types.ts';
 import { parseDjango, parseUnittest } from './_parse-unittest.ts';
@@ -22,6 +25,10 @@ export const PARSERS: Record<LogParserName, LogParser> = {
   'pytest-junit': { description: 'pytest `--junitxml`', parse: parsePytestJunit },
   unittest: { description: 'python `-m unittest -v`', parse: (log) => parseUnittest(log) },
   django: { description: "Django's `tests/runtests.py --verbosity 2`", parse: (log) => parseDjango(log) },
+  sympy: { description: "sympy's `bin/test --verbose`", parse: parseSympy },
+  'jest-verbose': { description: 'jest `--verbose` console output', parse: parseJestVerbose },
+  'vitest-verbose': { description: 'vitest `--reporter=verbose` console output', parse: parseVitestVerbose },
+  karma: { description: 'karma with karma-mocha-reporter (`reporters: [\'mocha\']`)', parse: (log) => parseKarma(log) },
 };
 
 /**

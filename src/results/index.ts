@@ -7,3 +7,4 @@ export type { ResultsFile } from './_results-file.ts';
 export { writeInstanceReport, writeEvaluationSummary } from './_swebench.ts';
 export type { EvaluationSummary } from './_swebench.ts';
 export { runDir, safeName, writeFileAtomic } from './_files.ts';
+export { trajectoryFiles, writeTrajectories } from './_trajectories.ts';

@@ -98,8 +98,6 @@ async function runEpisode(instance: Instance, arm: Arm, repeat: number, context:
         // The run's Ctrl-C is not passed on: the first one lets episodes in flight finish, whole.
         instance, workspace, settings: arm.settings,
         clients: { main: arm.llm && client(arm.llm, repeat, context), explorer: arm.explorer && client(arm.explorer, repeat, context) },
-        nativeToolCalling: arm.llm?.settings.native_tool_calling,
-        maxInputTokens: arm.llm?.settings.max_input_tokens,
       });
       return { result };
     } finally {

@@ -1,5 +1,5 @@
 export { runEvaluation } from './_evaluate.ts';
-export { chooseSandbox } from './_sandbox-choice.ts';
+export { chooseSandbox, imageBackend, imagesOf } from './_sandbox-choice.ts';
 export { newRunId } from './_attempt.ts';
 export { Progress } from './_progress.ts';
 export { validateInstances } from './_validate.ts';

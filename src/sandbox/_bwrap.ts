@@ -3,6 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { emptyFile } from './_private.ts';
+import { openSeccompDescriptor } from './_seccomp.ts';
+import { DEFAULT_LIMITS } from './_types.ts';
 import type { Limits } from './_types.ts';
 
 /** Where the workspace appears inside the sandbox. */
@@ -27,44 +30,92 @@ export type BwrapMounts = {
   overlaid?: boolean;
 };
 
-function isUnderUsr(path: string): boolean {
-  return path === '/usr' || path.startsWith('/usr/');
+export type BwrapOptions = {
+  /** Descriptor (in bwrap's own numbering) holding the compiled seccomp program. */
+  seccompFd?: number;
+  /** Host paths of the harness (checkout, task files, results, caches) never visible inside. */
+  hiddenPaths?: readonly string[];
+};
+
+/**
+ * The parts of /usr (and of /usr/local) a runner needs; anything else there (/usr/src, a
+ * checkout placed under /usr) stays out.
+ */
+const SYSTEM_TREES: readonly (readonly [string, readonly string[]])[] = [
+  ['/usr', ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libexec', 'include', 'share']],
+  ['/usr/local', ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libexec', 'include', 'share']],
+];
+const TOP_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+function isInside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 }
 
-/** The directory holding the harness's Node, as the sandbox sees it. */
-export function sandboxNodeDir(): string {
-  const host = dirname(process.execPath);
-  return isUnderUsr(host) ? host : SANDBOX_NODE_DIR;
-}
+let systemMounts: { args: string[]; sources: string[] } | undefined;
 
-export function sandboxPath(nodeDir: string): string {
-  return `${nodeDir}:${SYSTEM_PATH}`;
-}
-
-let systemMounts: string[] | undefined;
-
-/** Read-only system: /usr, the merged-usr links (or directories) beside it, a minimal /etc. */
-function systemArguments(): string[] {
+/** Read-only system: the needed parts of /usr, the merged-usr links (or directories) beside it, a minimal /etc. */
+function systemArguments(): { args: string[]; sources: string[] } {
   if (systemMounts) return systemMounts;
-  const mounts = ['--ro-bind', '/usr', '/usr'];
-  for (const top of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
+  const args: string[] = [];
+  const sources: string[] = [];
+  const bindEntry = (path: string) => {
     try {
-      const stat = lstatSync(top);
-      if (stat.isSymbolicLink()) mounts.push('--symlink', readlinkSync(top), top);
-      else if (stat.isDirectory()) mounts.push('--ro-bind', top, top);
+      const stat = lstatSync(path);
+      if (stat.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
+      else if (stat.isDirectory()) {
+        args.push('--ro-bind', path, path);
+        sources.push(path);
+      }
     } catch {
       // Not on this system.
     }
-  }
+  };
+  for (const [root, children] of SYSTEM_TREES) for (const child of children) bindEntry(`${root}/${child}`);
+  for (const top of TOP_LINKS) bindEntry(top);
   const etc = [...ETC_ENTRIES];
   try {
     etc.push(...readdirSync('/etc').filter((name) => /^python3(\.\d+)?$/.test(name)));
   } catch {
     // No /etc to read: nothing to add.
   }
-  for (const entry of etc) mounts.push('--ro-bind-try', `/etc/${entry}`, `/etc/${entry}`);
-  systemMounts = mounts;
-  return mounts;
+  for (const entry of etc) {
+    args.push('--ro-bind-try', `/etc/${entry}`, `/etc/${entry}`);
+    sources.push(`/etc/${entry}`);
+  }
+  systemMounts = { args, sources };
+  return systemMounts;
+}
+
+/** Whether a host path shows through one of the system binds. */
+function visibleThroughSystem(path: string): boolean {
+  return systemArguments().sources.some((source) => isInside(path, source));
+}
+
+/**
+ * Covers every hidden path that lies inside a system bind: an empty read-only tmpfs over a
+ * directory, an empty private file over a file. A path holding a whole system tree (a results
+ * folder at `/`) shows nothing of its own through the binds, so there is nothing to cover.
+ */
+function hidingArguments(hiddenPaths: readonly string[]): { cover: string[]; seal: string[] } {
+  const cover: string[] = [];
+  const seal: string[] = [];
+  const { sources } = systemArguments();
+  for (const path of [...new Set(hiddenPaths)].sort()) {
+    if (sources.some((source) => isInside(source, path))) continue;
+    if (!visibleThroughSystem(path)) continue;
+    let stat;
+    try {
+      stat = lstatSync(path);
+    } catch {
+      continue;
+    }
+    if (stat.isDirectory()) {
+      cover.push('--tmpfs', path);
+      // Sealed last: the prepared environment's own directories may still be bound inside it.
+      seal.push('--remount-ro', path);
+    } else cover.push('--ro-bind', emptyFile(), path);
+  }
+  return { cover, seal };
 }
 
 /** Namespaces and privileges: no network (loopback included), own pids, no capabilities. */
@@ -72,6 +123,30 @@ const ISOLATION = [
   '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
   '--hostname', 'sandbox', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
 ];
+
+/** The devices `--dev` binds from the host, as [major, minor]: anything else would be shared between sandboxes. */
+const HOST_DEVICES: Readonly<Record<string, readonly [number, number]>> = {
+  '/dev/null': [1, 3], '/dev/zero': [1, 5], '/dev/full': [1, 7], '/dev/random': [1, 8], '/dev/urandom': [1, 9], '/dev/tty': [5, 0],
+};
+
+/** Throws when a host device bwrap's `--dev` binds in is not the character device it should be. */
+export function checkHostDevices(): void {
+  for (const [path, [major, minor]] of Object.entries(HOST_DEVICES)) {
+    let stat;
+    try {
+      stat = lstatSync(path);
+    } catch {
+      continue;
+    }
+    const found = [Math.floor(stat.rdev / 256) & 0xfff, stat.rdev & 0xff];
+    if (!stat.isCharacterDevice() || found[0] !== major || found[1] !== minor) {
+      throw new Error(
+        `The host's ${path} is not the ${major}:${minor} character device, so the sandbox would share it as a file; ` +
+          `restore it (as root: rm ${path} && mknod -m 666 ${path} c ${major} ${minor}).`,
+      );
+    }
+  }
+}
 
 function kernelFilesystems(limits: Limits): string[] {
   const tmpBytes = String(limits.memoryMb * 1024 * 1024);
@@ -88,16 +163,30 @@ function kernelFilesystems(limits: Limits): string[] {
   ];
 }
 
+/** The directory holding the harness's Node, as the sandbox sees it. */
+export function sandboxNodeDir(hiddenPaths: readonly string[] = []): string {
+  const host = dirname(process.execPath);
+  const hidden = hiddenPaths.some((path) => isInside(host, path));
+  return visibleThroughSystem(host) && !hidden ? host : SANDBOX_NODE_DIR;
+}
+
+export function sandboxPath(nodeDir: string): string {
+  return `${nodeDir}:${SYSTEM_PATH}`;
+}
+
 /** The full bwrap argument list for one command. */
 export function bwrapArguments(
   mounts: BwrapMounts,
   env: Record<string, string>,
   limits: Limits,
   command: string,
+  options: BwrapOptions = {},
 ): string[] {
-  const args = [...ISOLATION, ...systemArguments(), ...kernelFilesystems(limits)];
-  const hostNodeDir = dirname(process.execPath);
-  if (!isUnderUsr(hostNodeDir)) args.push('--ro-bind', hostNodeDir, SANDBOX_NODE_DIR);
+  const hiddenPaths = options.hiddenPaths ?? [];
+  const hiding = hidingArguments(hiddenPaths);
+  const args = [...ISOLATION, ...systemArguments().args, ...hiding.cover, ...kernelFilesystems(limits)];
+  const nodeDir = sandboxNodeDir(hiddenPaths);
+  if (nodeDir === SANDBOX_NODE_DIR) args.push('--ro-bind', dirname(process.execPath), SANDBOX_NODE_DIR);
   args.push('--bind', mounts.workspaceDir, SANDBOX_ROOT);
   for (const name of mounts.sharedDirs) {
     const source = join(mounts.baseDir, name);
@@ -105,8 +194,9 @@ export function bwrapArguments(
     // Installers write absolute paths (script shebangs): make the install-time path resolve too.
     args.push('--ro-bind', source, source);
   }
-  args.push('--remount-ro', '/', '--chdir', SANDBOX_ROOT, '--clearenv');
+  args.push(...hiding.seal, '--remount-ro', '/', '--chdir', SANDBOX_ROOT, '--clearenv');
   for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+  if (options.seccompFd !== undefined) args.push('--seccomp', String(options.seccompFd));
   args.push('--', ...commandArgv(command));
   return args;
 }
@@ -148,18 +238,25 @@ async function probe(): Promise<boolean> {
   const bwrap = locateBwrap();
   if (!bwrap || process.platform !== 'linux') return false;
   const scratch = await mkdtemp(join(tmpdir(), 'bench-bwrap-probe-'));
+  // The filter is part of the sandbox: a kernel that cannot load it has no sandbox here.
+  const seccomp = openSeccompDescriptor();
   try {
     const args = bwrapArguments(
       { workspaceDir: scratch, baseDir: scratch, sharedDirs: [] },
       { PATH: SYSTEM_PATH },
-      { memoryMb: 64, maxProcesses: 16, maxOutputBytes: 1024, maxFileMb: 1 },
+      { ...DEFAULT_LIMITS, memoryMb: 64, maxProcesses: 16, maxOutputBytes: 1024, maxFileMb: 1 },
       'test -d /proc/self && test -w .',
+      { seccompFd: 3 },
     );
-    const result = await execa(bwrap, args, { reject: false, timeout: 15_000, extendEnv: false, env: { PATH: SYSTEM_PATH } });
+    const result = await execa(bwrap, args, {
+      reject: false, timeout: 15_000, extendEnv: false, env: { PATH: SYSTEM_PATH },
+      stdio: ['ignore', 'pipe', 'pipe', seccomp.fd] as ['ignore', 'pipe', 'pipe', 3],
+    });
     return result.exitCode === 0;
   } catch {
     return false;
   } finally {
+    seccomp.close();
     await rm(scratch, { recursive: true, force: true });
   }
 }

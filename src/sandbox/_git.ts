@@ -1,6 +1,9 @@
+import { lstatSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { emptyDir, emptyFile } from './_private.ts';
+import type { WorkspaceDiff } from './_types.ts';
 
 /** Fixed identity and date: the same content always gives the same base commit sha. */
 const BASE_IDENTITY = {
@@ -16,20 +19,25 @@ export const BASE_BRANCH = 'main';
 /** Caches that test runs leave behind; never part of a patch. */
 const CACHE_PATTERNS = ['__pycache__/', '*.py[co]', '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', '.hypothesis/'];
 
-/** Git isolated from the host's system and user configuration. */
+/** Git isolated from the host's system and user configuration (its global config an empty file of ours, never /dev/null). */
 function gitEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: '/nonexistent',
     XDG_CONFIG_HOME: '/nonexistent',
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_GLOBAL: emptyFile(),
     GIT_TERMINAL_PROMPT: '0',
     LANG: 'C',
     LC_ALL: 'C',
     TZ: 'UTC',
     ...extra,
   };
+}
+
+/** Hooks would run code of the repository on the host: point git at an empty directory of ours. */
+function noHooks(): string[] {
+  return ['-c', `core.hooksPath=${emptyDir()}`];
 }
 
 async function git(args: string[], cwd: string, env: Record<string, string>, allowedExitCodes = [0]): Promise<string> {
@@ -39,7 +47,7 @@ async function git(args: string[], cwd: string, env: Record<string, string>, all
     extendEnv: false,
     reject: false,
     stripFinalNewline: false,
-    maxBuffer: 1024 * 1024 * 1024,
+    maxBuffer: 64 * 1024 * 1024,
   });
   if (result.exitCode === undefined || !allowedExitCodes.includes(result.exitCode)) {
     throw new Error(`git ${args.join(' ')} failed in ${cwd} (exit ${result.exitCode}): ${String(result.stderr).trim()}`);
@@ -65,7 +73,7 @@ export async function commitBase(dir: string, excluded: readonly string[]): Prom
   await mkdir(join(dir, '.git', 'info'), { recursive: true });
   await writeFile(join(dir, '.git', 'info', 'exclude'), excluded.map((name) => `/${name}\n`).join(''));
   await git(['add', '-A'], dir, env);
-  await git(['-c', 'core.hooksPath=/dev/null', 'commit', '-q', '--no-verify', '--no-gpg-sign', '--allow-empty', '-m', 'base'], dir, env);
+  await git([...noHooks(), 'commit', '-q', '--no-verify', '--no-gpg-sign', '--allow-empty', '-m', 'base'], dir, env);
   await git(['-c', 'repack.updateServerInfo=false', 'repack', '-a', '-d', '-q'], dir, env);
   await rm(join(dir, '.git', 'COMMIT_EDITMSG'), { force: true });
   return (await git(['rev-parse', 'HEAD'], dir, env)).trim();
@@ -77,31 +85,134 @@ export type DiffTarget = {
   workTree: string;
   baseDir: string;
   baseCommit: string;
+  /** Bytes of new, changed and deleted content beyond which the workspace is oversized. */
+  maxBytes: number;
+  timeoutMs: number;
 };
 
+/** The patch text may exceed the content it describes (context lines, both sides of a change, base85). */
+const PATCH_BYTES_PER_CONTENT_BYTE = 4;
+
 /**
- * Diff of the work tree against the base commit, untracked files included. It uses its own
- * git directory and index so nothing a command wrote into the workspace's `.git` (hooks,
- * fsmonitor, filters, a moved HEAD) can change the result or run on the host.
+ * Diff of the work tree against the base commit, untracked files included, bounded in size and
+ * time: first the sizes of what changed are summed from the file system (no content read),
+ * then git builds the patch under a deadline and an output cap. It uses its own git directory
+ * and index so nothing a command wrote into the workspace's `.git` (hooks, fsmonitor, filters,
+ * a moved HEAD) can change the result or run on the host.
  */
-export async function diffWorkTree(target: DiffTarget): Promise<string> {
+export async function diffWorkTree(target: DiffTarget): Promise<WorkspaceDiff> {
+  try {
+    return await boundedDiff(target);
+  } catch (error) {
+    // The workspace's own disk is full: what the agent left there, not a harness fault.
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC' || /No space left on device/i.test(String((error as Error).message))) {
+      return { ok: false, reason: 'oversized', message: "the workspace's changes are too large to grade: they fill the workspace's disk" };
+    }
+    throw error;
+  }
+}
+
+async function boundedDiff(target: DiffTarget): Promise<WorkspaceDiff> {
+  const deadline = Date.now() + target.timeoutMs;
   await ensureControlDir(target);
   const env = gitEnv({
     GIT_DIR: target.controlDir,
     GIT_WORK_TREE: target.workTree,
     GIT_INDEX_FILE: join(target.controlDir, 'index'),
   });
-  const safe = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null'];
+  const limitMb = Math.round(target.maxBytes / (1024 * 1024));
+  const oversized = (what: string): WorkspaceDiff => ({
+    ok: false,
+    reason: 'oversized',
+    message: `the workspace's changes are too large to grade: ${what} (the limit is ${limitMb} MB of new, changed and deleted files, and ${Math.round(target.timeoutMs / 1000)} s to diff them)`,
+  });
+  const changed = await changedBytes(target, env, deadline);
+  if (changed === 'timeout') return oversized('listing them took too long');
+  if (changed > target.maxBytes) {
+    return oversized(Number.isFinite(changed) ? `at least ${Math.ceil(changed / (1024 * 1024))} MB changed` : 'too many new files to list');
+  }
+
+  const safe = ['-c', 'core.fsmonitor=false', ...noHooks()];
+  const run = (args: string[], maxBuffer: number) =>
+    execa('git', [...safe, ...args], {
+      cwd: target.workTree, env, extendEnv: false, reject: false, stripFinalNewline: false, maxBuffer,
+      timeout: Math.max(1, deadline - Date.now()),
+    });
   // --ignore-errors: an unreadable or special file must not hide every other change (exit 128 is a real failure).
-  await git([...safe, 'add', '-A', '--ignore-errors'], target.workTree, env, [0, 1]);
-  return git(
+  const added = await run(['add', '-A', '--ignore-errors'], 16 * 1024 * 1024);
+  if (added.timedOut) return oversized('adding them took too long');
+  if (added.isMaxBuffer) return oversized('git reports too many files it cannot read');
+  if (/No space left on device/i.test(String(added.stderr))) return oversized('they fill the workspace\'s disk');
+  if (added.exitCode !== 0 && added.exitCode !== 1) throw new Error(`git add failed in ${target.workTree} (exit ${added.exitCode}): ${String(added.stderr).trim()}`);
+  const diff = await run(
     [
-      ...safe, 'diff', '--cached', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames',
+      'diff', '--cached', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames',
       '--src-prefix=a/', '--dst-prefix=b/', target.baseCommit, '--',
     ],
-    target.workTree,
-    env,
+    target.maxBytes * PATCH_BYTES_PER_CONTENT_BYTE,
   );
+  if (diff.timedOut) return oversized('diffing them took too long');
+  if (diff.isMaxBuffer) return oversized(`the patch exceeds ${limitMb * PATCH_BYTES_PER_CONTENT_BYTE} MB`);
+  if (diff.exitCode !== 0) throw new Error(`git diff failed in ${target.workTree} (exit ${diff.exitCode}): ${String(diff.stderr).trim()}`);
+  return { ok: true, patch: String(diff.stdout) };
+}
+
+const baseSizes = new Map<string, Promise<Map<string, number>>>();
+
+/** Sizes of the base commit's files, read once per base. */
+function sizesOf(target: DiffTarget, env: Record<string, string>): Promise<Map<string, number>> {
+  const key = `${target.baseDir}\0${target.baseCommit}`;
+  let sizes = baseSizes.get(key);
+  if (!sizes) {
+    sizes = git(['ls-tree', '-r', '-z', '-l', '--full-tree', target.baseCommit], target.controlDir, env).then((listing) => {
+      const found = new Map<string, number>();
+      for (const entry of listing.split('\0')) {
+        const tab = entry.indexOf('\t');
+        if (tab < 0) continue;
+        const size = Number(entry.slice(0, tab).trim().split(/\s+/)[3]);
+        found.set(entry.slice(tab + 1), Number.isFinite(size) ? size : 0);
+      }
+      return found;
+    });
+    sizes.catch(() => baseSizes.delete(key));
+    baseSizes.set(key, sizes);
+  }
+  return sizes;
+}
+
+/**
+ * New untracked (not ignored) files' sizes, deleted files' base sizes and the growth of changed
+ * ones: what a patch would have to carry, at least, from lstat alone.
+ */
+async function changedBytes(target: DiffTarget, env: Record<string, string>, deadline: number): Promise<number | 'timeout'> {
+  const listed = await execa('git', ['ls-files', '-z', '--others', '--exclude-standard'], {
+    cwd: target.workTree, env, extendEnv: false, reject: false, stripFinalNewline: false,
+    maxBuffer: 64 * 1024 * 1024, timeout: Math.max(1, deadline - Date.now()),
+  });
+  if (listed.timedOut) return 'timeout';
+  // A listing beyond the buffer alone names more files than any patch may hold.
+  if (listed.isMaxBuffer) return Number.POSITIVE_INFINITY;
+  if (listed.exitCode !== 0) throw new Error(`git ls-files failed in ${target.workTree} (exit ${listed.exitCode}): ${String(listed.stderr).trim()}`);
+  let total = 0;
+  // Synchronous: a few microseconds a file, where the thread pool's round trip costs ten times that.
+  const sizeAt = (path: string) => {
+    try {
+      return lstatSync(join(target.workTree, path)).size;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const path of String(listed.stdout).split('\0')) {
+    if (path) total += sizeAt(path) ?? 0;
+    if (total > target.maxBytes) return total;
+  }
+  for (const [path, base] of await sizesOf(target, env)) {
+    const size = sizeAt(path);
+    total += size === undefined ? base : Math.max(0, size - base);
+    if (total > target.maxBytes) return total;
+    if (Date.now() > deadline) return 'timeout';
+  }
+  return total;
 }
 
 async function ensureControlDir(target: DiffTarget): Promise<void> {

@@ -3,11 +3,14 @@ import { bwrapAvailable } from './_bwrap.ts';
 import { BWRAP_MISSING, createHostSandbox } from './_sandbox.ts';
 import type { Limits, Sandbox } from './_types.ts';
 import { containerUnavailable, createContainerSandbox } from './container/_sandbox.ts';
+import { buildToolchainImage, checkImages, removeLeftovers, type ImageStatus, type Leftovers } from './container/_manage.ts';
 
 export type SandboxOptions = {
   limits?: Partial<Limits>;
   /** Host backends: where workspace copies are made (default: the system temp dir). */
   workDir?: string;
+  /** Host backends: host paths no command may see, beyond the harness's own checkout, results and cache (task suites, datasets). */
+  hiddenPaths?: readonly string[];
   /** Image backends: `--image`, one image for every instance (`{instance_id}` filled in). */
   image?: string;
   /** Image backends: a label naming the run on every container. */
@@ -19,8 +22,13 @@ export type SandboxBackend = {
   summary: string;
   /** Whether commands are isolated from the host; a backend that does not is never chosen for model code unasked. */
   isolates: boolean;
-  /** Whether workspaces start from container images (and so `--image` and `bench images` apply). */
-  images: boolean;
+  /** Backends whose workspaces start from images: `--image` and `bench images` apply to them. */
+  images?: {
+    check(needed: Map<string, string[]>): Promise<ImageStatus[]>;
+    build(options: { tag?: string; base?: string }): Promise<string>;
+  };
+  /** Backends that can leave something behind when the harness is killed: `bench sandbox gc` removes it. */
+  leftovers?(options: { run?: string; all?: boolean }): Promise<Leftovers>;
   /** Null when it can run here, else one paragraph: what is missing and how to fix it. */
   unavailable(): Promise<string | null>;
   create(options: SandboxOptions): Sandbox;
@@ -31,28 +39,28 @@ export const SANDBOXES = {
   bwrap: {
     summary: 'bubblewrap namespaces on the host: no network, read-only system, limits (the default)',
     isolates: true,
-    images: false,
     unavailable: async () => ((await bwrapAvailable()) ? null : BWRAP_MISSING),
     create: (options) => createHostSandbox('bwrap', options),
   },
   local: {
     summary: 'commands run directly on the host, with no isolation',
     isolates: false,
-    images: false,
     unavailable: async () => null,
     create: (options) => createHostSandbox('local', options),
   },
   docker: {
     summary: 'a Docker container per workspace, from the instance\'s image (SWE-bench\'s images included)',
     isolates: true,
-    images: true,
+    images: { check: (needed) => checkImages('docker', needed), build: (options) => buildToolchainImage('docker', options) },
+    leftovers: (options) => removeLeftovers('docker', options),
     unavailable: () => containerUnavailable('docker'),
     create: (options) => createContainerSandbox('docker', options),
   },
   podman: {
     summary: 'as docker, with podman',
     isolates: true,
-    images: true,
+    images: { check: (needed) => checkImages('podman', needed), build: (options) => buildToolchainImage('podman', options) },
+    leftovers: (options) => removeLeftovers('podman', options),
     unavailable: () => containerUnavailable('podman'),
     create: (options) => createContainerSandbox('podman', options),
   },
@@ -85,10 +93,15 @@ export function sandboxFlag(what: string) {
 
 /** The `--image` flag, for the backends that use images. */
 export function imageFlag() {
-  const names = SANDBOX_NAMES.filter((name) => SANDBOXES[name].images);
+  const names = imageSandboxes();
   return {
     type: 'string' as const,
     value: 'NAME',
     description: `Image for every instance under --sandbox ${names.join('|')}; {instance_id} is replaced by the instance's id (default: its image field, SWE-bench's naming, or bench-toolchain)`,
   };
+}
+
+/** The backends that run images. */
+export function imageSandboxes(): SandboxName[] {
+  return SANDBOX_NAMES.filter((name) => (SANDBOXES[name] as SandboxBackend).images);
 }

@@ -1,8 +1,10 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { bwrapAvailable } from './_bwrap.ts';
+import { removeStaleDisks, treeUsage, unmountWorkspaceDisk } from './_disk.ts';
+import type { TreeUsage } from './_disk.ts';
 import { sharedDirsOf } from './_environment.ts';
 import { resolveLimits } from './_types.ts';
 import type { EnvironmentTarget, Limits, PreparedEnvironment, Sandbox, Workspace } from './_types.ts';
@@ -13,11 +15,18 @@ export const BWRAP_MISSING =
   'namespaces on this machine. Install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`) and allow ' +
   'unprivileged user namespaces, or choose another sandbox (`--sandbox podman`, `--sandbox docker`, or `--sandbox local`, which gives no isolation).';
 
+/** Once per process: the filesystems dead harnesses left mounted. */
+let staleRemoved: Promise<void> | undefined;
+
 /** Workspaces as host folders: copies of the prepared base, commands run under bwrap or directly (local). */
-export function createHostSandbox(kind: 'bwrap' | 'local', options: { limits?: Partial<Limits>; workDir?: string } = {}): Sandbox {
+export function createHostSandbox(
+  kind: 'bwrap' | 'local',
+  options: { limits?: Partial<Limits>; workDir?: string; hiddenPaths?: readonly string[] } = {},
+): Sandbox {
   const limits = resolveLimits(options.limits);
   const workDir = resolve(options.workDir ?? join(tmpdir(), 'bench-workspaces'));
-  const sharedCache = new Map<string, Promise<string[]>>();
+  const baseCache = new Map<string, Promise<{ sharedDirs: string[]; baseUsage: TreeUsage }>>();
+  const hiddenPaths = harnessPaths(options.hiddenPaths ?? []);
 
   return {
     kind,
@@ -33,20 +42,41 @@ export function createHostSandbox(kind: 'bwrap' | 'local', options: { limits?: P
         );
       }
       const cacheKey = `${environment.baseDir}\0${environment.baseCommit}`;
-      let shared = sharedCache.get(cacheKey);
-      if (!shared) {
-        shared = sharedDirsOf(environment);
-        sharedCache.set(cacheKey, shared);
+      let base = baseCache.get(cacheKey);
+      if (!base) {
+        base = sharedDirsOf(environment).then(async (sharedDirs) => ({
+          sharedDirs,
+          baseUsage: await treeUsage(environment.baseDir, new Set(sharedDirs)),
+        }));
+        base.catch(() => baseCache.delete(cacheKey));
+        baseCache.set(cacheKey, base);
       }
-      const sharedDirs = await shared;
+      const { sharedDirs, baseUsage } = await base;
       await mkdir(workDir, { recursive: true });
-      const home = await mkdtemp(join(workDir, 'ws-'));
+      staleRemoved ??= removeStaleDisks();
+      await staleRemoved;
+      // The pid in the name lets a later harness find workspaces whose owner died.
+      const home = await mkdtemp(join(workDir, `ws-${process.pid}-`));
       try {
-        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits });
+        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits, hiddenPaths, baseUsage });
       } catch (error) {
+        await unmountWorkspaceDisk(home);
         await rm(home, { recursive: true, force: true });
         throw error;
       }
     },
   };
+}
+
+/** The harness's checkout, results and caches (wherever they live), plus the caller's paths. */
+function harnessPaths(extra: readonly string[]): string[] {
+  const env = process.env;
+  const paths = [
+    resolve(import.meta.dirname, '../..'),
+    resolve(env.BENCH_RESULTS_DIR ?? 'results'),
+    resolve(env.BENCH_CACHE_DIR ?? join('results', 'cache')),
+    ...(env.BENCH_DB ? [dirname(resolve(env.BENCH_DB))] : []),
+    ...extra.map((path) => resolve(path)),
+  ];
+  return [...new Set(paths)];
 }

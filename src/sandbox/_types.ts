@@ -3,19 +3,73 @@ import { UserError } from '../errors.ts';
 /** A backend's name in the sandbox registry (`src/sandbox/_registry.ts`). */
 export type SandboxKind = string;
 
-export type Limits = { memoryMb: number; maxProcesses: number; maxOutputBytes: number; maxFileMb: number };
+/**
+ * What every sandbox backend promises (bwrap here; a container backend maps the same numbers
+ * onto its own flags): memory and processes per command, captured output, one file's size, the
+ * workspace's disk in bytes and inodes, and how large an agent's changes may be to become a patch.
+ */
+export type Limits = {
+  memoryMb: number;
+  maxProcesses: number;
+  maxOutputBytes: number;
+  maxFileMb: number;
+  /** Everything writable for one workspace: its repository copy, overlay layers, the diff's index. */
+  diskMb: number;
+  /** Files and directories in that space. */
+  maxInodes: number;
+  /** New, changed and deleted files together, in bytes of content; more makes the workspace `oversized`. */
+  maxDiffMb: number;
+};
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
   memoryMb: 2048,
   maxProcesses: 256,
   maxOutputBytes: 8 * 1024 * 1024,
   maxFileMb: 512,
+  diskMb: 2048,
+  maxInodes: 50_000,
+  maxDiffMb: 16,
 });
+
+/** How long computing an agent's diff may take before the workspace counts as `oversized`. */
+export const DIFF_TIMEOUT_MS = 120_000;
+
+/**
+ * System calls no sandboxed command may make, whatever the backend (a container backend turns
+ * this list into its seccomp profile): other processes' memory and descriptors, the kernel
+ * keyring (shared with the host, outliving the sandbox), kernel attack surface, mounts and
+ * namespaces, the machine's own settings. `clone` creating namespaces is refused as well.
+ */
+export const DENIED_SYSCALL_NAMES: readonly string[] = Object.freeze([
+  'ptrace', 'process_vm_readv', 'process_vm_writev', 'process_madvise', 'pidfd_getfd', 'kcmp', 'move_pages',
+  'add_key', 'request_key', 'keyctl',
+  'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'io_uring_enter', 'io_uring_register',
+  'mount', 'umount2', 'pivot_root', 'chroot', 'open_tree', 'move_mount', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
+  'mount_setattr', 'unshare', 'setns', 'name_to_handle_at', 'open_by_handle_at', 'fanotify_init',
+  'init_module', 'finit_module', 'delete_module', 'create_module', 'get_kernel_syms', 'query_module', 'kexec_load',
+  'kexec_file_load', 'reboot', 'swapon', 'swapoff', 'acct', 'quotactl', 'quotactl_fd', 'syslog', 'settimeofday',
+  'clock_settime', 'clock_adjtime', 'vhangup', 'lookup_dcookie', 'nfsservctl', 'uselib', 'ustat', 'sysfs', '_sysctl',
+  'ioperm', 'iopl',
+]);
+
+/** Only these descriptors reach a sandboxed command. */
+export const INHERITED_FDS: readonly number[] = Object.freeze([0, 1, 2]);
 
 /** A process printing this many times `maxOutputBytes` is killed: we stop waiting for it to finish on its own. */
 export const OUTPUT_HARD_CAP_FACTOR = 8;
 
-export type ExecOptions = { timeoutMs: number; stdin?: string; env?: Record<string, string> };
+export type ExecOptions = {
+  timeoutMs: number;
+  stdin?: string;
+  env?: Record<string, string>;
+  /**
+   * Opens a report channel: file descriptor 3 of the command is a socket whose other end only the
+   * harness holds (a socket cannot be reopened through /proc/PID/fd, unlike a pipe or a file);
+   * what is written to it comes back as `report`. Nothing else the command starts inherits it
+   * unless the command passes it on.
+   */
+  reportChannel?: boolean;
+};
 
 export type ExecResult = {
   exitCode: number | null;
@@ -27,21 +81,44 @@ export type ExecResult = {
   /** stdout and stderr merged in order. */
   output: string;
   durationMs: number;
+  /** What the command wrote to its report channel (only with `reportChannel`), within maxOutputBytes. */
+  report?: string;
+  /** The report channel exceeded maxOutputBytes: `report` holds its head and tail only. */
+  reportLimited?: boolean;
 };
 
 export interface Workspace {
-  /** Host path of the repository copy. */
+  /** Host path of the repository copy; empty when there is none on the host (a container's: see `checkout()`). */
   readonly dir: string;
   /** The repository's path as commands inside the sandbox see it. */
   readonly root: string;
   /** Sha of the single base commit. */
   readonly baseCommit: string;
+  /** Whether `exec` honours `reportChannel` (grading then reads the runner's report from it, not from the output). */
+  readonly reportChannel: boolean;
   /** Runs `bash -c command` with cwd = root, a fresh process each call. */
   exec(command: string, options: ExecOptions): Promise<ExecResult>;
-  /** Unified diff (git diff --binary, a/ b/ prefixes) of the tree against the base, new files included. */
-  diff(): Promise<string>;
+  /**
+   * Unified diff (git diff --binary, a/ b/ prefixes) of the tree against the base, new files
+   * included; bounded by `maxDiffMb` and DIFF_TIMEOUT_MS, beyond which it is `oversized`.
+   */
+  diff(): Promise<WorkspaceDiff>;
+  /**
+   * The repository's files as a host folder to read and edit: a host workspace gives its own work tree;
+   * a container workspace a fresh copy, whose edits `commit(paths)` writes back into the container.
+   */
+  checkout(): Promise<HostView>;
   destroy(): Promise<void>;
 }
+
+/** An agent's changes: the patch, or why the workspace was too large to make one. */
+export type WorkspaceDiff = { ok: true; patch: string } | { ok: false; reason: 'oversized'; message: string };
+
+export type HostView = {
+  dir: string;
+  /** Makes the edits (or removals) of these repository-relative paths real in the workspace. */
+  commit(paths: string[]): Promise<void>;
+};
 
 export type EnvironmentSpec = { repoDir: string; key: string; install?: string };
 

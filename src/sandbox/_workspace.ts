@@ -1,14 +1,20 @@
 import { lstat, mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { bwrapArguments, commandArgv, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
+import { bwrapArguments, checkHostDevices, commandArgv, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, removeTree } from './_tree.ts';
 import { overlayArgv, overlayAvailable } from './_overlay.ts';
 import { cgroupProcsFiles, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
+import { mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
+import type { TreeUsage } from './_disk.ts';
 import { diffWorkTree } from './_git.ts';
 import { runProcess, wrapCommand } from './_process.ts';
 import { ulimitArguments } from './_rlimits.ts';
-import { OUTPUT_HARD_CAP_FACTOR } from './_types.ts';
-import type { ExecOptions, ExecResult, Limits, PreparedEnvironment, SandboxKind, Workspace } from './_types.ts';
+import { openSeccompDescriptor } from './_seccomp.ts';
+import { DIFF_TIMEOUT_MS, OUTPUT_HARD_CAP_FACTOR } from './_types.ts';
+import type { ExecOptions, ExecResult, Limits, PreparedEnvironment, SandboxKind, Workspace, WorkspaceDiff } from './_types.ts';
+
+/** The seccomp program's descriptor as bwrap receives it (the first after stdin, stdout, stderr). */
+const SECCOMP_FD = 3;
 
 export type WorkspaceLayout = {
   kind: SandboxKind;
@@ -17,6 +23,10 @@ export type WorkspaceLayout = {
   environment: PreparedEnvironment;
   sharedDirs: readonly string[];
   limits: Limits;
+  /** Host paths of the harness that no command may see. */
+  hiddenPaths: readonly string[];
+  /** What the base's copy takes: the workspace's disk is this plus the limits. */
+  baseUsage: TreeUsage;
 };
 
 /** One attempt's copy of the base, and the commands run in it. */
@@ -24,6 +34,7 @@ export class SandboxWorkspace implements Workspace {
   readonly dir: string;
   readonly root: string;
   readonly baseCommit: string;
+  readonly reportChannel = true;
   #layout: WorkspaceLayout;
   #running = new Set<AbortController>();
   #destroyed: Promise<void> | undefined;
@@ -35,9 +46,13 @@ export class SandboxWorkspace implements Workspace {
     this.baseCommit = layout.environment.baseCommit;
   }
 
-  /** Copies the base into a fresh work tree (dependency directories excluded: they are shared). */
+  /**
+   * Gives the private directory its own bounded filesystem where mounts are permitted, then
+   * copies the base into a fresh work tree (dependency directories excluded: they are shared).
+   */
   static async create(layout: WorkspaceLayout): Promise<SandboxWorkspace> {
     const workspace = new SandboxWorkspace(layout);
+    await mountWorkspaceDisk(layout.home, layout.limits, layout.baseUsage);
     await copyTree(layout.environment.baseDir, workspace.dir, new Set(layout.sharedDirs));
     await workspace.#restoreMountPoints();
     return workspace;
@@ -59,17 +74,29 @@ export class SandboxWorkspace implements Workspace {
   }
 
   async #execBwrap(command: string, options: ExecOptions, signal: AbortSignal): Promise<ExecResult> {
-    const { limits, environment, sharedDirs } = this.#layout;
+    const { limits, environment, sharedDirs, hiddenPaths } = this.#layout;
     const bwrap = locateBwrap();
     if (!bwrap) throw new Error('bwrap is no longer on PATH');
-    const env = { ...sandboxEnv(sandboxNodeDir(), '/tmp'), ...options.env };
+    checkHostDevices();
+    const env = { ...sandboxEnv(sandboxNodeDir(hiddenPaths), '/tmp'), ...options.env };
+    // The report channel comes after the seccomp descriptor; inside, the command finds it on 3 as promised.
+    if (options.reportChannel) command = `exec 3>&${SECCOMP_FD + 1} ${SECCOMP_FD + 1}>&-\n${command}`;
     const mounts = { workspaceDir: this.dir, baseDir: environment.baseDir, sharedDirs };
+    const bwrapOptions = { seccompFd: SECCOMP_FD, hiddenPaths };
     // Shared dependencies copy-on-write when overlayfs can be mounted, read-only binds otherwise.
     const overlay = sharedDirs.length > 0 && (await overlayAvailable())
-      ? await overlayArgv({ home: this.#layout.home, workTree: this.dir, baseDir: environment.baseDir, sharedDirs }, [bwrap, ...bwrapArguments({ ...mounts, overlaid: true }, env, limits, command)])
+      ? await overlayArgv(
+        { home: this.#layout.home, workTree: this.dir, baseDir: environment.baseDir, sharedDirs },
+        [bwrap, ...bwrapArguments({ ...mounts, overlaid: true }, env, limits, command, bwrapOptions)],
+      )
       : undefined;
-    const argv = overlay ?? [bwrap, ...bwrapArguments(mounts, env, limits, command)];
-    return this.#run(argv, '/', { PATH: '/usr/bin:/bin' }, options, signal);
+    const argv = overlay ?? [bwrap, ...bwrapArguments(mounts, env, limits, command, bwrapOptions)];
+    const seccomp = openSeccompDescriptor();
+    try {
+      return await this.#run(argv, '/', { PATH: '/usr/bin:/bin' }, options, signal, [seccomp.fd]);
+    } finally {
+      seccomp.close();
+    }
   }
 
   async #execLocal(command: string, options: ExecOptions, signal: AbortSignal): Promise<ExecResult> {
@@ -79,11 +106,19 @@ export class SandboxWorkspace implements Workspace {
     return this.#run(commandArgv(command), this.dir, env, options, signal);
   }
 
-  async #run(argv: string[], cwd: string, env: Record<string, string>, options: ExecOptions, signal: AbortSignal): Promise<ExecResult> {
+  async #run(
+    argv: string[],
+    cwd: string,
+    env: Record<string, string>,
+    options: ExecOptions,
+    signal: AbortSignal,
+    extraFds: number[] = [],
+  ): Promise<ExecResult> {
     const { limits } = this.#layout;
     const cgroup = await createCgroup(limits);
     const ulimits = await ulimitArguments(limits, cgroup !== null);
-    const wrapped = wrapCommand(argv, { cgroupProcs: cgroup ? cgroupProcsFiles(cgroup) : [], ulimits });
+    const keepFds = [...extraFds, ...(options.reportChannel ? [-1] : [])].map((_, index) => 3 + index);
+    const wrapped = wrapCommand(argv, { cgroupProcs: cgroup ? cgroupProcsFiles(cgroup) : [], ulimits, keepFds });
     try {
       return await runProcess({
         ...wrapped,
@@ -91,10 +126,12 @@ export class SandboxWorkspace implements Workspace {
         env,
         timeoutMs: options.timeoutMs,
         ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+        ...(options.reportChannel ? { reportChannel: true } : {}),
         maxOutputBytes: limits.maxOutputBytes,
         hardCapBytes: limits.maxOutputBytes * OUTPUT_HARD_CAP_FACTOR,
         ...(cgroup ? { killExtra: () => killCgroup(cgroup) } : {}),
         signal,
+        extraFds,
       });
     } finally {
       // Members are gone once killCgroup returns; the kernel may hold the empty cgroup a few ms
@@ -128,7 +165,7 @@ export class SandboxWorkspace implements Workspace {
     }
   }
 
-  async diff(): Promise<string> {
+  async diff(): Promise<WorkspaceDiff> {
     this.#assertAlive();
     await mkdir(this.dir, { recursive: true });
     return diffWorkTree({
@@ -136,13 +173,22 @@ export class SandboxWorkspace implements Workspace {
       workTree: this.dir,
       baseDir: this.#layout.environment.baseDir,
       baseCommit: this.baseCommit,
+      maxBytes: this.#layout.limits.maxDiffMb * 1024 * 1024,
+      timeoutMs: DIFF_TIMEOUT_MS,
     });
+  }
+
+  /** The work tree itself: edits are already real. */
+  async checkout(): Promise<{ dir: string; commit: (paths: string[]) => Promise<void> }> {
+    this.#assertAlive();
+    return { dir: this.dir, commit: async () => {} };
   }
 
   destroy(): Promise<void> {
     this.#destroyed ??= (async () => {
       for (const controller of this.#running) controller.abort();
       while (this.#running.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await unmountWorkspaceDisk(this.#layout.home);
       await removeTree(this.#layout.home);
     })();
     return this.#destroyed;

@@ -3,15 +3,18 @@ export type {
   EnvironmentTarget,
   ExecOptions,
   ExecResult,
+  HostView,
   Limits,
   PreparedEnvironment,
   Sandbox,
   SandboxKind,
   Workspace,
+  WorkspaceDiff,
 } from './_types.ts';
-export { DEFAULT_LIMITS } from './_types.ts';
+export { DEFAULT_LIMITS, DENIED_SYSCALL_NAMES, DIFF_TIMEOUT_MS, INHERITED_FDS } from './_types.ts';
 export { prepareEnvironment, sharedDirsOf } from './_environment.ts';
-export { createSandbox, sandboxBackend, sandboxFlag, imageFlag, SANDBOXES, SANDBOX_NAMES, DEFAULT_SANDBOX } from './_registry.ts';
+export { createSandbox, sandboxBackend, sandboxFlag, imageFlag, imageSandboxes, SANDBOXES, SANDBOX_NAMES, DEFAULT_SANDBOX } from './_registry.ts';
+export type { ImageStatus, Leftovers } from './container/_manage.ts';
 export type { SandboxBackend, SandboxName, SandboxOptions } from './_registry.ts';
 export { bwrapAvailable } from './_bwrap.ts';
 export { imageFor, swebenchImage, TOOLCHAIN_IMAGE } from './container/_images.ts';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,18 @@ describe('export, verify and leaderboard', () => {
     expect(stdout).toMatch(/NOT verified/);
     expect(stdout).toMatch(/benchlab__exprcalc-4.*claimed resolved.*graded (unresolved|patch_failed)/);
     expect(stdout).not.toMatch(/benchlab__csvkit-1/);
+  });
+
+  test('verify fails a file whose resolved attempt the current grader finds tampered', async () => {
+    const attack = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/attacks/node-child-protocol-rewritten.jsonl'), 'utf8')) as { instance_id: string; model_patch: string };
+    const path = tampered((file) => {
+      const target = file.instances.find((i) => i.instance_id === attack.instance_id)!;
+      target.patch = attack.model_patch;
+      target.patch_hash = createHash('sha256').update(attack.model_patch).digest('hex');
+    });
+    const { exitCode, stdout } = await bench(['verify', path], { env });
+    expect(exitCode).toBe(1);
+    expect(stdout).toMatch(/benchlab__csvkit-1.*claimed resolved.*graded tampered/);
   });
 
   test('verify catches a changed outcome and a summary that does not add up', async () => {

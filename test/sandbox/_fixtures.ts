@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import type { Workspace } from '../../src/sandbox/index.ts';
 
 /** A scratch directory removed by the returned cleanup. */
 export async function scratchDir(prefix: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
@@ -52,4 +53,11 @@ export async function repoWithFuture(root: string, files: Record<string, string>
 export async function processesWith(marker: string): Promise<string[]> {
   const { stdout } = await execa('ps', ['-eo', 'pid=,args=']);
   return stdout.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
+}
+
+/** The workspace's patch; fails the test when the diff came back oversized. */
+export async function patchOf(workspace: Workspace): Promise<string> {
+  const diff = await workspace.diff();
+  if (!diff.ok) throw new Error(`expected a patch, got: ${diff.message}`);
+  return diff.patch;
 }

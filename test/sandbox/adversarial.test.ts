@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
 import type { PreparedEnvironment, Sandbox, Workspace } from '../../src/sandbox/index.ts';
-import { processesWith, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
+import { patchOf, processesWith, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
 
 // Every case runs a hostile command through the real bwrap sandbox and checks it was contained.
 const HARNESS_REPO = resolve(import.meta.dirname, '../..');
@@ -85,7 +85,7 @@ describe.skipIf(!(await bwrapAvailable()))('bwrap sandbox under attack', () => {
     );
     expect(result.exitCode).toBe(0);
     // The host follows none of them either: not the diff, not destroy.
-    const diff = await workspace.diff();
+    const diff = await patchOf(workspace);
     expect(diff).toContain('new file mode 120000');
     const throwaway = await sandbox.createWorkspace(environment);
     await throwaway.exec(`ln -s ${victimDir} to-dir`, { timeoutMs: 10_000 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapAvailable, createSandbox, prepareEnvironment, type PreparedEnvironment } from '../../src/sandbox/index.ts';
 import { overlayAvailable } from '../../src/sandbox/_overlay.ts';
-import { scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
+import { patchOf, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
 
 const INSTALL = 'mkdir -p node_modules/dep && echo "module.exports = 42;" > node_modules/dep/index.js';
 const ready = (await bwrapAvailable()) && (await overlayAvailable());
@@ -39,7 +39,7 @@ describe.skipIf(!ready)('shared dependencies seen copy-on-write in the bwrap san
       expect(await readFile(join(environment.baseDir, 'node_modules/dep/index.js'), 'utf8')).toBe('module.exports = 42;\n');
       // On the host the work tree holds only the empty mount point: nothing of node_modules is copied or diffed.
       expect(await readdir(join(first.dir, 'node_modules'))).toEqual([]);
-      expect(await first.diff()).toBe('');
+      expect(await patchOf(first)).toBe('');
     } finally {
       await first.destroy();
       await second.destroy();

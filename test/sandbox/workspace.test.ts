@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { bwrapAvailable, createSandbox, DEFAULT_LIMITS, prepareEnvironment } from '../../src/sandbox/index.ts';
 import type { PreparedEnvironment, SandboxKind, Workspace } from '../../src/sandbox/index.ts';
-import { processesWith, repoWithFuture, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
+import { patchOf, processesWith, repoWithFuture, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
 
 const INSTALL = 'mkdir -p node_modules/dep && echo "module.exports = 41 + 1;" > node_modules/dep/index.js';
 const hasBwrap = await bwrapAvailable();
@@ -168,7 +168,7 @@ describe.each(kinds)('%s workspace', (kind) => {
         '&& chmod +x pkg0/module_4.py && mkdir -p src/__pycache__ && echo junk > src/__pycache__/calc.cpython-311.pyc',
       { timeoutMs: 10_000 },
     );
-    const diff = await workspace.diff();
+    const diff = await patchOf(workspace);
     expect(diff).toContain('diff --git a/src/calc.py b/src/calc.py');
     expect(diff).toContain('+    return a + b');
     expect(diff).toContain('new file mode 100644\nindex 0000000000000000000000000000000000000000..');
@@ -184,7 +184,7 @@ describe.each(kinds)('%s workspace', (kind) => {
       await writeFile(join(fresh.dir, '..', 'patch.diff'), diff);
       const applied = await fresh.exec('git apply --verbose ../patch.diff', { timeoutMs: 10_000 });
       expect(applied.exitCode).toBe(0);
-      expect(await fresh.diff()).toBe(diff);
+      expect(await patchOf(fresh)).toBe(diff);
     } finally {
       await fresh.destroy();
     }
@@ -197,7 +197,7 @@ describe.each(kinds)('%s workspace', (kind) => {
         `git config core.fsmonitor "touch ${marker}" && git config diff.external "sh -c false" && git config core.hooksPath /tmp`,
       { timeoutMs: 10_000 },
     );
-    const diff = await workspace.diff();
+    const diff = await patchOf(workspace);
     expect(diff).toContain('+    return a + b');
     expect(diff).toContain('b/added.txt');
     await expect(stat(marker)).rejects.toThrow();

@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { commandArgv } from '../_bwrap.ts';
 import { runProcess } from '../_process.ts';
 import { OUTPUT_HARD_CAP_FACTOR } from '../_types.ts';
-import type { ExecOptions, ExecResult, Limits, Workspace } from '../_types.ts';
+import type { ExecOptions, ExecResult, HostView, Limits, Workspace, WorkspaceDiff } from '../_types.ts';
 import { CONDA_ACTIVATE } from './_images.ts';
 import { engine, engineSays, type Engine } from './_engine.ts';
 
@@ -28,6 +32,7 @@ export class ContainerWorkspace implements Workspace {
   #running = new Set<AbortController>();
   #destroyed: Promise<void> | undefined;
   #onDestroy: () => Promise<void>;
+  #views: string[] = [];
 
   constructor(spec: ContainerSpec, onDestroy: () => Promise<void>) {
     this.#spec = spec;
@@ -35,6 +40,9 @@ export class ContainerWorkspace implements Workspace {
     this.container = spec.id;
     this.#onDestroy = onDestroy;
   }
+
+  // Not yet: `podman exec --preserve-fds` could carry it; grading reads the output log meanwhile.
+  readonly reportChannel = false;
 
   async exec(command: string, options: ExecOptions): Promise<ExecResult> {
     if (this.#destroyed) throw new Error(`the container of instance ${this.#spec.instance} was removed`);
@@ -114,9 +122,14 @@ export class ContainerWorkspace implements Workspace {
     return result.stdout;
   }
 
-  /** Diff against the base with a private index, so the repository's own index and config change nothing. */
-  async diff(): Promise<string> {
+  /**
+   * Diff against the base with a private index, so the repository's own index and config change
+   * nothing; cut inside the container past the patch cap (then `oversized`), so a huge workspace
+   * never reaches the harness's memory.
+   */
+  async diff(): Promise<WorkspaceDiff> {
     if (this.#destroyed) throw new Error(`the container of instance ${this.#spec.instance} was removed`);
+    const capBytes = this.#spec.limits.maxDiffMb * 1024 * 1024 * 4;
     const script = [
       'set -e',
       'scratch=$(mktemp -d)',
@@ -124,7 +137,7 @@ export class ContainerWorkspace implements Workspace {
       `printf '%s\\n' ${CACHE_PATTERNS.map((p) => `'${p}'`).join(' ')} > "$scratch/exclude"`,
       `${GIT} read-tree ${this.baseCommit}`,
       `${GIT} -c core.excludesFile="$scratch/exclude" add -A --ignore-errors > /dev/null 2>&1 || true`,
-      `${GIT} diff --cached --binary --no-color --no-ext-diff --no-textconv --no-renames --src-prefix=a/ --dst-prefix=b/ ${this.baseCommit} --`,
+      `${GIT} diff --cached --binary --no-color --no-ext-diff --no-textconv --no-renames --src-prefix=a/ --dst-prefix=b/ ${this.baseCommit} -- | head -c ${capBytes + 1}`,
       'rm -rf "$scratch"',
     ].join('\n');
     const result = await engine(this.#spec.engine, ['exec', '-w', this.root, this.container, ...commandArgv(script)], { timeoutMs: DIFF_TIMEOUT_MS, keepNewline: true });
@@ -132,13 +145,42 @@ export class ContainerWorkspace implements Workspace {
       await this.#assertRunning();
       throw new Error(`reading the diff in the container of instance ${this.#spec.instance} failed: ${engineSays(result)}`);
     }
-    return result.stdout;
+    if (Buffer.byteLength(result.stdout) > capBytes) {
+      return { ok: false, reason: 'oversized', message: `the workspace's changes are too large to grade: the patch exceeds ${Math.round(capBytes / (1024 * 1024))} MB` };
+    }
+    return { ok: true, patch: result.stdout };
+  }
+
+  /** A host copy of the repository (its git directory left out), read with tar from inside. */
+  async checkout(): Promise<HostView> {
+    if (this.#destroyed) throw new Error(`the container of instance ${this.#spec.instance} was removed`);
+    const { engine: e } = this.#spec;
+    const dir = await mkdtemp(join(tmpdir(), 'bench-view-'));
+    this.#views.push(dir);
+    const out = execa(e.path, [...e.globalArgs, 'exec', '-w', this.root, this.container, 'tar', '--exclude=./.git', '-cf', '-', '.'], { reject: false, stdin: 'ignore' });
+    const unpacked = await out.pipe('tar', ['--no-same-owner', '-xf', '-', '-C', dir], { reject: false });
+    const source = await out;
+    if (source.exitCode !== 0 || unpacked.exitCode !== 0) {
+      await this.#assertRunning();
+      throw new Error(`copying the repository out of the container of instance ${this.#spec.instance} failed: ${String(source.stderr || unpacked.stderr).trim().slice(0, 400)}`);
+    }
+    const commit = async (paths: string[]) => {
+      const present = paths.filter((path) => existsSync(join(dir, path)));
+      const gone = paths.filter((path) => !present.includes(path));
+      if (present.length) {
+        const archive = await execa('tar', ['-C', dir, '-cf', '-', '--', ...present], { encoding: 'buffer' });
+        await this.script('tar --no-same-owner -xf -', 'writing files into the repository', archive.stdout as Uint8Array);
+      }
+      if (gone.length) await this.script(`rm -f -- ${gone.map((path) => `'${path.replace(/'/g, `'\\''`)}'`).join(' ')}`, 'removing files from the repository');
+    };
+    return { dir, commit };
   }
 
   destroy(): Promise<void> {
     this.#destroyed ??= (async () => {
       for (const controller of this.#running) controller.abort();
       while (this.#running.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (const view of this.#views) await rm(view, { recursive: true, force: true });
       await this.#onDestroy();
     })();
     return this.#destroyed;

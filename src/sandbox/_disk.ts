@@ -1,0 +1,128 @@
+import { spawnSync } from 'node:child_process';
+import { lstat, readdir, readFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { execa } from 'execa';
+import type { Limits } from './_types.ts';
+
+/**
+ * Each workspace's private directory is a tmpfs of its own, limited in bytes and inodes, so
+ * whatever is written for the workspace (its repository copy, overlay layers, the diff's index)
+ * fills that and nothing else. Its size is the repository copy's own plus the limits, so any
+ * repository fits and every workspace gets the same room to grow. Mounting needs root (or
+ * CAP_SYS_ADMIN); without it the directory stays an ordinary one and only the per-file size
+ * limit bounds the disk.
+ */
+
+/** What a tree takes on a tmpfs: whole pages per file, an inode per entry. */
+export type TreeUsage = { bytes: number; inodes: number };
+
+const PAGE = 4096;
+
+/** The usage of `dir` as a workspace copies it (top-level names in `skip` left out). */
+export async function treeUsage(dir: string, skip: ReadonlySet<string>): Promise<TreeUsage> {
+  const usage = { bytes: 0, inodes: 1 };
+  const walk = async (path: string, top: boolean): Promise<void> => {
+    const entries = await readdir(path, { withFileTypes: true });
+    await Promise.all(
+      entries.map(async (entry) => {
+        if (top && skip.has(entry.name)) return;
+        usage.inodes++;
+        const child = join(path, entry.name);
+        if (entry.isDirectory()) return walk(child, false);
+        if (entry.isFile()) usage.bytes += Math.ceil((await lstat(child)).size / PAGE) * PAGE;
+      }),
+    );
+  };
+  await walk(dir, true);
+  return usage;
+}
+
+const mounted = new Set<string>();
+const MOUNT_SOURCE = 'bench-workspace';
+const MOUNT_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
+let exitHookInstalled = false;
+let warned = false;
+let mountable: boolean | undefined;
+
+/** The mount options of a workspace's filesystem: room for the base copy plus the limits. */
+export function diskOptions(limits: Limits, base: TreeUsage): string {
+  const bytes = base.bytes + limits.diskMb * 1024 * 1024;
+  return `size=${Math.ceil(bytes / PAGE) * PAGE},nr_inodes=${base.inodes + limits.maxInodes},mode=0700,nosuid,nodev`;
+}
+
+/** Mounts a bounded tmpfs on `dir` (an empty directory); false when mounts are not permitted here. */
+export async function mountWorkspaceDisk(dir: string, limits: Limits, base: TreeUsage): Promise<boolean> {
+  if (mountable === false || process.platform !== 'linux' || process.getuid?.() !== 0) return fallback();
+  const result = await execa('mount', ['-t', 'tmpfs', '-o', diskOptions(limits, base), MOUNT_SOURCE, dir], {
+    reject: false,
+    extendEnv: false,
+    env: MOUNT_ENV,
+  });
+  if (result.exitCode !== 0) {
+    mountable = false;
+    return fallback(String(result.stderr).trim());
+  }
+  mountable = true;
+  track(dir);
+  return true;
+}
+
+function fallback(why?: string): false {
+  if (!warned) {
+    warned = true;
+    process.emitWarning(
+      `Workspaces are ordinary directories: mounting a size-limited filesystem for each needs root${why ? ` (${why})` : ''}. ` +
+        'Each file is still limited in size, but not a workspace\'s total bytes and files.',
+      'BenchSandboxWarning',
+    );
+  }
+  return false;
+}
+
+// A harness that exits without destroying its workspaces must not leave their mounts behind.
+function track(dir: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const path of mounted) spawnSync('umount', ['-l', path], { stdio: 'ignore' });
+    });
+  }
+  mounted.add(dir);
+}
+
+/** Unmounts the workspace's filesystem (freeing all it held at once), lazily if still busy. */
+export async function unmountWorkspaceDisk(dir: string): Promise<void> {
+  if (!mounted.has(dir)) return;
+  const result = await execa('umount', [dir], { reject: false, extendEnv: false, env: MOUNT_ENV });
+  if (result.exitCode !== 0) await execa('umount', ['-l', dir], { reject: false, extendEnv: false, env: MOUNT_ENV });
+  mounted.delete(dir);
+}
+
+/**
+ * Unmounts the filesystems of workspaces whose harness process died without destroying them
+ * (killed with SIGKILL), wherever they are: ours are tmpfs mounts named `bench-workspace` on a
+ * directory `ws-<pid>-...`.
+ */
+export async function removeStaleDisks(): Promise<void> {
+  const table = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  for (const line of table.split('\n')) {
+    const [fields, filesystem] = line.split(' - ');
+    const point = fields?.split(' ')[4];
+    const [type, source] = filesystem?.split(' ') ?? [];
+    if (!point || type !== 'tmpfs' || source !== MOUNT_SOURCE) continue;
+    const path = point.replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+    const owner = /^ws-(\d+)-/.exec(basename(path))?.[1];
+    if (owner === undefined || owner === String(process.pid) || alive(Number(owner))) continue;
+    await execa('umount', ['-l', path], { reject: false, extendEnv: false, env: MOUNT_ENV });
+    await rm(path, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
