@@ -4,7 +4,7 @@ const APPLY_TIMEOUT_MS = 60_000;
 
 /** `gold` applies the instance's own fix, `empty` changes nothing: the bounds every task set is checked against. */
 export async function runBaseline(input: AgentInput, kind: 'gold' | 'empty'): Promise<AgentResult> {
-  const result: AgentResult = { patch: '', exit: 'baseline', malformedCount: 0, calls: [], trajectory: [] };
+  const result: AgentResult = { patch: '', submit: 'autosubmit', exit: 'baseline', malformedCount: 0, calls: [], trajectory: [] };
   if (kind === 'empty') return result;
   const command = 'git apply -';
   const applied = await input.workspace.exec(command, { timeoutMs: APPLY_TIMEOUT_MS, stdin: input.instance.patch });

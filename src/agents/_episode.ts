@@ -1,5 +1,6 @@
 import { AGENT_DEFAULTS, type AgentSettings } from '../config/index.ts';
 import { LlmError, type Completion, type LlmClient, type Message, type ToolSpec } from '../llm/index.ts';
+import { sourceDiff } from './_submission.ts';
 import type { ExecResult, Workspace } from '../sandbox/index.ts';
 import type { AgentCall, AgentExit, AgentInput, AgentLimits, AgentResult, TrajectoryStep } from './_types.ts';
 
@@ -15,7 +16,19 @@ export function limitsOf(settings: Partial<AgentSettings>): AgentLimits {
     maxFormatErrors: pick('max_format_errors'),
     maxFiles: pick('max_files'),
     editFormat: pick('edit_format'),
+    submit: pick('submit'),
+    explorerMaxSteps: pick('explorer_max_steps'),
+    maxRepairTurns: pick('max_repair_turns'),
   };
+}
+
+/** The USD of one call: its answer and billed failed tries, or for a failed call the tries it was billed for. */
+export function callCost(call: AgentCall): number | null | undefined {
+  // A cached answer carries its original call's cost, so a replayed run costs what the original did.
+  if (call.completion) return call.completion.cost;
+  const billed = (call.error?.tries ?? []).filter((t) => t.cost !== undefined);
+  if (billed.length === 0) return undefined;
+  return billed.some((t) => t.cost === null) ? null : billed.reduce((sum, t) => sum + t.cost!, 0);
 }
 
 /** Sum of the known costs; `usd` is null only when some cost is unknown and none is known. */
@@ -24,11 +37,11 @@ export function costOf(calls: AgentCall[]): { usd: number | null; unknown: boole
   let known = 0;
   let unknown = false;
   for (const call of calls) {
-    if (!call.completion) continue;
-    // A cached answer carries its original call's cost, so a replayed run costs what the original did.
-    if (call.completion.cost === null) unknown = true;
+    const cost = callCost(call);
+    if (cost === undefined) continue;
+    if (cost === null) unknown = true;
     else {
-      usd += call.completion.cost;
+      usd += cost;
       known++;
     }
   }
@@ -53,25 +66,47 @@ export class Episode {
   #cancel: AbortSignal | undefined;
   #deadline: number;
   #abortNoted = false;
-  #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout | undefined;
+  #wall = new AbortController();
 
   constructor(input: AgentInput) {
     this.limits = limitsOf(input.settings);
     this.workspace = input.workspace;
     this.#cancel = input.signal;
     this.#deadline = Date.now() + this.limits.maxWallTimeMs;
-    const wall = new AbortController();
-    this.#timer = setTimeout(() => wall.abort(new Error('wall time reached')), this.limits.maxWallTimeMs);
+    this.#arm();
+    this.signal = input.signal ? AbortSignal.any([input.signal, this.#wall.signal]) : this.#wall.signal;
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#wall.abort(new Error('wall time reached')), Math.max(0, this.#deadline - Date.now()));
     this.#timer.unref();
-    this.signal = input.signal ? AbortSignal.any([input.signal, wall.signal]) : wall.signal;
+  }
+
+  /** A provider's retry wait is not the agent's time: the wall-time deadline moves by it. */
+  #extend(ms: number): void {
+    if (this.#wall.signal.aborted) return;
+    this.#deadline += ms;
+    this.#arm();
   }
 
   note(text: string): void {
     this.trajectory.push({ kind: 'note', text });
   }
 
+  /** Records a message of the conversation, with its tool calls, under the role that had it. */
+  record(message: Message, agentRole: AgentCall['role'] = 'main'): void {
+    this.trajectory.push({
+      kind: 'message', role: message.role, content: message.content,
+      ...(message.toolCalls ? { toolCalls: message.toolCalls } : {}),
+      ...(message.toolCallId ? { toolCallId: message.toolCallId } : {}),
+      ...(agentRole === 'main' ? {} : { agentRole }),
+    });
+  }
+
   message(role: 'system' | 'user' | 'assistant' | 'tool', content: string): void {
-    this.trajectory.push({ kind: 'message', role, content });
+    this.record({ role, content });
   }
 
   spentUsd(): number {
@@ -98,7 +133,7 @@ export class Episode {
   /** One model call, recorded in order; an LlmError becomes exit model_error, never a throw. */
   async call(role: AgentCall['role'], client: LlmClient, messages: Message[], tools?: ToolSpec[]): Promise<CallOutcome> {
     try {
-      const completion = await client.complete(messages, { ...(tools ? { tools } : {}), signal: this.signal });
+      const completion = await client.complete(messages, { ...(tools ? { tools } : {}), signal: this.signal, onWait: (ms) => this.#extend(ms) });
       this.calls.push({ role, configName: client.configName, completion });
       return { ok: true, completion };
     } catch (error) {
@@ -130,17 +165,34 @@ export class Episode {
     }
   }
 
-  /** The result on any exit: the patch is always the workspace's current diff. */
-  async finish(exit: AgentExit, error?: string): Promise<AgentResult> {
+  /**
+   * The result on any exit. Under `explicit` the patch is what the model submitted (nothing on a
+   * limit); under `autosubmit` it is the source diff whatever the exit. `submission` is the
+   * submitted text of an agent that submits by command; agents that edit files (the patch agent)
+   * submit their diff by ending with `submitted`.
+   */
+  async finish(exit: AgentExit, options: { error?: string; submission?: string } = {}): Promise<AgentResult> {
     clearTimeout(this.#timer);
-    const diff = await this.workspace.diff();
-    // An oversized workspace is the model's doing: no patch, graded as such, the reason kept.
-    if (!diff.ok) {
-      this.note(`no patch: ${diff.message}`);
-      error = error === undefined ? diff.message : `${error}; ${diff.message}`;
+    const { submission } = options;
+    let { error } = options;
+    const submit = this.limits.submit;
+    let patch = '';
+    let excluded: string[] = [];
+    if (submit === 'explicit' && exit === 'submitted' && submission !== undefined) patch = submission;
+    else if (submit === 'autosubmit' || exit === 'submitted') {
+      const diff = await sourceDiff(this.workspace);
+      // An oversized workspace is the model's doing: no patch, graded as such, the reason kept.
+      if (!diff.ok) {
+        this.note(`no patch: ${diff.message}`);
+        error = error === undefined ? diff.message : `${error}; ${diff.message}`;
+      } else ({ patch, excluded } = diff);
     }
+    if (excluded.length > 0) this.note(`left out of the diff as the agent's own files: ${excluded.join(', ')}`);
+    if (submit === 'explicit' && exit !== 'submitted') this.note(`nothing submitted (exit ${exit}): the patch is empty, as in mini-swe-agent (submit = "explicit")`);
     return {
-      patch: diff.ok ? diff.patch : '',
+      patch,
+      submit,
+      ...(excluded.length > 0 ? { excluded } : {}),
       exit,
       malformedCount: this.malformedCount,
       calls: this.calls,

@@ -1,4 +1,5 @@
 import type { RankedFile, RepoFile } from './_rank.ts';
+import { fileWindows, renderWindows } from './_windows.ts';
 
 /** Characters a token stands for, roughly, when sizing a prompt. */
 export const CHARS_PER_TOKEN = 4;
@@ -66,9 +67,13 @@ function tree(files: RepoFile[]): string {
   return `${shown.join('\n')}${more}`;
 }
 
+/** Below this much room left, a file too big to show whole is not worth excerpting. */
+const MIN_WINDOW_CHARS = 1_500;
+
 /**
  * The user prompt: the issue, the files in `order` that fit within the character budget (at most
- * `maxFiles`; a file too big for what is left is skipped, not cut), and the list of every file.
+ * `maxFiles`; a file too big for what is left is shown as windows around the lines that matter
+ * most for the issue), and the list of every file.
  */
 export function patchUserPrompt(options: {
   problemStatement: string; files: RepoFile[]; order: RankedFile[]; maxFiles: number; budgetChars: number; systemChars: number;
@@ -80,8 +85,14 @@ export function patchUserPrompt(options: {
   const blocks: string[] = [];
   for (const file of options.order) {
     if (shown.length >= options.maxFiles) break;
-    const block = renderFile(file);
-    if (block.length + 1 > left) continue;
+    let block = renderFile(file);
+    if (block.length + 1 > left) {
+      if (left < MIN_WINDOW_CHARS) continue;
+      const windows = fileWindows(file, options.problemStatement, left - 200);
+      if (windows.length === 0) continue;
+      block = renderWindows(file, windows, fenceFor(file.content));
+      if (block.length + 1 > left) continue;
+    }
     blocks.push(block);
     shown.push(file.path);
     left -= block.length + 1;

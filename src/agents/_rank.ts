@@ -87,7 +87,7 @@ function isDocumentPath(path: string): boolean {
 }
 
 /** Identifiers the issue names as code: in backticks or code blocks, or shaped like one (camelCase, snake_case). */
-function codeNames(problemStatement: string): Set<string> {
+export function codeNames(problemStatement: string): Set<string> {
   const names = new Set<string>();
   const code = [...problemStatement.matchAll(/```[\s\S]*?```|`[^`\n]+`/g)].map((match) => match[0]).join('\n');
   for (const match of code.matchAll(/[A-Za-z_$][\w$]{2,}/g)) names.add(match[0]);

@@ -1,11 +1,12 @@
 import type { AgentSettings } from '../config/index.ts';
-import type { Completion, LlmClient, TryRecord } from '../llm/index.ts';
+import type { Completion, LlmClient, ToolCall, TryRecord } from '../llm/index.ts';
 import type { Workspace } from '../sandbox/index.ts';
 import type { Instance } from '../tasks/index.ts';
 
 /** One model call, in order, for the store. */
 export type AgentCall = {
-  role: 'main' | 'explorer';
+  /** `main` for one-model agents; `explorer` and `writer` for the roles of a two-config agent. */
+  role: 'main' | 'explorer' | 'writer';
   configName: string;
   /** On success. */
   completion?: Completion;
@@ -14,7 +15,7 @@ export type AgentCall = {
 };
 
 export type TrajectoryStep =
-  | { kind: 'message'; role: 'system' | 'user' | 'assistant' | 'tool'; content: string }
+  | { kind: 'message'; role: 'system' | 'user' | 'assistant' | 'tool'; content: string; toolCalls?: ToolCall[]; toolCallId?: string; agentRole?: AgentCall['role'] }
   | { kind: 'command'; command: string; exitCode: number | null; timedOut: boolean; output: string; durationMs: number }
   /** Limit reached, format error, budget, edits applied or refused... */
   | { kind: 'note'; text: string };
@@ -24,8 +25,12 @@ export type AgentExit =
   | 'model_error' | 'malformed' | 'baseline';
 
 export type AgentResult = {
-  /** The workspace's git diff at exit ('' = empty patch). */
+  /** What is graded ('' = empty patch): the submission under `explicit`, the source diff under `autosubmit`. */
   patch: string;
+  /** The submission convention the patch was taken under. */
+  submit: SubmitMode;
+  /** New files left out of a computed diff as the agent's scratch (reproduction scripts, new test files). */
+  excluded?: string[];
   exit: AgentExit;
   /** Answers (or edit blocks) that were not a valid command / edit. */
   malformedCount: number;
@@ -38,17 +43,15 @@ export type AgentResult = {
 export type AgentInput = {
   instance: Instance;
   workspace: Workspace;
-  /** Defaults already filled in by the caller (missing limits fall back to AGENT_DEFAULTS). */
+  /** The agent's section as written (missing limits fall back to AGENT_DEFAULTS); each agent reads its own keys. */
   settings: AgentSettings;
-  /** None for gold/empty. */
+  /** None for gold/empty; `main` is the writer of a two-config agent. */
   clients: { main?: LlmClient; explorer?: LlmClient };
   /** Run cancelled (Ctrl-C): stop promptly, still return the diff. */
   signal?: AbortSignal;
-  /** From the main config's native_tool_calling. */
-  nativeToolCalling?: boolean;
-  /** From the main config's max_input_tokens: the prompt budget of the patch agent (default 24k). */
-  maxInputTokens?: number;
 };
+
+export type SubmitMode = 'explicit' | 'autosubmit';
 
 /** The limits an agent reads, every one present. */
 export type AgentLimits = {
@@ -60,4 +63,7 @@ export type AgentLimits = {
   maxFormatErrors: number;
   maxFiles: number;
   editFormat: 'search_replace' | 'udiff';
+  submit: SubmitMode;
+  explorerMaxSteps: number;
+  maxRepairTurns: number;
 };

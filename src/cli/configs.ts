@@ -1,3 +1,4 @@
+import { agentTypeOf } from '../agents/index.ts';
 import { defineCommand, printJson, listFlag } from './_command.ts';
 import { LLM_KEYS, loadConfig, selectConfigs, withMaskedSecrets, type ResolvedLlmConfig, type Source } from '../config/index.ts';
 
@@ -29,7 +30,7 @@ export default defineCommand(
     const out: string[] = [config.file ? `# ${config.file}` : '# no config file found: defaults and LLM_* environment only'];
     for (const llm of chosen) out.push('', ...describe(llm));
     for (const agent of config.agents.values()) {
-      out.push('', `[agent.${agent.name}]  (type ${agent.type})`);
+      out.push('', `[agent.${agent.name}]  (type ${agentTypeOf(config, agent)})`);
       for (const [key, value] of Object.entries(agent.settings)) out.push(`  ${key} = ${JSON.stringify(value)}`);
     }
     process.stdout.write(`${out.join('\n')}\n`);

@@ -1,16 +1,17 @@
 import { defineCommand } from './_command.ts';
 import { withStore } from './_session.ts';
-import { writeExport } from '../results/index.ts';
+import { writeExport, writeTrajectories } from '../results/index.ts';
 
 export default defineCommand(
   {
     name: 'export',
-    summary: 'Export one config of a run as a results file others can verify: results/verified/<date>_<model>_<agent>.json plus SWE-bench all_preds.jsonl.',
-    usage: 'bench export RUN_ID --config NAME [--out DIR]',
+    summary: 'Export one config of a run as a results file others can verify: results/verified/<date>_<model>_<agent>.json plus SWE-bench all_preds.jsonl; with --trajectories, one mini-swe-agent .traj.json per attempt too.',
+    usage: 'bench export RUN_ID --config NAME [--out DIR] [--trajectories]',
     positionals: { min: 1, max: 1, names: 'RUN_ID' },
     options: {
       config: { type: 'string', value: 'NAME', description: 'The config (column) of the run to export' },
       out: { type: 'string', value: 'DIR', description: 'Folder to write to (default results/verified)' },
+      trajectories: { type: 'boolean', description: 'Also write <base>.trajs/<instance_id>.traj.json in mini-swe-agent\'s trajectory format' },
       db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
     },
   },
@@ -21,7 +22,9 @@ export default defineCommand(
     }
     return withStore(values.db, async (store) => {
       const { path, predictionsPath, file } = writeExport(store, positionals[0]!, values.config!, values.out ?? 'results/verified');
-      process.stdout.write(`wrote ${path} and ${predictionsPath} (${file.summary.resolved}/${file.summary.total} resolved)\n`);
+      const trajs = values.trajectories ? writeTrajectories(store, file.run_id, file.config.name, path) : undefined;
+      const also = trajs ? ` and ${trajs.count} trajectories in ${trajs.dir}/` : '';
+      process.stdout.write(`wrote ${path} and ${predictionsPath}${also} (${file.summary.resolved}/${file.summary.total} resolved)\n`);
       return 0;
     }, { readonly: true });
   },

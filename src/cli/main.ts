@@ -12,9 +12,13 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   report: { summary: 'Compare configs across runs: rates, intervals, cost, frontier', load: () => import('./report.ts') },
   export: { summary: 'Export a run for one config as a verifiable results file', load: () => import('./export.ts') },
   verify: { summary: 'Re-grade an exported results file and check every claimed outcome', load: () => import('./verify.ts') },
+  runs: { summary: 'List the runs in the store, or delete one (`bench runs rm RUN`)', load: () => import('./runs.ts') },
+  view: { summary: 'Write (or serve with --open) an HTML viewer of a run: the comparison and every attempt', load: () => import('./view.ts') },
   sandbox: { summary: 'List sandbox backends; remove containers a killed run left behind', load: () => import('./sandbox.ts') },
   images: { summary: 'Check the container images a suite needs; build the toolchain image', load: () => import('./images.ts') },
   leaderboard: { summary: 'Render results/verified/ as a Markdown leaderboard', load: () => import('./leaderboard.ts') },
+  worker: { summary: 'Run attempts from a Redis queue (`bench run --queue`) on this machine', load: () => import('./worker.ts') },
+  queue: { summary: 'Show the runs of a Redis queue: waiting, active, failed, finished', load: () => import('./queue.ts') },
 };
 
 export const VERSION = '0.1.0';

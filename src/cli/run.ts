@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
+import { agentHelp, unreadAgentKeys } from '../agents/index.ts';
+import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
@@ -8,17 +9,17 @@ import { checkCredentials } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
 import { Grader, resolveCacheDir } from '../grading/index.ts';
-import { chooseSandbox, diskCache, newRunId, planArms, replayCache, runBenchmark } from '../runner/index.ts';
+import { chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
   {
     name: 'run',
     summary: 'Run task instances against named LLM configs: each model produces a patch, graded in a sandbox; results go to the store. With no config named, runs the gold and empty baselines of the built-in suite.',
-    usage: 'bench run [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME]',
+    usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME]',
     options: {
       configs: { type: 'string', multiple: true, value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
-      agent: { type: 'string', value: 'NAME', description: 'bash, patch, gold, empty, or an [agent.NAME] section (default bash)' },
+      agent: { type: 'string', value: 'NAME', description: `An [agent.NAME] section, an explorer and writer pair (A+B), or a built-in agent: ${agentHelp()} (default: the config's explorer and writer pair when it has one, else bash)` },
       config: { type: 'string', value: 'PATH', description: 'Config file (default $BENCH_CONFIG, else ./config.toml)' },
       set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
       ...TASK_SOURCE_OPTIONS,
@@ -38,12 +39,13 @@ export default defineCommand(
       strict: { type: 'boolean', description: 'Exit 1 when any attempt ended in model_error or infra_error' },
       db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
       json: { type: 'boolean', description: 'Print the run report as JSON' },
+      queue: { type: 'string', value: 'redis://HOST:PORT[/DB]', description: 'Coordinate: enqueue the attempts for `bench worker` processes and store their records here' },
     },
   },
   async ({ values }) => {
     // Every input is checked before the store is opened: a bad command writes nothing.
     const config = loadConfig({ path: values.config, overrides: values.set });
-    for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
+    for (const warning of [...config.warnings, ...unreadAgentKeys(config)]) process.stderr.write(`warning: ${warning}\n`);
     const arms = planArms(config, { configs: listFlag(values.configs), agent: values.agent });
     for (const arm of arms) {
       for (const llm of [arm.llm, arm.explorer]) {
@@ -60,9 +62,11 @@ export default defineCommand(
     const runs = intFlag('runs', values.runs, 1);
     const maxCost = numberFlag('max-cost', values['max-cost']);
     if (values.cache && values.replay) throw new UserError('Pass either --cache or --replay RUN, not both.');
+    const address = values.queue === undefined ? undefined : parseQueueUrl(values.queue);
+    if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
     const modelCode = arms.some((arm) => arm.llm);
     const runId = values['run-id'] ?? newRunId();
-    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
     return withStore(values.db, async (store, signal) => {
       if (values.replay && !store.getRun(values.replay)) throw new UserError(`--replay ${values.replay}: no such run in ${store.path}. List runs with \`bench report\`.`);
@@ -73,6 +77,7 @@ export default defineCommand(
         store, grader, taskSet, instances, arms, runId, runs, jobs, maxCost, signal, quiet: values.json,
         responseCache: values.replay ? replayCache(store, values.replay) : values.cache ? diskCache(join(cacheDir, 'responses')) : undefined,
         commandLine: withoutSecretFlags(process.argv.slice(2)),
+        scheduler: address && queueScheduler({ address, runId, arms, taskSet, log: (m) => process.stderr.write(`${m}\n`) }),
       });
       const report = buildReport(loadReportInput(store, [runId]));
       process.stdout.write(values.json ? renderReport(report, 'json') : renderReport(report, 'table', { color: useColor() }));
@@ -104,6 +109,7 @@ function withoutSecretFlags(argv: string[]): string[] {
   };
   return argv.map((arg, index) => {
     if (arg.startsWith('--set=')) return `--set=${mask(arg.slice('--set='.length))}`;
-    return argv[index - 1] === '--set' ? mask(arg) : arg;
+    // A credential inside a URL (a --queue redis://:password@host) is masked too.
+    return argv[index - 1] === '--set' ? mask(arg) : maskUrlsIn(arg);
   });
 }

@@ -5,8 +5,8 @@ import type * as z from 'zod';
 import { UserError, didYouMean } from '../errors.ts';
 import { locateKeys, type KeyLocator } from './_locate.ts';
 import {
-  AGENT_KEYS, AGENT_TYPES, FOREIGN_SECTIONS, LLM_DEFAULTS, LLM_KEYS, agentSettingsSchema, baseUrlProblem, llmSettingsSchema,
-  type AgentSettings, type AgentType, type LlmKey, type LlmSettings,
+  AGENT_KEYS, FOREIGN_SECTIONS, LLM_DEFAULTS, LLM_KEYS, agentSettingsSchema, baseUrlProblem, llmSettingsSchema,
+  type AgentSettings, type LlmKey, type LlmSettings,
 } from './_schema.ts';
 import { maskSecret, maskUrl } from './_secrets.ts';
 import { isSecretKey } from './_schema.ts';
@@ -25,7 +25,7 @@ export type ResolvedLlmConfig = {
 
 export type ResolvedAgentConfig = {
   name: string;
-  type: AgentType;
+  /** The keys as written; the agents' registry decides the type when `type` is not set. */
   settings: Partial<AgentSettings>;
 };
 
@@ -182,8 +182,7 @@ export function loadConfig(options: LoadOptions = {}): BenchConfig {
       }
       settings[key] = bare;
     }
-    const type = settings.type ?? ((AGENT_TYPES as readonly string[]).includes(name) ? (name as AgentType) : 'bash');
-    agents.set(name, { name, type, settings });
+    agents.set(name, { name, settings });
   }
 
   if (issues.length > 0) {

@@ -8,8 +8,8 @@ import { resolveEndpoint, type Endpoint } from './_models.ts';
 import { openAiTransport } from './_openai.ts';
 import { priceOf } from './_price.ts';
 import { responsesTransport } from './_responses.ts';
-import { retryPolicy, retryWaitMs, sleep as realSleep } from './_retry.ts';
-import { LlmError, type CompleteOptions, type Completion, type LlmClient, type Message, type ResponseCache, type ToolSpec, type TryRecord, type Usage } from './_types.ts';
+import { parseRetryAfter, retryPolicy, retryWaitMs, sleep as realSleep } from './_retry.ts';
+import { LlmError, type CompleteOptions, type Completion, type LlmClient, type Message, type Pacer, type ResponseCache, type ToolSpec, type TryRecord, type Usage } from './_types.ts';
 import type { Transport, WireResponse } from './_wire.ts';
 
 export type LlmClientOptions = {
@@ -19,6 +19,8 @@ export type LlmClientOptions = {
   cacheNamespace?: string;
   /** Called for every try as it ends, before any wait: lets the runner's pacing see 429s as they happen. */
   onTry?: (tryRecord: TryRecord) => void;
+  /** Waited on before each request is sent, and told when it ends. */
+  pacer?: Pacer;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 };
 
@@ -99,6 +101,22 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
     }
   }
 
+  /** One request inside the pacer's slot; the pacer learns whether the provider refused it for the rate. */
+  async function sendPaced(messages: Message[], tools: ToolSpec[] | undefined, signal: AbortSignal | undefined): Promise<WireResponse> {
+    if (!options.pacer) return sendOnce(messages, tools, signal);
+    const ended = await options.pacer.acquire(signal);
+    try {
+      const response = await sendOnce(messages, tools, signal);
+      ended({ rateLimited: false });
+      return response;
+    } catch (error) {
+      const verdict = error instanceof FailedTry ? classify(error.failure) : undefined;
+      const retryAfterS = parseRetryAfter(verdict?.retryAfter);
+      ended({ rateLimited: verdict?.errorClass === 'rate_limit', retryAfterMs: retryAfterS === undefined ? undefined : retryAfterS * 1000 });
+      throw error;
+    }
+  }
+
   /** Renames the max-tokens field a server does not know, drops any other rejected field. */
   function withoutParameter(field: string): Record<string, unknown> {
     const next = { ...params };
@@ -124,7 +142,7 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
         const started = performance.now();
         let billed: WireResponse | undefined;
         try {
-          const response = await sendOnce(messages, tools, signal);
+          const response = await sendPaced(messages, tools, signal);
           if (!response.text.trim() && response.toolCalls.length === 0) {
             // An empty answer is retried, but the provider billed it: its tokens and cost stay on the try.
             billed = response;

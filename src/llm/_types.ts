@@ -38,6 +38,15 @@ export type TryRecord = {
   cost?: number | null;
 };
 
+/**
+ * Paces one config's requests (its `max_concurrency`, and the provider account it shares with
+ * others): `acquire` resolves when a request may be sent; the function it gives is called once
+ * when that request ends, saying whether it was refused for the rate.
+ */
+export type Pacer = {
+  acquire(signal?: AbortSignal): Promise<(ended: { rateLimited: boolean; retryAfterMs?: number }) => void>;
+};
+
 export type Completion = {
   text: string;
   toolCalls: ToolCall[];

@@ -12,6 +12,7 @@ export class Progress {
   private readonly started = Date.now();
   private readonly milestones = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
+  private workers: { workers: number; inFlight: number } | undefined;
   private readonly total: number;
   private readonly stream: NodeJS.WriteStream;
   private readonly live: boolean;
@@ -41,6 +42,13 @@ export class Progress {
     else this.milestone();
   }
 
+  /** Workers and attempts in flight, shown when attempts run on more than this process. */
+  fleet(status: { workers: number; inFlight: number }): void {
+    const changed = this.workers?.workers !== status.workers || this.workers?.inFlight !== status.inFlight;
+    this.workers = status;
+    if (changed && this.live) this.draw();
+  }
+
   finish(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.live) this.stream.write('\r\x1b[2K');
@@ -51,7 +59,8 @@ export class Progress {
     const eta = this.done > 0 ? ((this.total - this.done) * elapsed) / this.done : NaN;
     const cost = `$${this.dollars.toFixed(4)}${this.unknownCost ? '+unknown' : ''}`;
     const configs = [...this.perConfig].map(([name, c]) => `${name} ${c.resolved}/${c.done}`).join(', ');
-    return `[${this.done}/${this.total}] resolved ${this.resolved}, errors ${this.errors}, ${cost}, ETA ${Number.isFinite(eta) ? formatSeconds(eta) : '?'}${configs ? ` | ${configs}` : ''}`;
+    const fleet = this.workers ? ` | ${this.workers.workers} worker${this.workers.workers === 1 ? '' : 's'}, ${this.workers.inFlight} in flight` : '';
+    return `[${this.done}/${this.total}] resolved ${this.resolved}, errors ${this.errors}, ${cost}, ETA ${Number.isFinite(eta) ? formatSeconds(eta) : '?'}${fleet}${configs ? ` | ${configs}` : ''}`;
   }
 
   private draw(): void {

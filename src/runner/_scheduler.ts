@@ -1,60 +1,48 @@
 import pLimit from 'p-limit';
-import { AdaptiveLimit } from './_pacing.ts';
+import type { AttemptRecord } from '../store/index.ts';
+import { executeAttempt, type AttemptContext } from './_execute.ts';
+import type { AttemptJob } from './_job.ts';
 
-/** What an attempt holds while its agent talks to a provider, and how it reports back on pacing. */
-export type Lane = {
-  /** Runs the part of an attempt that needs a provider slot (the agent episode). */
-  hold<T>(work: () => Promise<T>): Promise<T>;
-  /** Grading: CPU-bound, so bounded by this machine's cores rather than by any provider. */
-  grade<T>(work: () => Promise<T>): Promise<T>;
-  rateLimited(): void;
-  succeeded(): void;
+/** What a scheduler reports to the coordinator, which alone writes the store, counts spending and draws progress. */
+export type Coordinator = {
+  /** Asked before an attempt starts: false once the run is stopping (Ctrl-C, --max-cost). */
+  mayStart(): boolean;
+  episodeEnded(job: AttemptJob, costUsd: number): void;
+  recorded(record: AttemptRecord): void;
+  /** Attempts running now, and on how many workers. */
+  fleet?(status: { workers: number; inFlight: number }): void;
 };
 
-/**
- * Decides when and where attempts run. The runner hands it every job and the function that
- * executes one; `LocalScheduler` runs them in this process. A queue-backed scheduler (BullMQ on
- * Redis, workers on other machines calling the same `execute`) can take its place unchanged.
- */
+/** Decides when and where attempts run: in this process (`LocalScheduler`) or on workers behind a queue. */
 export interface Scheduler {
-  run<J extends { config: string }>(jobs: J[], execute: (job: J, lane: Lane) => Promise<void>): Promise<void>;
+  run(jobs: AttemptJob[], coordinator: Coordinator): Promise<void>;
 }
 
 /**
- * In-process scheduling: a job holds its config's adaptive slot and a global slot for the agent
- * episode only; grading waits for one of `gradeSlots` after the episode's slots are released,
- * so a slow grader never keeps a provider idle and a rate-limited config never starves the rest.
+ * In-process scheduling: at most `jobs` agent episodes at once; grading waits for one of
+ * `gradeSlots` after the episode's slot is released, so a slow grader never keeps a provider idle.
  */
 export class LocalScheduler implements Scheduler {
-  private readonly global: ReturnType<typeof pLimit>;
+  private readonly episodes: ReturnType<typeof pLimit>;
   private readonly grading: ReturnType<typeof pLimit>;
-  private readonly pacing = new Map<string, AdaptiveLimit>();
-  private readonly perConfig: (config: string) => number;
+  private readonly context: AttemptContext;
 
-  constructor(options: { jobs: number; perConfig: (config: string) => number; gradeSlots?: number }) {
-    this.global = pLimit(options.jobs);
+  constructor(options: { jobs: number; gradeSlots?: number; context: AttemptContext }) {
+    this.episodes = pLimit(options.jobs);
     this.grading = pLimit(options.gradeSlots ?? Math.max(1, Math.min(options.jobs, 2)));
-    this.perConfig = options.perConfig;
+    this.context = options.context;
   }
 
-  async run<J extends { config: string }>(jobs: J[], execute: (job: J, lane: Lane) => Promise<void>): Promise<void> {
-    await Promise.all(jobs.map((job) => execute(job, this.lane(job.config))));
-  }
-
-  /** The adaptive limit of one config, for inspection. */
-  pace(config: string): AdaptiveLimit {
-    let pace = this.pacing.get(config);
-    if (!pace) this.pacing.set(config, (pace = new AdaptiveLimit(this.perConfig(config))));
-    return pace;
-  }
-
-  private lane(config: string): Lane {
-    const pace = this.pace(config);
-    return {
-      hold: (work) => pace.limit(() => this.global(work)),
-      grade: (work) => this.grading(work),
-      rateLimited: () => pace.rateLimited(),
-      succeeded: () => pace.succeeded(),
-    };
+  async run(jobs: AttemptJob[], coordinator: Coordinator): Promise<void> {
+    await Promise.all(jobs.map(async (job) => {
+      const record = await executeAttempt(job, this.context, {
+        episode: (work) => this.episodes(async () => {
+          if (!coordinator.mayStart()) return undefined;
+          return work();
+        }),
+        grade: (work) => this.grading(work),
+      }, { episodeEnded: (usd) => coordinator.episodeEnded(job, usd) });
+      if (record) coordinator.recorded(record);
+    }));
   }
 }

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costOf, runAgent, type AgentInput, type AgentResult } from '../../src/agents/index.ts';
-import type { AgentSettings } from '../../src/config/index.ts';
+import type { AgentSettings, LlmSettings } from '../../src/config/index.ts';
 import type { Instance } from '../../src/tasks/index.ts';
 import type { Workspace } from '../../src/sandbox/index.ts';
 import { startLlmServer, type LlmServer, type Reply } from '../helpers/llm-server.ts';
@@ -29,12 +29,13 @@ async function run(
   instance: Instance,
   answer: string,
   settings: Partial<AgentSettings> = {},
-  extra: Partial<AgentInput> & { prepare?: (workspace: Workspace) => Promise<void> } = {},
+  extra: Partial<AgentInput> & { prepare?: (workspace: Workspace) => Promise<void>; llm?: Partial<LlmSettings> } = {},
 ): Promise<{ result: AgentResult; server: LlmServer }> {
   const server = await serve([{ kind: 'success', text: answer }]);
   const workspace = await sandbox.create(instance);
-  await extra.prepare?.(workspace);
-  const result = await runAgent({ instance, workspace, settings: agentSettings('patch', settings), clients: { main: clientOf(server) }, ...extra });
+  const { prepare, llm, ...input } = extra;
+  await prepare?.(workspace);
+  const result = await runAgent({ instance, workspace, settings: agentSettings('patch', settings), clients: { main: clientOf(server, 'main', llm) }, ...input });
   return { result, server };
 }
 
@@ -143,17 +144,17 @@ describe('patch agent', () => {
   });
 
   it('counts an answer with no edit at all as malformed', async () => {
-    const { result } = await run(exprcalc, 'The bug is in the parser: power should be right-associative.');
+    const { result } = await run(exprcalc, 'The bug is in the parser: power should be right-associative.', { max_repair_turns: 0 });
     expect(result).toMatchObject({ exit: 'malformed', malformedCount: 1, patch: '' });
   });
 
   it('counts every block whose SEARCH text is not in the file, and keeps the blocks that apply', async () => {
     const missing = (text: string) => `src/parser.js\n<<<<<<< SEARCH\n${text}\n=======\nreplaced\n>>>>>>> REPLACE\n`;
-    const bad = await run(exprcalc, `${missing('no such line')}\n${missing('nor this one')}`);
+    const bad = await run(exprcalc, `${missing('no such line')}\n${missing('nor this one')}`, { max_repair_turns: 0 });
     expect(bad.result).toMatchObject({ exit: 'malformed', malformedCount: 2, patch: '' });
     expect(bad.result.trajectory.some((step) => step.kind === 'note' && step.text.includes('SEARCH text was not found in src/parser.js'))).toBe(true);
 
-    const mixed = await run(exprcalc, `${missing('no such line')}\n${FIX}\nsrc/parser.js\n<<<<<<< SEARCH\nunterminated`);
+    const mixed = await run(exprcalc, `${missing('no such line')}\n${FIX}\nsrc/parser.js\n<<<<<<< SEARCH\nunterminated`, { max_repair_turns: 0 });
     expect(mixed.result.exit).toBe('submitted');
     expect(mixed.result.malformedCount).toBe(2);
     expect(mixed.result.patch).toContain('power - 1');
@@ -166,7 +167,7 @@ describe('patch agent', () => {
     const escapingDiff = '```diff\n--- a/../diff-escape.txt\n+++ b/../diff-escape.txt\n@@ -0,0 +1 @@\n+escaped\n```\n';
     const answer = [create('../escape.txt'), create(join(outside, 'absolute.txt')), create('link/through.txt'), escapingDiff].join('\n');
     let repoDir = '';
-    const { result } = await run(exprcalc, answer, {}, {
+    const { result } = await run(exprcalc, answer, { max_repair_turns: 0, submit: 'autosubmit' }, {
       prepare: async (workspace) => {
         repoDir = workspace.dir;
         await symlink(outside, join(workspace.dir, 'link'));
@@ -176,8 +177,9 @@ describe('patch agent', () => {
     expect(result.malformedCount).toBe(4);
     for (const name of ['absolute.txt', 'through.txt']) expect(existsSync(join(outside, name))).toBe(false);
     for (const name of ['escape.txt', 'diff-escape.txt']) expect(existsSync(join(repoDir, '..', name))).toBe(false);
-    // Only the symlink the test itself made shows in the diff.
-    expect([...result.patch.matchAll(/^diff --git a\/(\S+)/gm)].map((match) => match[1])).toEqual(['link']);
+    // Nothing escaped; the symlink the test itself made is a new top-level file, left out of the diff.
+    expect(result.patch).toBe('');
+    expect(result.excluded).toEqual(['link']);
     const notes = result.trajectory.filter((step) => step.kind === 'note').map((step) => step.kind === 'note' ? step.text : '').join('\n');
     expect(notes).toMatch(/\.\.\/escape\.txt leaves the repository/);
     expect(notes).toMatch(/absolute path/);
@@ -239,12 +241,60 @@ describe('patch agent', () => {
     ['benchlab__csvkit-1', 'src/stringify.js'],
   ])('the lexical ranking puts the file the gold patch of %s touches into a two-file prompt', async (id, goldFile) => {
     expect(instanceOf(id).patch).toContain(`+++ b/${goldFile}`);
-    const { server } = await run(instanceOf(id), 'no edit', { max_files: 2 });
+    const { server } = await run(instanceOf(id), 'no edit', { max_files: 2, max_repair_turns: 0 });
     expect(shownFiles(server.requests[0]!.body.messages[1].content)).toContain(goldFile);
   });
 
+  it('gives a malformed or unappliable edit repair turns, telling the model why, and keeps what applied', async () => {
+    const wrong = `src/parser.js\n<<<<<<< SEARCH\n      const right = this.expression(powr);\n=======\nx\n>>>>>>> REPLACE\n`;
+    const server = await serve([{ kind: 'success', text: wrong }, { kind: 'success', text: 'Sorry:\n\nsrc/parser.js\n<<<<<<< SEARCH\nunterminated' }, { kind: 'success', text: FIX }]);
+    const workspace = await sandbox.create(exprcalc);
+    const result = await runAgent({ instance: exprcalc, workspace, settings: agentSettings('patch'), clients: { main: clientOf(server) } });
+    expect(server.requests).toHaveLength(3);
+    expect(result.exit).toBe('submitted');
+    expect(result.malformedCount).toBe(2);
+    const repair: string = server.requests[1]!.body.messages.at(-1).content;
+    expect(repair).toMatch(/SEARCH text was not found in src\/parser\.js/);
+    expect(repair).toContain('No edit was applied');
+    expect(server.requests[2]!.body.messages.at(-1).content).toMatch(/malformed edit block/);
+    const tests = await runTests(sandbox.create, exprcalc, result.patch);
+    expect(passingFailToPass(exprcalc, tests.output)).toHaveLength(exprcalc.FAIL_TO_PASS.length);
+  });
+
+  it('stops after max_repair_turns (3 by default, as Aider)', async () => {
+    const server = await serve([{ kind: 'success', text: 'no edit here' }]);
+    const workspace = await sandbox.create(exprcalc);
+    const result = await runAgent({ instance: exprcalc, workspace, settings: agentSettings('patch'), clients: { main: clientOf(server) } });
+    expect(server.requests).toHaveLength(4);
+    expect(result).toMatchObject({ exit: 'malformed', malformedCount: 4, patch: '' });
+  });
+
+  it('shows a file too big for the budget as windows around the lines the issue is about, and an edit in a window applies', async () => {
+    const filler = Array.from({ length: 3000 }, (_, i) => `// filler line ${i}`).join('\n');
+    const { result, server } = await run(exprcalc, FIX, { max_files: 2 }, {
+      llm: { max_input_tokens: 4_000 },
+      prepare: async (workspace) => {
+        const path = join(workspace.dir, 'src', 'parser.js');
+        await writeFile(path, `${await readFile(path, 'utf8')}\n${filler}\n`);
+      },
+    });
+    const prompt: string = server.requests[0]!.body.messages[1].content;
+    expect(prompt.length).toBeLessThanOrEqual(4_000 * 4);
+    expect(prompt).toMatch(/src\/parser\.js lines \d+-\d+ of 3\d{3}/);
+    expect(prompt).toContain('const right = this.expression(power);');
+    expect(prompt).not.toContain('filler line 2999');
+    expect(result.exit).toBe('submitted');
+    expect(result.patch).toContain("+      const right = this.expression(token.value === '^' ? power - 1 : power);");
+  });
+
+  it('sizes its prompt from the model\'s known context window when max_input_tokens is not set', async () => {
+    const { result } = await run(exprcalc, FIX, {}, { llm: { model: 'openai/gpt-4' } });
+    // gpt-4's window is 8,192 tokens: the budget leaves room for the answer.
+    expect(result.trajectory.find((step) => step.kind === 'note' && step.text.startsWith('prompt budget'))).toMatchObject({ text: expect.stringMatching(/prompt budget: 6144 tokens \(from max_input_tokens\)/) });
+  });
+
   it('shows no more than fits in max_input_tokens', async () => {
-    const { server } = await run(exprcalc, 'no edit', {}, { maxInputTokens: 2_500 });
+    const { server } = await run(exprcalc, 'no edit', { max_repair_turns: 0 }, { llm: { max_input_tokens: 2_500 } });
     const prompt: string = server.requests[0]!.body.messages[1].content;
     expect(prompt.length + server.requests[0]!.body.messages[0].content.length).toBeLessThanOrEqual(2_500 * 4);
     expect(shownFiles(prompt).length).toBeGreaterThan(0);

@@ -1,8 +1,10 @@
 /**
  * A scripted LLM provider for tests: a real HTTP server on 127.0.0.1 (random port) that speaks
  * OpenAI chat completions (any POST path ending in `/chat/completions`, so Azure's
- * `/openai/deployments/<name>/chat/completions?api-version=...` too) and Anthropic messages
- * (any POST path ending in `/messages`). Bodies, usage fields (cached tokens included), tool calls
+ * `/openai/deployments/<name>/chat/completions?api-version=...` too), OpenAI's Responses API
+ * (any POST path ending in `/responses`) and Anthropic messages (any POST path ending in `/messages`).
+ * A reply's `reasoning` becomes a reasoning item with encrypted content (Responses) or a signed
+ * thinking block (Anthropic); `usage: null` leaves the usage field out, as some servers do. Bodies, usage fields (cached tokens included), tool calls
  * and error bodies follow each provider's own shape.
  *
  *   const server = await startLlmServer([
@@ -28,9 +30,9 @@ export type ScriptedToolCall = { id?: string; name: string; arguments?: string |
 
 export type Reply = (
   /** 200 with text and/or tool calls. */
-  | { kind: 'success'; text?: string; toolCalls?: ScriptedToolCall[]; usage?: ScriptedUsage; model?: string }
+  | { kind: 'success'; text?: string; toolCalls?: ScriptedToolCall[]; usage?: ScriptedUsage | null; model?: string; reasoning?: string }
   /** 200 with no text and no tool calls. */
-  | { kind: 'empty'; usage?: ScriptedUsage }
+  | { kind: 'empty'; usage?: ScriptedUsage | null }
   /** 429; `retryAfter` is sent verbatim as the Retry-After header (seconds or an HTTP date). */
   | { kind: 'rate_limit'; retryAfter?: string; message?: string }
   /** 500 unless another status is given (502, 503, 529...). */
@@ -68,7 +70,7 @@ export type RecordedRequest = {
   query: Record<string, string>;
   /** Lower-case names. */
   headers: Record<string, string>;
-  format: 'openai' | 'anthropic' | 'unknown';
+  format: 'openai' | 'responses' | 'anthropic' | 'unknown';
   /** The parsed JSON body (undefined when it was not JSON). */
   body: any;
   rawBody: string;
@@ -133,7 +135,7 @@ export async function startLlmServer(script: Script = [], options: LlmServerOpti
       if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
     }
     const path = parsedUrl.pathname;
-    const format = path.endsWith('/chat/completions') ? 'openai' : path.endsWith('/messages') ? 'anthropic' : 'unknown';
+    const format = path.endsWith('/chat/completions') ? 'openai' : path.endsWith('/responses') ? 'responses' : path.endsWith('/messages') ? 'anthropic' : 'unknown';
     const request: RecordedRequest = {
       index: requests.length, method: req.method ?? 'GET', path, url: `${path}${parsedUrl.search}`,
       query: Object.fromEntries(parsedUrl.searchParams), headers, format, body, rawBody, receivedAt: Date.now(),
@@ -193,9 +195,12 @@ function answer(res: ServerResponse, request: RecordedRequest, reply: Reply): vo
       const text = reply.kind === 'success' ? reply.text ?? '' : '';
       const toolCalls = reply.kind === 'success' ? reply.toolCalls ?? [] : [];
       const replyModel = reply.kind === 'success' && reply.model ? reply.model : model;
+      const reasoning = reply.kind === 'success' ? reply.reasoning : undefined;
       const body = request.format === 'anthropic'
-        ? anthropicMessage(replyModel, text, toolCalls, reply.usage)
-        : openAiCompletion(replyModel, text, toolCalls, reply.usage);
+        ? anthropicMessage(replyModel, text, toolCalls, reply.usage, reasoning)
+        : request.format === 'responses'
+          ? responsesResponse(replyModel, text, toolCalls, reply.usage, reasoning, request.index)
+          : openAiCompletion(replyModel, text, toolCalls, reply.usage);
       send(res, 200, body, headers);
       return;
     }
@@ -253,6 +258,33 @@ function answer(res: ServerResponse, request: RecordedRequest, reply: Reply): vo
   }
 }
 
+/** The encrypted content a reasoning item carries: opaque to clients, checkable by the test that reads it back. */
+export function encryptedReasoning(summary: string, index: number): string {
+  return Buffer.from(`reasoning ${index}: ${summary}`).toString('base64');
+}
+
+function responsesResponse(model: string, text: string, toolCalls: ScriptedToolCall[], scripted: ScriptedUsage | null | undefined, reasoning: string | undefined, index: number): unknown {
+  const output: unknown[] = [];
+  if (reasoning !== undefined) {
+    output.push({ type: 'reasoning', id: `rs_${index}`, summary: [{ type: 'summary_text', text: reasoning }], encrypted_content: encryptedReasoning(reasoning, index) });
+  }
+  if (text) output.push({ type: 'message', id: `msg_${index}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] });
+  toolCalls.forEach((call, i) => output.push({
+    type: 'function_call', id: `fc_${index}_${i}`, call_id: call.id ?? `call_${index}_${i}`, name: call.name, status: 'completed',
+    arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {}),
+  }));
+  const usage = fullUsage(scripted ?? undefined);
+  return {
+    id: `resp_${index}`, object: 'response', created_at: Math.floor(Date.now() / 1000), status: 'completed', model, output,
+    ...(scripted === null ? {} : {
+      usage: {
+        input_tokens: usage.input, input_tokens_details: { cached_tokens: usage.cacheRead },
+        output_tokens: usage.output, output_tokens_details: { reasoning_tokens: reasoning ? 1 : 0 }, total_tokens: usage.input + usage.output,
+      },
+    }),
+  };
+}
+
 function fullUsage(usage: ScriptedUsage | undefined): Required<ScriptedUsage> {
   return { input: usage?.input ?? 10, output: usage?.output ?? 5, cacheRead: usage?.cacheRead ?? 0, cacheWrite: usage?.cacheWrite ?? 0 };
 }
@@ -262,8 +294,8 @@ function argumentsObject(call: ScriptedToolCall): Record<string, unknown> {
   return call.arguments ?? {};
 }
 
-function openAiCompletion(model: string, text: string, toolCalls: ScriptedToolCall[], scripted: ScriptedUsage | undefined): unknown {
-  const usage = fullUsage(scripted);
+function openAiCompletion(model: string, text: string, toolCalls: ScriptedToolCall[], scripted: ScriptedUsage | null | undefined): unknown {
+  const usage = fullUsage(scripted ?? undefined);
   const calls = toolCalls.map((call, i) => ({
     id: call.id ?? `call_${i + 1}`,
     type: 'function',
@@ -279,18 +311,21 @@ function openAiCompletion(model: string, text: string, toolCalls: ScriptedToolCa
       message: { role: 'assistant', content: text === '' && calls.length > 0 ? null : text, ...(calls.length > 0 ? { tool_calls: calls } : {}) },
       finish_reason: calls.length > 0 ? 'tool_calls' : 'stop',
     }],
-    usage: {
-      prompt_tokens: usage.input,
-      completion_tokens: usage.output,
-      total_tokens: usage.input + usage.output,
-      prompt_tokens_details: { cached_tokens: usage.cacheRead },
-    },
+    ...(scripted === null ? {} : {
+      usage: {
+        prompt_tokens: usage.input,
+        completion_tokens: usage.output,
+        total_tokens: usage.input + usage.output,
+        prompt_tokens_details: { cached_tokens: usage.cacheRead },
+      },
+    }),
   };
 }
 
-function anthropicMessage(model: string, text: string, toolCalls: ScriptedToolCall[], scripted: ScriptedUsage | undefined): unknown {
-  const usage = fullUsage(scripted);
+function anthropicMessage(model: string, text: string, toolCalls: ScriptedToolCall[], scripted: ScriptedUsage | null | undefined, reasoning?: string): unknown {
+  const usage = fullUsage(scripted ?? undefined);
   const content: unknown[] = [];
+  if (reasoning !== undefined) content.push({ type: 'thinking', thinking: reasoning, signature: encryptedReasoning(reasoning, 0) });
   if (text) content.push({ type: 'text', text });
   toolCalls.forEach((call, i) => content.push({ type: 'tool_use', id: call.id ?? `toolu_${i + 1}`, name: call.name, input: argumentsObject(call) }));
   return {
@@ -301,11 +336,13 @@ function anthropicMessage(model: string, text: string, toolCalls: ScriptedToolCa
     content,
     stop_reason: toolCalls.length > 0 ? 'tool_use' : 'end_turn',
     stop_sequence: null,
-    usage: {
-      input_tokens: usage.input - usage.cacheRead - usage.cacheWrite,
-      output_tokens: usage.output,
-      cache_creation_input_tokens: usage.cacheWrite,
-      cache_read_input_tokens: usage.cacheRead,
-    },
+    ...(scripted === null ? {} : {
+      usage: {
+        input_tokens: usage.input - usage.cacheRead - usage.cacheWrite,
+        output_tokens: usage.output,
+        cache_creation_input_tokens: usage.cacheWrite,
+        cache_read_input_tokens: usage.cacheRead,
+      },
+    }),
   };
 }

@@ -2,10 +2,13 @@
  * A model that knows the gold patch of every built-in instance, served by `startLlmServer`.
  * It reads which instance a request is about from the problem statement in its prompt and
  * answers as each agent expects:
- *   - bash agent: first turn a ```bash block applying the gold patch (`git apply` of a quoted
- *     heredoc), next turn `echo BENCH_SUBMIT` (a `bash` tool call instead when tools are offered);
+ *   - bash agent (and the writer of explore-then-write): first turn a ```bash block applying the
+ *     gold patch (`git apply` of a quoted heredoc), next turn mini-swe-agent's submission of the
+ *     staged diff (a `bash` tool call instead when tools are offered);
  *   - patch agent: the gold patch in a ```diff block;
- *   - explorer role: the paths the gold patch touches, one per line.
+ *   - explorer role of the patch agent: the paths the gold patch touches, one per line;
+ *   - explorer episode of explore-then-write (`scout`): one read-only command, then the touched
+ *     paths submitted as its notes.
  * Instances outside its `skill` get a miss: garbage text (no command, no edit), or a `wrong` fix
  * (a stray file, so the tests run and fail).
  *
@@ -17,7 +20,7 @@
 import { loadSuite, type Instance } from '../../src/tasks/index.ts';
 import { startLlmServer, type LlmServer, type RecordedRequest, type Reply, type ScriptedUsage } from './llm-server.ts';
 
-export type OracleRole = 'bash' | 'patch' | 'explorer' | 'unknown';
+export type OracleRole = 'bash' | 'patch' | 'explorer' | 'scout' | 'unknown';
 
 export type OracleOptions = {
   /** Instances the oracle solves: ids matching this pattern or accepted by this function (default all). */
@@ -53,7 +56,7 @@ export type OracleModel = LlmServer & {
   read(request: RecordedRequest): OracleTurn;
 };
 
-const SUBMIT = 'echo BENCH_SUBMIT';
+const SUBMIT = 'git add -A 2>/dev/null && git diff --cached > patch.txt && echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && cat patch.txt';
 const GARBAGE = 'I looked at the repository, but I am not sure what the issue is asking for. Could you clarify?';
 
 export async function startOracleModel(options: OracleOptions = {}): Promise<OracleModel> {
@@ -67,6 +70,7 @@ export async function startOracleModel(options: OracleOptions = {}): Promise<Ora
     const { system, everything, assistantTurns } = conversation(request);
     const found = statements.find((entry) => everything.includes(entry.text))?.instance;
     const role: OracleRole = system.includes('You help locate the code') ? 'explorer'
+      : system.includes('You are a code explorer') ? 'scout'
       : system.includes('running shell commands') ? 'bash'
       : system.includes('by editing its source files') ? 'patch'
       : 'unknown';
@@ -95,12 +99,18 @@ function answerFor(turn: OracleTurn, instance: Instance | undefined, miss: 'garb
       return { kind: 'success', text: turn.solves ? touchedPaths(gold).join('\n') : GARBAGE };
     case 'patch': {
       if (turn.solves) return { kind: 'success', text: `The fix:\n\n${fenced('diff', gold)}` };
-      return { kind: 'success', text: miss === 'wrong' ? `A guess:\n\n${fenced('diff', strayFileDiff())}` : GARBAGE };
+      return { kind: 'success', text: miss === 'wrong' ? `A guess:\n\n${fenced('diff', strayFileDiff(strayPath(gold)))}` : GARBAGE };
+    }
+    case 'scout': {
+      if (!turn.solves) return { kind: 'success', text: GARBAGE };
+      if (turn.turn === 0) return command('git ls-files | head -50', tools);
+      const notes = touchedPaths(gold).map((path) => `${path} - the code the issue is about`).join('\n');
+      return command(`echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && cat <<'ORACLE_NOTES_END'\n${notes}\nORACLE_NOTES_END`, tools);
     }
     case 'bash': {
       if (turn.turn > 0) return command(SUBMIT, tools);
       if (turn.solves) return command(applyCommand(gold), tools);
-      return miss === 'wrong' ? command("echo 'a guess' > ORACLE_NOTES.txt", tools) : { kind: 'success', text: GARBAGE };
+      return miss === 'wrong' ? command(`echo 'a guess' > ${strayPath(gold)}`, tools) : { kind: 'success', text: GARBAGE };
     }
     default:
       return { kind: 'success', text: GARBAGE };
@@ -128,9 +138,15 @@ function fenced(language: string, body: string): string {
   return `${fence}${language}\n${body}${fence}\n`;
 }
 
+/** A new file beside the first file the gold patch changes: in the source tree, so it is graded, but no test reads it. */
+function strayPath(gold: string): string {
+  const first = touchedPaths(gold)[0] ?? 'ORACLE_NOTES.txt';
+  return first.includes('/') ? `${first.slice(0, first.lastIndexOf('/'))}/ORACLE_NOTES.txt` : 'ORACLE_NOTES.txt';
+}
+
 /** A diff that applies but fixes nothing: it adds a file no test reads. */
-function strayFileDiff(): string {
-  return ['diff --git a/ORACLE_NOTES.txt b/ORACLE_NOTES.txt', 'new file mode 100644', '--- /dev/null', '+++ b/ORACLE_NOTES.txt', '@@ -0,0 +1 @@', '+a guess', ''].join('\n');
+function strayFileDiff(path: string): string {
+  return [`diff --git a/${path} b/${path}`, 'new file mode 100644', '--- /dev/null', `+++ b/${path}`, '@@ -0,0 +1 @@', '+a guess', ''].join('\n');
 }
 
 function touchedPaths(diff: string): string[] {

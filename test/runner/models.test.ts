@@ -252,9 +252,10 @@ explorer_llm_config = "scout"
     const p = project(llmSection('confused', 'openai/gpt-4o-mini', server.openaiUrl));
     const result = await p.run(['--configs', 'confused', '--agent', 'patch', '--instances', A, '--run-id', 'garbled']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(p.query('SELECT outcome, exit_reason, malformed_count, patch FROM attempts')).toEqual([{ outcome: 'malformed', exit_reason: 'malformed', malformed_count: 1, patch: null }]);
+    // The answer and its three repair turns (max_repair_turns, as Aider) each held no edit.
+    expect(p.query('SELECT outcome, exit_reason, malformed_count, patch FROM attempts')).toEqual([{ outcome: 'malformed', exit_reason: 'malformed', malformed_count: 4, patch: null }]);
     const report = await p.report('garbled');
-    expect(report.configs[0]).toMatchObject({ malformedResponses: 1, outcomes: expect.objectContaining({ malformed: 1 }) });
+    expect(report.configs[0]).toMatchObject({ malformedResponses: 4, outcomes: expect.objectContaining({ malformed: 1 }) });
   });
 });
 
@@ -264,6 +265,7 @@ describe('spending limits', () => {
     const toml = `${llmSection('spender', 'openai/gpt-4o-mini', server.openaiUrl, { input_cost_per_token: 0.000001, output_cost_per_token: 0.000002 })}
 [agent.thrifty]
 type = "bash"
+tool_mode = "text"
 max_budget_per_task = 0.001
 `;
     const p = project(toml);

@@ -1,0 +1,119 @@
+import { runAgent, costOf, type AgentResult } from '../agents/index.ts';
+import { redact } from '../config/index.ts';
+import type { Grade, Grader } from '../grading/index.ts';
+import { createLlmClient, type LlmClient, type ResponseCache } from '../llm/index.ts';
+import type { AttemptRecord } from '../store/index.ts';
+import type { Instance } from '../tasks/index.ts';
+import type { Arm } from './_arms.ts';
+import { gradeFields } from './_attempt.ts';
+import { callRecords, usageOf } from './_calls.ts';
+import { retryInfra } from './_infra-retry.ts';
+import type { AttemptJob } from './_job.ts';
+import { decideOutcome } from './_outcome.ts';
+import type { Pacing } from './_pacing.ts';
+
+/** What an attempt is executed with, resolved where it runs (the coordinator's process, or a worker's). */
+export type AttemptContext = {
+  instances: ReadonlyMap<string, Instance>;
+  arms: ReadonlyMap<string, Arm>;
+  grader: Grader;
+  pacing: Pacing;
+  responseCache?: ResponseCache;
+  env?: NodeJS.ProcessEnv;
+  infraRetries: number;
+  /** Once aborted, failed steps are not retried. */
+  signal?: AbortSignal;
+};
+
+/** Where the two halves of an attempt wait their turn. */
+export type AttemptSlots = {
+  /** The agent episode; resolves undefined when the attempt is not to start after all (Ctrl-C, --max-cost). */
+  episode<T>(work: () => Promise<T>): Promise<T | undefined>;
+  /** Grading: CPU-bound, bounded by the machine's cores rather than by any provider. */
+  grade<T>(work: () => Promise<T>): Promise<T>;
+};
+
+export type AttemptEvents = {
+  /** The episode's cost, as soon as it ends and before grading, so spending limits act early. */
+  episodeEnded?(costUsd: number): void;
+};
+
+type Episode = { result?: AgentResult; error?: string };
+
+/**
+ * Executes one attempt: the agent episode in its own workspace, then grading of its patch in a
+ * fresh one. Returns the attempt record (undefined if it was not started); writes nothing.
+ */
+export async function executeAttempt(job: AttemptJob, context: AttemptContext, slots: AttemptSlots, events: AttemptEvents = {}): Promise<AttemptRecord | undefined> {
+  const instance = context.instances.get(job.instanceId);
+  const arm = context.arms.get(job.configName);
+  if (!instance || !arm) throw new Error(`attempt ${job.instanceId} / ${job.configName}: not in this run's instances and configs`);
+  const secrets = [arm.llm?.settings.api_key, arm.explorer?.settings.api_key].filter((s): s is string => Boolean(s));
+
+  const ran = await slots.episode(async () => {
+    const started = new Date();
+    const agentStart = performance.now();
+    const tries = await retryInfra(() => runEpisode(instance, arm, job.repeat, context, secrets), (episode) => !episode.result, { retries: context.infraRetries, signal: context.signal });
+    events.episodeEnded?.(costOf(tries.result.result?.calls ?? []).usd ?? 0);
+    return { ...tries, started, agentMs: performance.now() - agentStart };
+  });
+  if (!ran) return undefined;
+  const { result: episode, retries: episodeRetries, started, agentMs } = ran;
+  const agentResult = episode.result;
+  const patch = agentResult?.patch.trim() ? agentResult.patch : null;
+
+  const gradeStart = performance.now();
+  // A grading failure is retried on its own: the paid episode is never run again for it.
+  const graded = agentResult
+    ? await retryInfra(() => slots.grade(() => context.grader.grade(instance, patch)), (grade) => grade.outcome === 'infra_error', { retries: context.infraRetries, signal: context.signal })
+    : undefined;
+  const grade: Grade | undefined = graded?.result;
+  const gradeMs = performance.now() - gradeStart;
+
+  const calls = agentResult?.calls ?? [];
+  const cost = costOf(calls);
+  const outcome = decideOutcome(agentResult, patch, grade);
+  const finished = new Date();
+  return {
+    instanceId: instance.instance_id, instanceHash: instance.contentHash, resolved: false, resolution: null, patchHash: null, tests: [],
+    ...(grade ? gradeFields(instance, grade, outcome) : {}),
+    runId: job.runId, configName: arm.name, repeat: job.repeat, agent: arm.agentName, outcome,
+    patch: agentResult ? patch : null,
+    error: agentResult ? agentResult.error ?? grade?.error ?? null : episode.error ?? 'agent episode failed',
+    exitReason: agentResult?.exit ?? null, malformedCount: agentResult?.malformedCount ?? 0,
+    costUsd: cost.unknown ? null : cost.usd, costUnknown: cost.unknown, ...usageOf(calls),
+    infraRetries: episodeRetries + (graded?.retries ?? 0),
+    startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime(), agentMs, gradeMs,
+    trajectory: agentResult?.trajectory, llmCalls: callRecords(calls, secrets),
+  };
+}
+
+/** One agent episode in a fresh workspace; a sandbox failure is a value, with the secrets taken out. */
+async function runEpisode(instance: Instance, arm: Arm, repeat: number, context: AttemptContext, secrets: string[]): Promise<Episode> {
+  try {
+    const environment = await context.grader.environment(instance);
+    const workspace = await context.grader.sandbox.createWorkspace(environment);
+    try {
+      const result = await runAgent({
+        // The run's Ctrl-C is not passed on: the first one lets episodes in flight finish, whole.
+        instance, workspace, settings: arm.settings,
+        clients: { main: arm.llm && client(arm.llm, repeat, context), explorer: arm.explorer && client(arm.explorer, repeat, context) },
+      });
+      return { result };
+    } finally {
+      await workspace.destroy().catch(() => {});
+    }
+  } catch (error) {
+    return { error: redact(`agent episode failed: ${(error as Error).message}`, secrets) };
+  }
+}
+
+function client(config: NonNullable<Arm['llm']>, repeat: number, context: AttemptContext): LlmClient {
+  return createLlmClient(config, {
+    env: context.env,
+    cache: context.responseCache,
+    // Namespaced per repeat, so repeated runs are separate samples, not one cached answer.
+    cacheNamespace: `repeat-${repeat}`,
+    pacer: context.pacing.pacerFor(config, context.env),
+  });
+}
