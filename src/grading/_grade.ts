@@ -10,7 +10,7 @@ import { patchFlags, type PatchFlag } from './_flags.ts';
 import { APPLY_CHAIN, gradingScript, PATCH_FAILED, runnerModuleNames, TEST_PATCH_FAILED } from './_grade-script.ts';
 import type { TestMatch } from './_match.ts';
 import { parseTestLog } from './_parsers.ts';
-import type { ParsedLog, TestStatus } from './_parse-types.ts';
+import type { ParsedLog, TestNames, TestStatus } from './_parse-types.ts';
 import { patchPaths } from './_patch-files.ts';
 
 /** `tampered`: the report cannot be the test framework's own word (see README, Grading); never resolved, never retried. */
@@ -30,6 +30,8 @@ export type Grade = {
   testsStatus?: Verdict['testsStatus'];
   /** Dataset test name -> the parsed tests it matched and by which rule. */
   matches?: Record<string, TestMatch>;
+  /** Parsed test id -> the runner's and other harnesses' names for it. */
+  names?: Record<string, TestNames>;
   trustworthy?: boolean;
   untrustworthyReason?: string;
   /** Why the grade is `tampered`. */
@@ -130,6 +132,7 @@ export async function gradeInstance(
     const recorded = Object.fromEntries([...tests].filter(([id]) => !judged || !(id in judged.statuses)));
     const shared = {
       ...ran, reportSource: channel ? ('channel' as const) : ('log' as const), tests: recorded, testsStatus: verdict.testsStatus, matches: verdict.matches,
+      ...(read.log?.names ? { names: Object.fromEntries([...read.log.names].filter(([id]) => id in recorded)) } : {}),
       ...(judged ? { canaries: judged.statuses } : {}),
     };
     if (tamperReason !== undefined) {

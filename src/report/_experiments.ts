@@ -81,23 +81,32 @@ function agentEntry(run: RunRecord | undefined, configName: string): Record<stri
   return entry && typeof entry === 'object' ? entry : undefined;
 }
 
+/** What tells experiments apart: the agent, its submission convention, the config's and the agent's settings. */
+export type Facets = { agent: string; submit: string | null; settings: Record<string, unknown>; agentSettings: Record<string, unknown> };
+
+/** For each item, `key value` for every facet whose value is not the same across all of them. */
+export function differences(items: Facets[]): string[][] {
+  const facets: { name: string; value: (e: Facets) => unknown }[] = [
+    { name: 'agent', value: (e) => e.agent },
+    { name: 'submit', value: (e) => e.submit },
+    ...keysOf(items.map((e) => e.settings)).map((k) => ({ name: k, value: (e: Facets) => e.settings[k] })),
+    ...keysOf(items.map((e) => e.agentSettings)).filter((k) => k !== 'submit' && !AGENT_NAME_KEYS.has(k)).map((k) => ({ name: `agent.${k}`, value: (e: Facets) => e.agentSettings[k] })),
+  ];
+  const varying = facets.filter((f) => new Set(items.map((e) => canonicalJson(f.value(e) ?? null))).size > 1);
+  return items.map((e) => varying.map((f) => `${f.name} ${shown(f.value(e))}`));
+}
+
 /** Names same-named experiments by what differs between them: `gpt3 (agent patch, temperature 1.5)`. */
 function label(list: Experiment[]): void {
   const groups = new Map<string, Experiment[]>();
   for (const e of list) groups.set(e.configName, [...(groups.get(e.configName) ?? []), e]);
   for (const group of groups.values()) {
     if (group.length < 2) continue;
-    const facets: { name: string; value: (e: Experiment) => unknown }[] = [
-      { name: 'agent', value: (e) => e.agent },
-      { name: 'submit', value: (e) => e.submit },
-      ...keysOf(group.map((e) => e.settings)).map((k) => ({ name: k, value: (e: Experiment) => e.settings[k] })),
-      ...keysOf(group.map((e) => e.agentSettings)).filter((k) => k !== 'submit').map((k) => ({ name: `agent.${k}`, value: (e: Experiment) => e.agentSettings[k] })),
-    ];
-    const varying = facets.filter((f) => new Set(group.map((e) => canonicalJson(f.value(e) ?? null))).size > 1);
-    for (const e of group) {
-      e.differs = varying.map((f) => `${f.name} ${shown(f.value(e))}`);
+    const differs = differences(group);
+    group.forEach((e, i) => {
+      e.differs = differs[i]!;
       e.label = `${e.configName} (${e.differs.length > 0 ? e.differs.join(', ') : `settings ${e.settingsHash.slice(0, 8)}`})`;
-    }
+    });
     // Two rows must never read the same, whatever the values look like once shortened.
     const seen = new Map<string, number>();
     for (const e of group) seen.set(e.label, (seen.get(e.label) ?? 0) + 1);

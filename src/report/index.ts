@@ -10,3 +10,6 @@ export type { RunListing } from './_runs.ts';
 export { loadRunView, renderView } from './_view.ts';
 export type { RunView, ViewAttempt } from './_view.ts';
 export { servePage, openInBrowser } from './_serve.ts';
+export { differences } from './_experiments.ts';
+export type { Facets } from './_experiments.ts';
+export { clusteredRate } from './_stats.ts';

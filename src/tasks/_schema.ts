@@ -21,10 +21,6 @@ export const LOG_PARSERS = [
 
 export type LogParserName = (typeof LOG_PARSERS)[number];
 
-export function isLogParserName(name: string): name is LogParserName {
-  return (LOG_PARSERS as readonly string[]).includes(name);
-}
-
 /** FAIL_TO_PASS / PASS_TO_PASS: JSON-encoded lists inside strings in the official data, plain arrays elsewhere. */
 const testList = z.preprocess((value) => {
   if (typeof value !== 'string') return value;

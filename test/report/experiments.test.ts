@@ -173,5 +173,5 @@ describe('bench report through the CLI', () => {
       expect(shown.exitCode, shown.stderr).toBe(0);
       expect(shown.stdout, format).toMatch(format === 'json' ? /"partial": true/ : format === 'csv' ? /,true,1,1,31,1,a subset: 1 of the suite's 31 instances/ : /1\/31 partial/);
     }
-   }, 300_000);
+  }, 300_000);
 });
