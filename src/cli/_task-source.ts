@@ -9,6 +9,11 @@ export const TASK_SOURCE_OPTIONS = {
 
 type SourceValues = { suite?: string; dataset?: string; 'repos-dir'?: string; 'test-cmd'?: string; 'log-parser'?: string };
 
+/** Host paths holding task files (gold patches, clones with future commits): never shown to a sandboxed command. */
+export function taskPaths(values: SourceValues): string[] {
+  return [values.suite, values.dataset, values['repos-dir']].filter((path): path is string => Boolean(path));
+}
+
 export function taskSource(values: SourceValues) {
   return { suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'], testCmd: values['test-cmd'], logParser: values['log-parser'] };
 }

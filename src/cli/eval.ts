@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
+import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { withStore } from './_session.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
@@ -40,7 +40,7 @@ export default defineCommand(
     const predictions = loadPredictions(values.predictions, taskSet.instances).filter((p) => chosen.has(p.instance_id));
     const modelCode = values.predictions !== 'gold' && predictions.some((p) => p.model_patch && p.model_patch.trim());
     const runId = values['run-id'] ?? newRunId();
-    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: [...taskPaths(values), ...(values.predictions === 'gold' ? [] : [values.predictions])], modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     return withStore(values.db, async (store, signal) => {
       const grader = new Grader({ sandbox, cacheDir: resolveCacheDir(), store, regrade: values.regrade });
       const summaries = await runEvaluation({ store, grader, taskSet, instances, predictions, runId, jobs, signal, quiet: values.json });

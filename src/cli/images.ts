@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
 import { defineCommand, listFlag, printJson } from './_command.ts';
 import { UserError } from '../errors.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
@@ -11,9 +12,7 @@ export default defineCommand(
     summary: 'List the container images a suite or dataset needs and which are present locally; build the toolchain image for suites that bring none.',
     usage: 'bench images check [--suite NAME | --dataset FILE --repos-dir DIR] [--instances ids] [--image NAME] [--sandbox docker|podman] [--json] | build [--tag NAME] [--base IMAGE] [--sandbox docker|podman]',
     options: {
-      suite: { type: 'string', value: 'NAME|PATH', description: 'check: task suite (default builtin)' },
-      dataset: { type: 'string', value: 'FILE', description: 'check: SWE-bench dataset instead of a suite' },
-      'repos-dir': { type: 'string', value: 'DIR', description: 'check: local clones for --dataset' },
+      ...TASK_SOURCE_OPTIONS,
       instances: { type: 'string', multiple: true, value: 'ids', description: 'check: only these instance ids' },
       image: { type: 'string', value: 'NAME', description: 'check: the --image a run would get ({instance_id} filled in)' },
       sandbox: { type: 'string', value: 'docker|podman', description: 'Engine to ask (default docker, else podman if only it is installed)' },
@@ -35,7 +34,7 @@ export default defineCommand(
         : `built ${tag}: use it with \`bench run --sandbox ${name} --image ${tag}\`\n`);
       return 0;
     }
-    const taskSet = await loadTaskSet({ suite: values.suite, dataset: values.dataset, reposDir: values['repos-dir'] });
+    const taskSet = await loadTaskSet(taskSource(values));
     const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
     const statuses = await backend.images!.check(imagesOf(instances, values.image));
     const missing = statuses.filter((s) => !s.present);

@@ -1,5 +1,5 @@
 import { defineCommand } from './_command.ts';
-import { LEADERBOARD_END as END, LEADERBOARD_START as START, readLeaderboardEntries, renderLeaderboard, writeLeaderboard } from '../results/index.ts';
+import { LEADERBOARD_END as END, LEADERBOARD_START as START, leaderboardOf, writeLeaderboard } from '../results/index.ts';
 
 export default defineCommand(
   {
@@ -12,11 +12,10 @@ export default defineCommand(
     },
   },
   async ({ values }) => {
-    const entries = readLeaderboardEntries(values.dir ?? 'results/verified');
-    const table = renderLeaderboard(entries);
+    const { table, count } = await leaderboardOf(values.dir ?? 'results/verified');
     if (values.write) {
       writeLeaderboard(values.write, table);
-      process.stderr.write(`updated the leaderboard in ${values.write} (${entries.length} results)\n`);
+      process.stderr.write(`updated the leaderboard in ${values.write} (${count} results)\n`);
     } else process.stdout.write(table);
     return 0;
   },

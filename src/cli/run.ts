@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { agentHelp, unreadAgentKeys } from '../agents/index.ts';
-import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
+import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
@@ -66,7 +66,7 @@ export default defineCommand(
     if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
     const modelCode = arms.some((arm) => arm.llm);
     const runId = values['run-id'] ?? newRunId();
-    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
     return withStore(values.db, async (store, signal) => {
       if (values.replay && !store.getRun(values.replay)) throw new UserError(`--replay ${values.replay}: no such run in ${store.path}. List runs with \`bench report\`.`);
@@ -109,6 +109,7 @@ function withoutSecretFlags(argv: string[]): string[] {
   };
   return argv.map((arg, index) => {
     if (arg.startsWith('--set=')) return `--set=${mask(arg.slice('--set='.length))}`;
-    return argv[index - 1] === '--set' ? mask(arg) : arg;
+    // A credential inside a URL (a --queue redis://:password@host) is masked too.
+    return argv[index - 1] === '--set' ? mask(arg) : maskUrlsIn(arg);
   });
 }

@@ -34,9 +34,11 @@ export default defineCommand(
         `cost ${cost}; tokens in ${attempt.tokensIn}, out ${attempt.tokensOut}, cache read ${attempt.tokensCacheRead}, cache write ${attempt.tokensCacheWrite}; ${attempt.calls} calls, ${attempt.retries} retries`,
         `time ${(attempt.durationMs / 1000).toFixed(1)} s (agent ${(attempt.agentMs / 1000).toFixed(1)} s, grading ${(attempt.gradeMs / 1000).toFixed(1)} s)`,
         ...(attempt.error ? [`error: ${attempt.error}`] : []),
+        ...(attempt.tamperReason ? [`tampered: ${attempt.tamperReason}`] : []),
+        ...(attempt.flags.length ? [`patch flags: ${attempt.flags.join(', ')}`] : []),
         '',
         '## Tests',
-        ...attempt.tests.map((t) => `  ${t.status.padEnd(7)} ${t.expectation ?? '      '.padEnd(12)} ${t.testId}`),
+        ...attempt.tests.map((t) => `  ${t.status.padEnd(7)} ${t.expectation ?? '      '.padEnd(12)} ${t.testId}${matchNote(attempt.grade, t.testId)}`),
         '',
         '## LLM calls',
         ...attempt.llmCalls.map((c) => `  #${c.seq} ${c.role} ${c.configName} ${c.model ?? ''} ${c.status}${c.errorClass ? ` ${c.errorClass}` : ''} in ${c.tokensIn} out ${c.tokensOut} cost ${c.costUsd === null ? 'unknown' : `$${c.costUsd.toFixed(6)}`} ${Math.round(c.latencyMs)} ms, ${c.retries} retries${c.cached ? ' (cached)' : ''}`),
@@ -60,4 +62,14 @@ function trajectoryLines(trajectory: unknown): string[] {
     if (step.kind === 'command') return [`$ ${String(step.command)}   (exit ${String(step.exitCode)}${step.timedOut ? ', timed out' : ''})`, String(step.output)];
     return [`# ${String(step.text)}`];
   });
+}
+
+/** How a listed name found its parsed tests, when it was not by our own id (`grading/_match.ts`). */
+function matchNote(grade: unknown, name: string): string {
+  const matches = (grade as { matches?: Record<string, { rule: string; tests: string[]; note?: string }> } | undefined)?.matches;
+  const match = matches?.[name];
+  if (!match || (match.rule === 'id' && match.tests.length === 1)) return '';
+  if (match.rule === 'none') return '   (matched no parsed test)';
+  const tests = match.tests.length === 1 ? match.tests[0] : `${match.tests.length} tests: ${match.tests.join(', ')}`;
+  return `   (by ${match.rule}: ${tests}${match.note ? `; ${match.note}` : ''})`;
 }

@@ -1,9 +1,9 @@
 import Table from 'cli-table3';
-import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
+import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
 import { UserError } from '../errors.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
-import { Grader, resolveCacheDir } from '../grading/index.ts';
+import { Grader, TEST_NAMINGS, resolveCacheDir, type TestNaming } from '../grading/index.ts';
 import { chooseSandbox, validateInstances } from '../runner/index.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 
@@ -11,12 +11,13 @@ export default defineCommand(
   {
     name: 'tasks',
     summary: 'List, show and validate task instances (the built-in suite, another suite, or a SWE-bench dataset).',
-    usage: 'bench tasks list|show ID|validate [SUITE|FILE] [--derive] [--instances ids] [-j N] [--json]',
+    usage: 'bench tasks list|show ID|validate [SUITE|FILE] [--derive [--naming bench|swebench|polybench]] [--instances ids] [-j N] [--json]',
     positionals: { min: 1, max: 2, names: 'list | show ID | validate [SUITE|FILE]' },
     options: {
       ...TASK_SOURCE_OPTIONS,
       instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids' },
       derive: { type: 'boolean', description: 'validate: compute FAIL_TO_PASS / PASS_TO_PASS from runs before and after the gold patch' },
+      naming: { type: 'string', value: TEST_NAMINGS.join('|'), description: 'validate --derive: write test names as we do (bench, default), as SWE-bench or as SWE-PolyBench' },
       jobs: { type: 'string', short: 'j', value: 'N', description: 'validate: instances at once (default 2)' },
       sandbox: sandboxFlag('validate: where tests run'),
       image: imageFlag(),
@@ -25,6 +26,7 @@ export default defineCommand(
   },
   async ({ values, positionals }) => {
     const [action, argument] = positionals;
+    const naming = namingFlag(values.naming);
     const source = taskSource(values);
     if (action === 'validate' && argument) {
       if (/\.(jsonl?|parquet)$/.test(argument)) source.dataset = argument;
@@ -58,15 +60,15 @@ export default defineCommand(
       }
       case 'validate': {
         const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
-        const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+        const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
         const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
-        const results = await validateInstances(instances, grader, { jobs: intFlag('jobs', values.jobs, 2), derive: values.derive });
+        const results = await validateInstances(instances, grader, { jobs: intFlag('jobs', values.jobs, 2), derive: values.derive, naming });
         const failed = results.filter((r) => !r.ok);
         if (values.json) printJson(results);
         else {
           for (const r of results) {
             process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.instanceId}${r.problems.length ? `\n       ${r.problems.join('\n       ')}` : ''}\n`);
-            if (r.derived) process.stdout.write(`       derived FAIL_TO_PASS: ${JSON.stringify(r.derived.FAIL_TO_PASS)}\n       derived PASS_TO_PASS: ${r.derived.PASS_TO_PASS.length} tests\n`);
+            if (r.derived) process.stdout.write(`       derived FAIL_TO_PASS: ${JSON.stringify(r.derived.FAIL_TO_PASS)}\n       derived PASS_TO_PASS: ${r.derived.PASS_TO_PASS.length} tests (all of them with --json)\n`);
           }
           process.stdout.write(`${results.length - failed.length}/${results.length} instances valid in ${taskSet.name}: gold resolves each, the empty patch resolves none.\n`);
         }
@@ -81,4 +83,10 @@ export default defineCommand(
 function firstLine(text: string): string {
   const line = text.split('\n').map((l) => l.replace(/^#+\s*/, '').trim()).find(Boolean) ?? '';
   return line.length > 60 ? `${line.slice(0, 57)}...` : line;
+}
+
+function namingFlag(value: string | undefined): TestNaming | undefined {
+  if (value === undefined) return undefined;
+  if ((TEST_NAMINGS as readonly string[]).includes(value)) return value as TestNaming;
+  throw new UserError(`Unknown --naming \`${value}\`. Use one of: ${TEST_NAMINGS.join(', ')} (bench: file::suites::title; swebench: as SWE-bench's log parsers name tests; polybench: as SWE-PolyBench's do).`);
 }

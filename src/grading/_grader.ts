@@ -45,7 +45,7 @@ export class Grader {
   async grade(instance: Instance, patch: string | null, options: { runWithoutPatch?: boolean } = {}): Promise<Grade & { reused: boolean }> {
     const hash = patchHash(patch);
     if (hash && this.store && !this.regrade && !options.runWithoutPatch) {
-      const stored = this.store.findGrade(instance.instance_id, instance.contentHash, hash);
+      const stored = this.store.findGrade(instance.instance_id, gradedContent(instance), hash);
       if (stored) return { ...(stored.grade as Grade), reused: true };
     }
     let grade: Grade;
@@ -53,14 +53,24 @@ export class Grader {
       grade = await gradeInstance(instance, patch, { sandbox: this.sandbox, environment: await this.environment(instance), runWithoutPatch: options.runWithoutPatch });
     } catch (error) {
       grade = {
-        instanceId: instance.instance_id, outcome: 'infra_error', resolved: false, resolution: 'NO', patchHash: hash, revertedFiles: [], tests: {},
+        instanceId: instance.instance_id, outcome: 'infra_error', resolved: false, resolution: 'NO', patchHash: hash, revertedFiles: [], tests: {}, flags: [],
         error: (error as Error).message, report: {},
       };
     }
     // Infra errors are not facts about the patch, so they are never cached.
     if (hash && this.store && grade.outcome !== 'infra_error' && !options.runWithoutPatch) {
-      this.store.saveGrade(instance.instance_id, instance.contentHash, hash, this.sandbox.kind, { outcome: grade.outcome, grade });
+      this.store.saveGrade(instance.instance_id, gradedContent(instance), hash, this.sandbox.kind, { outcome: grade.outcome, grade });
     }
     return { ...grade, reused: false };
   }
+}
+
+/**
+ * Raised whenever grading changes what it believes (here: the report channel, canaries and the
+ * `tampered` outcome), so grades stored by an older grader are graded again rather than reused.
+ */
+const GRADER_REVISION = 'grader-2';
+
+function gradedContent(instance: Instance): string {
+  return `${instance.contentHash}:${GRADER_REVISION}`;
 }

@@ -1,3 +1,4 @@
+import { editDistance } from '../errors.ts';
 import { worseStatus } from './_parse-shared.ts';
 import type { TestNames, TestStatus } from './_parse-types.ts';
 
@@ -107,4 +108,27 @@ function truncated(name: string, tests: Map<string, TestStatus>, index: Index): 
     return { rule: 'truncated', tests: [...ids], status: 'MISSING', note: `a cut name whose tests disagree (${[...statuses].join(', ')})` };
   }
   return { rule: 'truncated', tests: [...ids], status: [...statuses][0]! };
+}
+
+/** How `bench tasks validate --derive` writes test names: ours, or as SWE-bench or SWE-PolyBench name them. */
+export const TEST_NAMINGS = ['bench', 'swebench', 'polybench'] as const;
+
+export type TestNaming = (typeof TEST_NAMINGS)[number];
+
+/** A parsed test's name in `naming`; our id where that harness has no parser for the runner. */
+export function testNameIn(naming: TestNaming, id: string, names: TestNames | undefined): string {
+  if (naming === 'swebench') return names?.swebench ?? id;
+  if (naming === 'polybench') return names?.polybench ?? id;
+  return id;
+}
+
+/** The `count` parsed names (ids and runner names) closest to `name`, for telling a user what the run did report. */
+export function nearestTestNames(name: string, parsed: { tests: Iterable<string>; names?: Iterable<TestNames> }, count = 3): string[] {
+  const candidates = new Set<string>(parsed.tests);
+  for (const names of parsed.names ?? []) for (const native of names.native) candidates.add(native);
+  return [...candidates]
+    .map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
+    .slice(0, count)
+    .map((entry) => entry.candidate);
 }

@@ -16,9 +16,9 @@ const ASSERTION_STATUS: Record<string, TestStatus> = {
  * A file that failed without a failing test (it did not load, or a hook threw) is an ERROR
  * under the file's own id.
  */
-export function parseJestJson(log: string, options: ParseOptions): ParsedLog {
-  const report = locateJsonReport(log, /\{\s*"num[A-Za-z]+"\s*:/, (value) => isRecord(value) && Array.isArray(value.testResults));
-  const parsed = emptyLog();
+export function parseJestJson(log: string, options: ParseOptions, runner: 'jest' | 'vitest' = 'jest'): ParsedLog {
+  const { report, tamperReason } = locateJsonReport(log, /\{\s*"num[A-Za-z]+"\s*:/, (value) => isRecord(value) && Array.isArray(value.testResults));
+  const parsed: ParsedLog = { ...emptyLog(), ...(tamperReason === undefined ? {} : { tamperReason }) };
   if (!isRecord(report)) return parsed;
   parsed.reportFound = true;
   for (const fileResult of arrayField(report, 'testResults')) {
@@ -32,7 +32,9 @@ export function parseJestJson(log: string, options: ParseOptions): ParsedLog {
       const title = stringField(assertion, 'title') ?? '';
       const status = ASSERTION_STATUS[stringField(assertion, 'status') ?? ''] ?? 'FAILED';
       if (status === 'FAILED') anyFailed = true;
-      recordTest(parsed, testId([file, ...ancestors, title]), status, jsTestNames(file, ancestors, title, stringField(assertion, 'fullName')));
+      const names = jsTestNames(file, ancestors, title, stringField(assertion, 'fullName'));
+      // SWE-bench reads jest's verbose bare titles and vitest's verbose `file > suite > title` lines.
+      recordTest(parsed, testId([file, ...ancestors, title]), status, { ...names, swebench: runner === 'jest' ? title : names.vitestLine });
     }
     if (file !== undefined && stringField(fileResult, 'status') === 'failed' && !anyFailed) {
       recordTest(parsed, file, 'ERROR');

@@ -46,7 +46,7 @@ export function parseJestVerbose(log: string, options: ParseOptions): ParsedLog 
       if (title === 'Test suite failed to run') recordTest(parsed, file, 'ERROR');
       else {
         const parts = title.split(' › ');
-        recordTest(parsed, testId([file, ...parts]), 'FAILED', jsTestNames(file, parts.slice(0, -1), parts.at(-1)!));
+        recordTest(parsed, testId([file, ...parts]), 'FAILED', { ...jsTestNames(file, parts.slice(0, -1), parts.at(-1)!), swebench: parts.at(-1)! });
       }
       continue;
     }
@@ -62,7 +62,7 @@ export function parseJestVerbose(log: string, options: ParseOptions): ParsedLog 
     if (symbol === '○') title = title.replace(/^skipped /, '');
     if (symbol === '✎') title = title.replace(/^todo /, '');
     const names = suites.map((suite) => suite.name);
-    recordTest(parsed, testId([file, ...names, title]), JEST_STATUS[symbol]!, jsTestNames(file, names, title));
+    recordTest(parsed, testId([file, ...names, title]), JEST_STATUS[symbol]!, { ...jsTestNames(file, names, title), swebench: title });
   }
   return parsed;
 }
@@ -84,7 +84,8 @@ export function parseVitestVerbose(log: string, options: ParseOptions): ParsedLo
     const parts = path.split(' > ');
     const file = /\.[cm]?[jt]sx?$/.test(parts[0]!) && parts.length > 1 ? relativePath(parts.shift()!, options.root) : undefined;
     const title = parts.pop()!;
-    recordTest(parsed, testId([file, ...parts, title]), status, jsTestNames(file, parts, title));
+    const names = jsTestNames(file, parts, title);
+    recordTest(parsed, testId([file, ...parts, title]), status, { ...names, swebench: names.vitestLine });
   };
   for (const raw of log.split(/\r?\n/)) {
     const body = raw.trim();

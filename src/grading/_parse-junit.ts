@@ -1,5 +1,5 @@
 import type { ParsedLog, ParseOptions, TestStatus } from './_parse-types.ts';
-import { emptyLog, jsTestNames, lastIdPart, recordTest, relativePath, testId } from './_parse-shared.ts';
+import { emptyLog, jsTestNames, pytestNames, recordTest, relativePath, testId } from './_parse-shared.ts';
 import { locateJunitReport, type XmlElement } from './_parse-xml.ts';
 
 /**
@@ -98,7 +98,7 @@ export function parsePytestJunit(log: string, options: ParseOptions): ParsedLog 
       if (child.name === 'testsuite') visit(child);
       else if (child.name === 'testcase') {
         const id = pytestNodeId(child.attributes, options.root);
-        if (id !== undefined) recordTest(parsed, id, pytestStatus(child), { title: lastIdPart(id) });
+        if (id !== undefined) recordTest(parsed, id, pytestStatus(child), pytestNames(id));
       }
     }
   };

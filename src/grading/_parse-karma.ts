@@ -45,7 +45,8 @@ export function parseKarma(log: string): ParsedLog {
     const status: TestStatus = test[3] !== undefined ? 'SKIPPED' : test[1] === '✔' || test[1] === '✓' ? 'PASSED' : 'FAILED';
     // In the failure list only failures count; the lines under a test there are its error.
     if (section === 'failures' && status !== 'FAILED') continue;
-    recordTest(parsed, testId([...names, title]), status, { title, native: [[...names, title].join(' > '), [...names, title].join(' ')] });
+    const swebench = [...names, title].join(' > ');
+    recordTest(parsed, testId([...names, title]), status, { title, swebench, native: [swebench, [...names, title].join(' ')] });
   }
   return parsed;
 }

@@ -1,5 +1,5 @@
 import type { ParsedLog, TestStatus } from './_parse-types.ts';
-import { emptyLog, lastIdPart, recordTest } from './_parse-shared.ts';
+import { emptyLog, pytestNames, recordTest } from './_parse-shared.ts';
 
 const SUMMARY_HEADER = /^=+ short test summary info =+\s*$/;
 const SECTION_RULE = /^=+ .* =+\s*$/;
@@ -41,7 +41,7 @@ export function parsePytest(log: string): ParsedLog {
     // `SKIPPED [1] tests/test_x.py:12: reason` names a location, not a test: nothing to record.
     if (entry[1] === 'SKIPPED' && /^\[\d+\]/.test(rest)) continue;
     const id = NODE_ID.exec(rest)?.[1]?.trim();
-    if (id) recordTest(parsed, id, STATUS[entry[1]!]!, { title: lastIdPart(id) });
+    if (id) recordTest(parsed, id, STATUS[entry[1]!]!, pytestNames(id));
   }
   return parsed;
 }

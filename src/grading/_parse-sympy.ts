@@ -30,7 +30,7 @@ export function parseSympy(log: string, options: ParseOptions): ParsedLog {
   let pending: string | undefined;
   let inFailures = false;
   const record = (name: string, status: TestStatus) =>
-    recordTest(parsed, testId([file, name]), status, { title: name, native: [file === undefined ? undefined : `${file}:${name}`] });
+    recordTest(parsed, testId([file, name]), status, { title: name, swebench: name, native: [file === undefined ? undefined : `${file}:${name}`] });
 
   for (const raw of lines) {
     const line = raw.trimEnd();
@@ -48,7 +48,7 @@ export function parseSympy(log: string, options: ParseOptions): ParsedLog {
       const [, failedFile, name] = header;
       const relative = relativePath(failedFile!, options.root);
       if (name === undefined) recordTest(parsed, relative, 'ERROR');
-      else recordTest(parsed, testId([relative, name]), 'FAILED', { title: name, native: [`${relative}:${name}`] });
+      else recordTest(parsed, testId([relative, name]), 'FAILED', { title: name, swebench: name, native: [`${relative}:${name}`] });
       continue;
     }
     if (inFailures) continue;

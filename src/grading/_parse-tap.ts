@@ -76,6 +76,7 @@ export function parseTap(log: string, options: ParseOptions, mode: { nodeLocatio
     const file = mode.nodeLocations ? (point.location ?? blockFiles.get(point.block)) : undefined;
     recordTest(parsed, testId([file, ...point.ancestors, point.name]), point.status, {
       title: point.name,
+      swebench: point.name,
       native: [[...point.ancestors, point.name].join(' > '), [...point.ancestors, point.name].join(' ')],
     });
   }

@@ -8,6 +8,10 @@ export type TestNames = {
   native: string[];
   /** The test's own title with no file or suites: what verbose console reporters and sympy print. */
   title?: string;
+  /** The name SWE-bench's own log parser would give it, where SWE-bench has one for this output. */
+  swebench?: string;
+  /** The name SWE-PolyBench's parser would give it (mocha fullTitle, jest `<file>-><fullName>`). */
+  polybench?: string;
 };
 
 export type ParsedLog = {

@@ -35,8 +35,9 @@ function parseVerboseUnittest(log: string, filePrefix: string): ParsedLog {
   const lines = log.split(/\r?\n/);
   const parsed = emptyLog();
   let pending: string | undefined;
-  const record = (id: { id: string; native: string[]; title: string }, status: TestStatus, docstring?: string) =>
-    recordTest(parsed, filePrefix + id.id, status, { native: [...id.native, docstring], title: id.title });
+  // SWE-bench's Django parser names a test by the text before ` ... `: the docstring line when there is one.
+  const record = (id: { id: string; native: string[]; title: string; printed: string }, status: TestStatus, docstring?: string) =>
+    recordTest(parsed, filePrefix + id.id, status, { native: [...id.native, id.printed, docstring], title: id.title, swebench: docstring ?? id.printed });
   const ids = new Map<string, ReturnType<typeof unittestId>>();
   const idOf = (name: string, qualified: string) => {
     const id = unittestId(name, qualified);
@@ -97,17 +98,18 @@ function statusOf(text: string): TestStatus {
   return 'FAILED'; // FAIL, unexpected success
 }
 
-function unittestId(name: string, qualified: string): { id: string; native: string[]; title: string } {
+function unittestId(name: string, qualified: string): { id: string; native: string[]; title: string; printed: string } {
+  const printed = `${name} (${qualified})`;
   const native = (owner: string) => [`${name} (${owner})`, `${name} (${owner}.${name})`, `${owner}.${name}`];
   // A module that failed to import (or was skipped whole) runs as a stand-in loader test named after it.
-  if (qualified.startsWith('unittest.loader.')) return { id: modulePath(name.split('.')), native: [name], title: name };
+  if (qualified.startsWith('unittest.loader.')) return { id: modulePath(name.split('.')), native: [name], title: name, printed };
   let segments = qualified.split('.');
   if (segments.length > 1 && segments.at(-1) === name) segments = segments.slice(0, -1);
   const owner = segments.join('.');
-  if (name === 'setUpModule' || name === 'tearDownModule') return { id: testId([modulePath(segments), name]), native: native(owner), title: name };
+  if (name === 'setUpModule' || name === 'tearDownModule') return { id: testId([modulePath(segments), name]), native: native(owner), title: name, printed };
   let classStart = segments.findIndex((segment, index) => index > 0 && /^[A-Z]/.test(segment));
   if (classStart < 0) classStart = Math.max(1, segments.length - 1);
-  return { id: testId([modulePath(segments.slice(0, classStart)), ...segments.slice(classStart), name]), native: native(owner), title: name };
+  return { id: testId([modulePath(segments.slice(0, classStart)), ...segments.slice(classStart), name]), native: native(owner), title: name, printed };
 }
 
 function modulePath(segments: string[]): string {

@@ -19,7 +19,7 @@ export const PARSERS: Record<LogParserName, LogParser> = {
   tap: { description: 'TAP 13/14, flat or nested (mocha, vitest, node-tap, tape)', parse: (log, options) => parseTap(log, options, { nodeLocations: false }) },
   junit: { description: 'JUnit XML from any tool (vitest, mocha xunit, jest-junit)', parse: parseGenericJunit },
   'jest-json': { description: 'jest `--json`', parse: parseJestJson },
-  'vitest-json': { description: 'vitest `--reporter=json`', parse: parseJestJson },
+  'vitest-json': { description: 'vitest `--reporter=json`', parse: (log, options) => parseJestJson(log, options, 'vitest') },
   'mocha-json': { description: 'mocha `--reporter json`', parse: parseMochaJson },
   pytest: { description: 'pytest `-rA` (the short test summary)', parse: (log) => parsePytest(log) },
   'pytest-junit': { description: 'pytest `--junitxml`', parse: parsePytestJunit },

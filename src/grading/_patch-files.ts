@@ -15,6 +15,9 @@ export function patchPaths(patch: string): string[] {
   return [...paths];
 }
 
+/** Files pytest reads a section of (`[tool.pytest.ini_options]`, `[tool.pytest]`, `[tool:pytest]`): a changed section is put back. */
+export const PYTEST_CONFIG_FILES = ['pyproject.toml', 'setup.cfg'] as const;
+
 /**
  * Paths that steer how tests run or are reported, rather than what the code does: a model patch
  * may not change them (a planted conftest.py or sitecustomize.py can force every test green).
@@ -22,8 +25,12 @@ export function patchPaths(patch: string): string[] {
  */
 export const TEST_INFRASTRUCTURE_PATTERN = [
   '(^|/)([Tt][Ee][Ss][Tt][Ss]?|__tests__|[Tt]esting|[Ss]pec)/',
-  '(^|/)(conftest\\.py|sitecustomize\\.py|usercustomize\\.py|pytest\\.ini|tox\\.ini|noxfile\\.py|\\.noderc|node\\.config\\.json)$',
-  '\\.pth$',
+  '(^|/)(conftest\\.py|sitecustomize\\.py|usercustomize\\.py|\\.?pytest\\.(ini|toml)|tox\\.ini|noxfile\\.py|\\.noderc|node\\.config\\.json)$',
+  // Import-path machinery: start-up hooks and installed-distribution metadata (entry points load pytest plugins).
+  '\\.(pth|egg-link)$',
+  '(^|/)[^/]*\\.(dist-info|egg-info)(/|$)',
+  // Installed packages: no fix ships them, and a planted one shadows what the runner loads.
+  '(^|/)(node_modules|site-packages)(/|$)',
   '(^|/)(jest|vitest|vite|mocha|ava|karma)\\.config\\.[cm]?[jt]s$',
   '(^|/)\\.mocharc(\\.[a-z]+)?$',
   // unittest discovers test*.py (no underscore needed) in every package it walks.

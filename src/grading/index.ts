@@ -7,5 +7,5 @@ export type { Verdict, Resolution, TestsStatus } from './_decide.ts';
 export { patchPaths, TEST_INFRASTRUCTURE_PATTERN } from './_patch-files.ts';
 export { Grader, resolveCacheDir, DEFAULT_CACHE_DIR } from './_grader.ts';
 export type { GradeCache } from './_grader.ts';
-export { matchTests, MATCH_RULES } from './_match.ts';
-export type { TestMatch, MatchRule } from './_match.ts';
+export { matchTests, MATCH_RULES, TEST_NAMINGS, testNameIn, nearestTestNames } from './_match.ts';
+export type { TestMatch, MatchRule, TestNaming } from './_match.ts';

@@ -2,15 +2,17 @@ import { UserError, didYouMean } from '../errors.ts';
 import { OUTCOMES } from '../store/index.ts';
 import type { AttemptRow, Outcome } from '../store/index.ts';
 import { MARKS, NOT_RUN, money } from './_format.ts';
-import { beats, pairedDifference, paretoFrontier, passAtK, percentileSorted, wilson, mcnemarExact } from './_stats.ts';
-import type { ConfigSummary, MatrixCell, PairwiseComparison, Report, ReportInput } from './_types.ts';
+import { experimentsOf, type Experiment } from './_experiments.ts';
+import { beats, clusteredRate, pairedDifference, paretoFrontier, passAtK, percentileSorted, wilson, mcnemarExact } from './_stats.ts';
+import type { ConfigSummary, Coverage, MatrixCell, PairwiseComparison, Report, ReportInput } from './_types.ts';
 
 /** Attempts of one config on one instance. */
-type InstanceTally = { attempts: number; resolved: number; first: AttemptRow; firstRun: number };
+type InstanceTally = { attempts: number; resolved: number; first: AttemptRow; firstRun: number; ids: number[] };
 
 /** Running sums for one config, filled in a single pass over the attempts. */
 type ConfigTally = {
   config: string;
+  experiment: Experiment;
   runIds: string[];
   total: number;
   resolved: number;
@@ -32,13 +34,15 @@ type ConfigTally = {
 /** Turns stored runs into plain, JSON-serialisable figures; the baseline defaults to the first config. */
 export function buildReport(input: ReportInput, options: { baseline?: string } = {}): Report {
   const runIndex = new Map(input.runs.map((run, i) => [run.id, i]));
+  const experiments = experimentsOf(input);
   const tallies = new Map<string, ConfigTally>();
-  // Configs in the order the runs list them, so "the first config" is stable.
-  for (const snapshot of input.snapshots) if (!tallies.has(snapshot.name)) tallies.set(snapshot.name, newTally(snapshot.name));
+  // Rows in the order the runs list their configs, so "the first config" is stable.
+  for (const experiment of experiments.list) tallies.set(experiment.label, newTally(experiment));
 
   for (const attempt of input.attempts) {
-    let tally = tallies.get(attempt.configName);
-    if (!tally) tallies.set(attempt.configName, (tally = newTally(attempt.configName)));
+    const experiment = experiments.of(attempt.runId, attempt.configName, attempt.agent);
+    let tally = tallies.get(experiment.label);
+    if (!tally) tallies.set(experiment.label, (tally = newTally(experiment)));
     addAttempt(tally, attempt, runIndex.get(attempt.runId) ?? input.runs.length);
   }
 
@@ -47,15 +51,17 @@ export function buildReport(input: ReportInput, options: { baseline?: string } =
   if (unattempted.length > 0) notes.push(`No attempts recorded yet for ${unattempted.join(', ')}; left out.`);
   const active = [...tallies.values()].filter((t) => t.total > 0);
 
-  const configs = active.map((tally) => summarise(tally, input, notes));
+  const configs = active.map((tally) => summarise(tally, input));
   const frontier = markFrontier(configs);
   const baseline = chooseBaseline(configs, options.baseline);
   const byName = new Map(active.map((t) => [t.config, t]));
   const pairwise = baseline === null ? [] : active.filter((t) => t.config !== baseline).map((t) => compare(byName.get(baseline)!, t));
 
   addNotes(notes, input, configs);
+  const partial = configs.some((c) => c.coverage.partial);
   return {
     runs: input.runs.map((r) => ({ id: r.id, createdAt: r.createdAt, status: r.status, command: r.command, suite: r.suite ?? null, agent: r.agent ?? null })),
+    partial,
     baseline,
     configs,
     pairwise,
@@ -66,9 +72,9 @@ export function buildReport(input: ReportInput, options: { baseline?: string } =
   };
 }
 
-function newTally(config: string): ConfigTally {
+function newTally(experiment: Experiment): ConfigTally {
   return {
-    config, runIds: [], total: 0, resolved: 0, outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
+    config: experiment.label, experiment, runIds: [], total: 0, resolved: 0, outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
     unknownCostAttempts: 0, knownCost: 0, tokensIn: 0, tokensOut: 0, tokensCacheRead: 0, tokensCacheWrite: 0, durations: [],
     calls: 0, retries: 0, infraRetries: 0, malformedResponses: 0, byInstance: new Map(),
   };
@@ -94,10 +100,11 @@ function addAttempt(t: ConfigTally, a: AttemptRow, run: number): void {
   t.malformedResponses += a.malformedCount;
   const seen = t.byInstance.get(a.instanceId);
   if (!seen) {
-    t.byInstance.set(a.instanceId, { attempts: 1, resolved: resolved ? 1 : 0, first: a, firstRun: run });
+    t.byInstance.set(a.instanceId, { attempts: 1, resolved: resolved ? 1 : 0, first: a, firstRun: run, ids: [a.id] });
     return;
   }
   seen.attempts++;
+  seen.ids.push(a.id);
   if (resolved) seen.resolved++;
   if (run < seen.firstRun || (run === seen.firstRun && a.repeat < seen.first.repeat)) {
     seen.first = a;
@@ -105,8 +112,7 @@ function addAttempt(t: ConfigTally, a: AttemptRow, run: number): void {
   }
 }
 
-function summarise(t: ConfigTally, input: ReportInput, notes: string[]): ConfigSummary {
-  const interval = wilson(t.resolved, t.total);
+function summarise(t: ConfigTally, input: ReportInput): ConfigSummary {
   const infra = t.outcomes.infra_error;
   const costUnknown = t.unknownCostAttempts > 0;
   const durations = Float64Array.from(t.durations).sort();
@@ -114,19 +120,28 @@ function summarise(t: ConfigTally, input: ReportInput, notes: string[]): ConfigS
   for (const d of durations) mean += d / durations.length;
   let repeats = 0;
   for (const i of t.byInstance.values()) repeats = Math.max(repeats, i.attempts);
-  const models = [...new Set(input.snapshots.filter((s) => s.name === t.config && s.model !== null).map((s) => s.model!))];
-  if (models.length > 1) notes.push(`${t.config} names different models in different runs (${models.join(', ')}); its attempts are pooled all the same.`);
+  // Repeated attempts on one instance are not independent: rate and interval are over instances then.
+  const clustered = repeats > 1 ? clusteredRate([...t.byInstance.values()]) : null;
+  const interval = clustered ?? { rate: t.resolved / t.total, ...wilson(t.resolved, t.total) };
+  const e = t.experiment;
   return {
     config: t.config,
-    model: models.length > 0 ? models.join(', ') : null,
+    configName: e.configName,
+    differs: e.differs,
+    settingsHash: e.settingsHash,
+    agent: e.agent,
+    agentSettingsHash: e.agentSettingsHash,
+    submit: e.submit,
+    model: e.model,
     runIds: t.runIds,
     instances: t.byInstance.size,
     repeats,
     total: t.total,
     resolved: t.resolved,
-    rate: t.resolved / t.total,
+    rate: interval.rate,
     rateLow: interval.low,
     rateHigh: interval.high,
+    interval: clustered ? 'instances' : 'attempts',
     rateExcludingInfra: t.total > infra ? t.resolved / (t.total - infra) : null,
     outcomes: t.outcomes,
     costUnknown,
@@ -146,8 +161,50 @@ function summarise(t: ConfigTally, input: ReportInput, notes: string[]): ConfigS
     infraRetries: t.infraRetries,
     malformedResponses: t.malformedResponses,
     ...passRates(t, repeats),
+    coverage: coverageOf(t, input),
     onFrontier: false,
     beatenBy: null,
+  };
+}
+
+/**
+ * How much of what its runs set out to do a row covers: instances attempted against those
+ * planned and the suite's size, attempts against instances x repeats, and why it falls short.
+ */
+function coverageOf(t: ConfigTally, input: ReportInput): Coverage {
+  const reasons: string[] = [];
+  const planned = new Set<string>();
+  let plannedAttempts = 0;
+  let suiteInstances: number | null = null;
+  for (const runId of t.runIds) {
+    const run = input.runs.find((r) => r.id === runId);
+    if (!run) continue;
+    const listed = Array.isArray(run.options.plannedInstances) ? (run.options.plannedInstances as string[]) : null;
+    // Runs recorded before plans were stored: what any config of the run attempted stands in.
+    const runPlan = listed ?? [...new Set(input.attempts.filter((a) => a.runId === runId).map((a) => a.instanceId))];
+    for (const id of runPlan) planned.add(id);
+    const repeats = typeof run.options.runs === 'number' ? run.options.runs : 1;
+    plannedAttempts += runPlan.length * repeats;
+    if (typeof run.options.suiteInstances === 'number') suiteInstances = Math.max(suiteInstances ?? 0, run.options.suiteInstances);
+    const made = input.attempts.filter((a) => a.runId === runId && a.configName === t.experiment.configName).length;
+    if (made < runPlan.length * repeats) {
+      const maxCost = typeof run.options.maxCost === 'number' ? run.options.maxCost : null;
+      const why = run.status === 'interrupted' ? 'interrupted'
+        : run.status === 'running' ? 'still running, or killed'
+          : run.status === 'failed' ? 'failed'
+            : maxCost !== null ? `stopped at --max-cost ${money(maxCost)}` : 'stopped early';
+      reasons.push(`run ${runId} ${why}: ${made} of ${runPlan.length * repeats} attempts`);
+    }
+  }
+  if (suiteInstances !== null && planned.size < suiteInstances) reasons.push(`a subset: ${planned.size} of the suite's ${suiteInstances} instances`);
+  return {
+    instances: t.byInstance.size,
+    plannedInstances: planned.size,
+    suiteInstances,
+    attempts: t.total,
+    plannedAttempts,
+    partial: reasons.length > 0,
+    reasons,
   };
 }
 
@@ -189,7 +246,12 @@ function markFrontier(configs: ConfigSummary[]): ConfigSummary[] {
 function chooseBaseline(configs: ConfigSummary[], wanted: string | undefined): string | null {
   if (wanted === undefined) return configs[0]?.config ?? null;
   if (configs.some((c) => c.config === wanted)) return wanted;
+  const named = configs.filter((c) => c.configName === wanted);
+  if (named.length === 1) return named[0]!.config;
   const names = configs.map((c) => c.config);
+  if (named.length > 1) {
+    throw new UserError(`--baseline ${wanted}: these runs hold ${named.length} rows named ${wanted}, differing in settings or agent: ${named.map((c) => `\`${c.config}\``).join(', ')}. Pass one of them in full.`);
+  }
   throw new UserError(
     `--baseline ${wanted}: no such config in these runs.${didYouMean(wanted, names)} The configs are: ${names.join(', ') || '(none)'}. Pass one of them, or leave --baseline out to use the first.`,
   );
@@ -237,9 +299,11 @@ function buildMatrix(tallies: ConfigTally[]): Report['matrix'] {
     instanceId,
     cells: tallies.map((t): MatrixCell => {
       const i = t.byInstance.get(instanceId);
-      if (!i) return { mark: NOT_RUN, resolved: 0, attempts: 0, outcome: null };
+      if (!i) return { mark: NOT_RUN, resolved: 0, attempts: 0, outcome: null, attemptIds: [] };
       const mark = i.attempts > 1 ? `${i.resolved}/${i.attempts}` : (MARKS[i.first.outcome] ?? '?');
-      return { mark, resolved: i.resolved, attempts: i.attempts, outcome: i.first.outcome };
+      // The first attempt (lowest run, then repeat) leads, as in the pairwise comparison.
+      const attemptIds = [i.first.id, ...i.ids.filter((id) => id !== i.first.id)];
+      return { mark, resolved: i.resolved, attempts: i.attempts, outcome: i.first.outcome, attemptIds };
     }),
   }));
   return { configs: tallies.map((t) => t.config), rows };
@@ -253,6 +317,18 @@ function addNotes(notes: string[], input: ReportInput, configs: ConfigSummary[])
   }
   const pooled = configs.filter((c) => c.runIds.length > 1);
   if (pooled.length > 0) notes.push(`Attempts pooled over several runs: ${pooled.map((c) => `${c.config} (${c.runIds.join(', ')})`).join('; ')}.`);
+  const split = configs.filter((c) => c.differs.length > 0 || c.config !== c.configName);
+  if (split.length > 0) {
+    notes.push(`Runs of one config name that differ in settings, agent or submission are separate rows, named by what differs: ${split.map((c) => c.config).join('; ')}.`);
+  }
+  const partial = configs.filter((c) => c.coverage.partial);
+  if (partial.length > 0) {
+    notes.push(`Partial results, not a full run of the suite: ${partial.map((c) => `${c.config} covers ${c.coverage.instances} of ${c.coverage.suiteInstances ?? c.coverage.plannedInstances} instances (${c.coverage.reasons.join('; ')})`).join('; ')}.`);
+  }
+  const clustered = configs.filter((c) => c.interval === 'instances');
+  if (clustered.length > 0) {
+    notes.push(`With repeated attempts the rate is the mean over instances of each instance's resolved fraction, and its 95% interval counts instances, not attempts (Wilson at the design-effect sample size): ${clustered.map((c) => `${c.config} ${c.instances} instances × ${c.repeats}`).join('; ')}.`);
+  }
   const unpriced = configs.filter((c) => c.costUnknown);
   if (unpriced.length > 0) {
     const list = unpriced.map((c) => `${c.config} ${c.unknownCostAttempts} of ${c.total}${c.knownCost > 0 ? ` (known part ${money(c.knownCost)})` : ''}`);
@@ -262,8 +338,16 @@ function addNotes(notes: string[], input: ReportInput, configs: ConfigSummary[])
   if (infra.length > 0) {
     notes.push(`Infra errors (harness faults, not the model's) count as unresolved in the rate; "excl. infra" leaves them out: ${infra.map((c) => `${c.config} ${c.outcomes.infra_error}`).join('; ')}.`);
   }
-  const partial = configs.filter((c) => c.passKInstances !== null && c.passKInstances < c.instances);
-  if (partial.length > 0) {
-    notes.push(`pass@k averages only over the instances with k attempts: ${partial.map((c) => `${c.config} ${c.passKInstances} of ${c.instances} (k=${c.passK})`).join('; ')}.`);
+  const tampered = input.attempts.filter((a) => a.outcome === 'tampered');
+  if (tampered.length > 0) {
+    notes.push(`Tampered (the test report was not the framework's own word; counted as unresolved): ${tampered.slice(0, 20).map((a) => `${a.configName} ${a.instanceId}#${a.id}${a.tamperReason ? ` (${a.tamperReason})` : ''}`).join('; ')}${tampered.length > 20 ? `; and ${tampered.length - 20} more` : ''}.`);
+  }
+  const flagged = input.attempts.filter((a) => (a.flags?.length ?? 0) > 0);
+  if (flagged.length > 0) {
+    notes.push(`Flagged patches, worth a look (\`bench show ID\`): ${flagged.slice(0, 20).map((a) => `${a.configName} ${a.instanceId}#${a.id} [${a.flags.join(', ')}]${a.outcome === 'resolved' ? ' resolved' : ''}`).join('; ')}${flagged.length > 20 ? `; and ${flagged.length - 20} more` : ''}.`);
+  }
+  const fewerRepeats = configs.filter((c) => c.passKInstances !== null && c.passKInstances < c.instances);
+  if (fewerRepeats.length > 0) {
+    notes.push(`pass@k averages only over the instances with k attempts: ${fewerRepeats.map((c) => `${c.config} ${c.passKInstances} of ${c.instances} (k=${c.passK})`).join('; ')}.`);
   }
 }

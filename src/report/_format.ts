@@ -11,6 +11,7 @@ export const MARKS: Record<Outcome, string> = {
   model_error: 'E',
   infra_error: 'I',
   empty_patch: '∅',
+  tampered: '!',
 };
 export const NOT_RUN = '·';
 

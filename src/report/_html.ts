@@ -1,6 +1,6 @@
 import type { Outcome } from '../store/index.ts';
 import { MARKS, escapeHtml } from './_format.ts';
-import { plotSvg } from './_plot.ts';
+import { plotSvg, type PlotOptions } from './_plot.ts';
 import { reportSheets, type Sheet } from './_sheets.ts';
 import type { Report } from './_types.ts';
 
@@ -15,17 +15,11 @@ td.right { text-align: right; font-variant-numeric: tabular-nums; } td.center { 
 td.resolved { color: #2f855a; font-weight: 600; } td.unresolved { color: #c53030; } td.other { color: #b7791f; }
 .footnote, figcaption { color: #4a5568; font-size: .9em; }
 figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
+p.partial { background: #fffbea; border-left: 4px solid #b7791f; padding: .4rem .7rem; }
 `;
 
 /** One self-contained page: the plot as inline SVG, then every table; nothing is fetched. */
 export function renderHtml(report: Report): string {
-  const runs = report.runs.map((r) => `${r.id} (${r.status}, ${r.createdAt})`).join('; ');
-  const sections = reportSheets(report).map((sheet, index) => {
-    const notes = index === 0 && report.notes.length > 0
-      ? `\n<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`
-      : '';
-    return htmlSheet(sheet) + notes;
-  });
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -37,15 +31,39 @@ export function renderHtml(report: Report): string {
 </head>
 <body>
 <h1>Benchmark report</h1>
-<p>Runs: ${escapeHtml(runs)}</p>
-${plotFigure(report)}
-${sections.join('\n')}
+${comparisonHtml(report)}
 </body>
 </html>
 `;
 }
 
-function plotFigure(report: Report): string {
+export const REPORT_STYLE = STYLE;
+
+/**
+ * The comparison: runs, plot, notes and tables. With `links`, matrix cells link to `#attempt-ID`
+ * and plot points to `#config=NAME`, for a page that holds the attempts too.
+ */
+export function comparisonHtml(report: Report, options: { links?: boolean } = {}): string {
+  const runs = report.runs.map((r) => `${r.id} (${r.status}, ${r.createdAt})`).join('; ');
+  const sections = reportSheets(report).map((sheet, index) => {
+    const notes = index === 0 && report.notes.length > 0
+      ? `\n<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`
+      : '';
+    const link = options.links && sheet.kind === 'matrix'
+      ? (row: number, column: number) => {
+        const id = report.matrix.rows[row]?.cells[column - 1]?.attemptIds[0];
+        return column > 0 && id !== undefined ? `#attempt-${id}` : null;
+      }
+      : undefined;
+    return htmlSheet(sheet, link) + notes;
+  });
+  const plot = plotFigure(report, options.links ? { href: (config) => `#config=${encodeURIComponent(config)}` } : {});
+  return `<p>Runs: ${escapeHtml(runs)}</p>
+${report.partial ? '<p class="partial"><strong>Partial results:</strong> some rows cover only part of what their runs set out to do, or a subset of the suite (see Notes).</p>\n' : ''}${plot}
+${sections.join('\n')}`;
+}
+
+export function plotFigure(report: Report, options: PlotOptions = {}): string {
   const plotted = report.configs.filter((c) => c.costPerTask !== null);
   const leftOut = report.frontierLeftOut;
   const missing = leftOut.length > 0 ? ` Not plotted, cost unknown: ${leftOut.join(', ')}.` : '';
@@ -53,14 +71,23 @@ function plotFigure(report: Report): string {
   if (plotted.length === 0) {
     return `<figure id="plot"><figcaption>No config has a known cost per task, so there is no cost plot.${escapeHtml(missing)}</figcaption></figure>`;
   }
-  const caption = `Resolve rate against cost per task; bars are 95% Wilson intervals, the dashed line joins the cost / resolve-rate frontier (${report.frontier.join(', ')}).${missing}`;
-  return `<figure id="plot">\n${plotSvg(report)}\n<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+  // Every config free (the gold and empty baselines, a local model): cost cannot tell them apart.
+  if (plotted.every((c) => c.costPerTask === 0)) {
+    const rates = plotted.map((c) => `${c.config} ${(c.rate * 100).toFixed(1)}%`).join(', ');
+    return `<figure id="plot"><figcaption>${escapeHtml(`Every config cost $0 per task (${rates}), so a cost / resolve-rate plot would say nothing; compare the rates in the tables below.${missing}`)}</figcaption></figure>`;
+  }
+  const caption = `Resolve rate against cost per task; bars are 95% intervals, the dashed line joins the cost / resolve-rate frontier (${report.frontier.join(', ')}).${missing}`;
+  return `<figure id="plot">\n${plotSvg(report, options)}\n<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
 
-function htmlSheet(sheet: Sheet): string {
+function htmlSheet(sheet: Sheet, link?: (row: number, column: number) => string | null): string {
   const head = sheet.columns.map((c) => `<th>${escapeHtml(c.head)}</th>`).join('');
   const body = sheet.rows
-    .map((row) => `<tr>${row.map((cell, i) => `<td${cellClass(sheet, i, cell)}>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+    .map((row, r) => `<tr>${row.map((cell, i) => {
+      const href = link?.(r, i);
+      const text = escapeHtml(cell);
+      return `<td${cellClass(sheet, i, cell)}>${href ? `<a href="${escapeHtml(href)}">${text}</a>` : text}</td>`;
+    }).join('')}</tr>`)
     .join('\n');
   const footnotes = sheet.footnotes.map((f) => `<p class="footnote">${escapeHtml(f)}</p>`).join('\n');
   return `<section id="${sheet.kind}">

@@ -25,7 +25,7 @@ export function loadReportInput(store: Store, runIds: string[]): ReportInput {
   };
 }
 
-function findRun(all: RunRecord[], wanted: string, path: string): RunRecord {
+export function findRun(all: RunRecord[], wanted: string, path: string): RunRecord {
   const exact = all.find((r) => r.id === wanted);
   if (exact) return exact;
   const byPrefix = wanted.length > 0 ? all.filter((r) => r.id.startsWith(wanted)) : [];

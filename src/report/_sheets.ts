@@ -42,10 +42,14 @@ function summarySheet(report: Report): Sheet {
   const sameK = ks.size === 1 ? [...ks][0]! : null;
   const anyCache = configs.some((c) => c.tokensCacheRead + c.tokensCacheWrite > 0);
   const anyModel = configs.some((c) => c.model !== null);
+  const manyAgents = new Set(configs.map((c) => c.agent)).size > 1;
   const candidates: Field[] = [
     { head: 'config', priority: 0, minWidth: 8, cell: (s) => s.config },
     { head: 'model', priority: 5, minWidth: 8, cell: (s) => s.model ?? '–', when: anyModel },
+    { head: 'agent', priority: 4, cell: (s) => (s.submit ? `${s.agent} (${s.submit})` : s.agent), when: manyAgents },
     { head: 'resolved', align: 'right', priority: 0, cell: (s) => `${s.resolved}/${s.total}` },
+    { head: 'sample', align: 'right', priority: 0, cell: sampleCell, when: anyRepeats },
+    { head: 'covers', align: 'right', priority: 0, cell: coverageCell, when: report.partial },
     { head: 'rate', align: 'right', priority: 0, cell: (s) => percent(s.rate) },
     { head: '95% CI', align: 'right', priority: 1, cell: intervalCell },
     { head: 'excl. infra', align: 'right', priority: 4, cell: (s) => percent(s.rateExcludingInfra), when: anyInfra },
@@ -68,13 +72,27 @@ function summarySheet(report: Report): Sheet {
   const footnotes: string[] = [];
   if (configs.some((c) => outcomeCounts(c) !== '–')) footnotes.push(`Other outcomes: ${OTHER_OUTCOMES_LEGEND}.`);
   if (configs.length === 0) footnotes.push('No attempts in these runs.');
+  if (configs.some((c) => c.interval === 'instances')) footnotes.push('Rows with repeats: rate and 95% CI are over instances (each instance\'s resolved fraction), not over attempts.');
+  if (report.partial) footnotes.push('covers: instances attempted of the suite (or of those planned); "partial" rows did not finish what their runs set out to do, or ran a subset (see Notes).');
   return {
     kind: 'summary',
-    title: `Summary: ${report.runs.length === 1 ? `run ${report.runs[0]!.id}` : `runs ${report.runs.map((r) => r.id).join(', ')}`}`,
+    title: `Summary: ${report.runs.length === 1 ? `run ${report.runs[0]!.id}` : `runs ${report.runs.map((r) => r.id).join(', ')}`}${report.partial ? ' (partial results)' : ''}`,
     columns: fields.map(({ cell: _cell, when: _when, ...column }) => column),
     rows: configs.map((s) => fields.map((f) => f.cell(s))),
     footnotes,
   };
+}
+
+/** `5 instances × 3`, or the counts when repeats are uneven. */
+function sampleCell(s: ConfigSummary): string {
+  const unit = s.instances === 1 ? 'instance' : 'instances';
+  return s.total === s.instances * s.repeats ? `${s.instances} ${unit} × ${s.repeats}` : `${s.instances} ${unit}, ${s.total} attempts`;
+}
+
+/** `31/31`, or `7/31 partial` for a row that stopped short or ran a subset. */
+function coverageCell(s: ConfigSummary): string {
+  const of = s.coverage.suiteInstances ?? s.coverage.plannedInstances;
+  return `${s.coverage.instances}/${of}${s.coverage.partial ? ' partial' : ''}`;
 }
 
 function pairwiseSheet(report: Report): Sheet {

@@ -80,3 +80,41 @@ function checkCount(k: number, n: number, name: string): void {
     throw new RangeError(`${name} needs whole numbers 0 <= successes <= trials, got ${k} of ${n}`);
   }
 }
+
+/**
+ * Resolve rate and 95% interval when instances were attempted several times (`--runs K`): the
+ * K attempts on one instance are not independent, so the unit is the instance. The rate is the
+ * mean over instances of each one's resolved fraction; the interval is Wilson's at the
+ * effective sample size n_eff = p(1 - p) / Var(mean) (Kish's design effect), where Var(mean) is
+ * the between-instance variance of the fractions over the number of instances. n_eff lies
+ * between the number of instances (every instance all-or-nothing) and the number of attempts
+ * (repeats as good as independent); at p = 0 or 1 it is the number of instances. With one
+ * attempt per instance this is exactly the Wilson interval over attempts.
+ */
+export function clusteredRate(instances: { resolved: number; attempts: number }[], z = Z95): { rate: number; low: number; high: number; effectiveN: number } {
+  const n = instances.length;
+  if (n === 0) return { rate: 0, low: 0, high: 1, effectiveN: 0 };
+  let attempts = 0;
+  let sum = 0;
+  for (const i of instances) {
+    checkCount(i.resolved, i.attempts, 'clusteredRate');
+    if (i.attempts === 0) throw new RangeError('clusteredRate needs at least one attempt per instance');
+    attempts += i.attempts;
+    sum += i.resolved / i.attempts;
+  }
+  const rate = sum / n;
+  let between = 0;
+  for (const i of instances) between += (i.resolved / i.attempts - rate) ** 2 / n;
+  const varianceOfMean = between / n;
+  const spread = rate * (1 - rate);
+  const effectiveN = spread === 0 || varianceOfMean === 0 ? n : Math.min(attempts, Math.max(n, spread / varianceOfMean));
+  return { rate, ...wilsonAt(rate, effectiveN, z), effectiveN };
+}
+
+/** Wilson's interval for a proportion p observed over a (possibly fractional) sample size n. */
+function wilsonAt(p: number, n: number, z: number): { low: number; high: number } {
+  const z2n = (z * z) / n;
+  const centre = (p + z2n / 2) / (1 + z2n);
+  const half = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return { low: p === 0 ? 0 : Math.max(0, centre - half), high: p === 1 ? 1 : Math.min(1, centre + half) };
+}

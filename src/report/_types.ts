@@ -11,9 +11,40 @@ export type ReportInput = {
   snapshots: { runId: string; name: string; model: string | null; settings: Record<string, unknown> }[];
 };
 
-/** One config's figures, pooled over every run and repeat given. */
+/** How much of what its runs set out to do a row covers. */
+export type Coverage = {
+  /** Distinct instances attempted. */
+  instances: number;
+  /** Distinct instances its runs planned (the instances selected for them). */
+  plannedInstances: number;
+  /** Instances in the suite the runs drew from; null for runs that did not record it. */
+  suiteInstances: number | null;
+  attempts: number;
+  /** Planned instances x repeats, summed over its runs. */
+  plannedAttempts: number;
+  /** True when attempts are missing (stopped by --max-cost, Ctrl-C, a crash) or the runs took a subset of the suite. */
+  partial: boolean;
+  /** Why, one phrase each: `run X stopped at --max-cost $0.05: 7 of 31 attempts`, `a subset: 5 of the suite's 31 instances`. */
+  reasons: string[];
+};
+
+/**
+ * One experiment's figures: a config name with one set of settings, one agent with its settings
+ * and one submission convention, pooled over every run and repeat given that agree on all four.
+ */
 export type ConfigSummary = {
+  /** The row's name, unique in the report: the config name, plus what differs when several rows share it. */
   config: string;
+  /** The config's name as in config.toml. */
+  configName: string;
+  /** `key value` for what sets this row apart from rows of the same config name (empty when none do). */
+  differs: string[];
+  /** Hash of the config's settings (secrets removed) and of the agent's settings. */
+  settingsHash: string;
+  agent: string;
+  agentSettingsHash: string;
+  /** The agent's submission convention (`explicit`, `autosubmit`) when it states one. */
+  submit: string | null;
   /** From the runs' config snapshots; several models are joined with ", " (and noted). */
   model: string | null;
   runIds: string[];
@@ -24,11 +55,13 @@ export type ConfigSummary = {
   /** Attempts, infra errors included. */
   total: number;
   resolved: number;
-  /** resolved / total. */
+  /** resolved / total; with repeats, the mean over instances of each one's resolved fraction. */
   rate: number;
-  /** 95% Wilson interval of `rate`. */
+  /** 95% interval of `rate`: Wilson over attempts, or over instances with repeats (see `clusteredRate`). */
   rateLow: number;
   rateHigh: number;
+  /** What the interval counts as independent: `attempts` (one per instance) or `instances` (repeats are clustered). */
+  interval: 'attempts' | 'instances';
   /** resolved / (total - infra errors); null when every attempt was an infra error. */
   rateExcludingInfra: number | null;
   outcomes: Record<Outcome, number>;
@@ -58,6 +91,7 @@ export type ConfigSummary = {
   passK: number | null;
   /** Instances `passAtK` averages over: those with at least k attempts. */
   passKInstances: number | null;
+  coverage: Coverage;
   onFrontier: boolean;
   /** A config that is at least as cheap and at least as good (one of them strictly); null on the frontier or when cost is unknown. */
   beatenBy: string | null;
@@ -90,10 +124,14 @@ export type MatrixCell = {
   attempts: number;
   /** Outcome of the first attempt (lowest run, then repeat). */
   outcome: Outcome | null;
+  /** Store ids of the attempts, the first one first (for links to them). */
+  attemptIds: number[];
 };
 
 export type Report = {
   runs: { id: string; createdAt: string; status: RunRecord['status']; command: RunRecord['command']; suite: string | null; agent: string | null }[];
+  /** True when any row covers only part of what its runs planned, or of the suite. */
+  partial: boolean;
   /** The config the pairwise comparisons are against; null when there are no configs. */
   baseline: string | null;
   configs: ConfigSummary[];

@@ -36,7 +36,10 @@ export function exportRun(store: Store, runId: string, configName: string): { fi
     harness: { version: HARNESS_VERSION, git_commit: gitCommit() },
     run_id: runId,
     created_at: run.createdAt,
-    suite: { name: run.suite ?? 'unknown', hash: run.suiteHash ?? '', instances: new Set(instances.map((i) => i.instance_id)).size },
+    suite: {
+      name: run.suite ?? 'unknown', hash: run.suiteHash ?? '', instances: new Set(instances.map((i) => i.instance_id)).size,
+      ...(typeof run.options.suiteInstances === 'number' ? { total_instances: run.options.suiteInstances } : {}),
+    },
     // Masked again here: a store written before URLs were masked must not leak through an export.
     config: { name: configName, model: snapshot.model, settings: withoutSecrets(snapshot.settings) },
     agent: { name: String(agentSettings.agent ?? run.agent ?? 'unknown'), settings: agentSettings },

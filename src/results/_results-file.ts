@@ -6,7 +6,8 @@ export const resultsFileSchema = z.object({
   harness: z.object({ version: z.string(), git_commit: z.string().nullable() }),
   run_id: z.string(),
   created_at: z.string(),
-  suite: z.object({ name: z.string(), hash: z.string(), instances: z.int() }),
+  /** `instances`: distinct instances in this file; `total_instances`: the suite's size, to tell a subset from a full run. */
+  suite: z.object({ name: z.string(), hash: z.string(), instances: z.int(), total_instances: z.int().optional() }),
   config: z.object({ name: z.string(), model: z.string().nullable(), settings: z.record(z.string(), z.unknown()) }),
   agent: z.object({ name: z.string(), settings: z.record(z.string(), z.unknown()) }),
   instances: z.array(z.object({
@@ -28,7 +29,8 @@ export const resultsFileSchema = z.object({
     total: z.int(), resolved: z.int(), rate: z.number(), rate_low: z.number(), rate_high: z.number(),
     total_cost: z.number().nullable(), cost_per_task: z.number().nullable(), cost_per_resolved: z.number().nullable(), cost_unknown: z.boolean(),
   }),
-  verifications: z.array(z.object({ date: z.string(), harness_version: z.string(), git_commit: z.string().nullable(), sandbox: z.string(), matched: z.boolean() })).default([]),
+  /** `digest`: sha256 of the content verified (`contentDigest`), so an edit made afterwards shows. */
+  verifications: z.array(z.object({ date: z.string(), harness_version: z.string(), git_commit: z.string().nullable(), sandbox: z.string(), matched: z.boolean(), digest: z.string().optional() })).default([]),
 });
 
 export type ResultsFile = z.infer<typeof resultsFileSchema>;

@@ -12,6 +12,8 @@ export type EvaluationSummary = {
   completed_instances: number;
   resolved_instances: number;
   unresolved_instances: number;
+  /** Ours: graded, but the report was not the test framework's own word (counted as unresolved too). */
+  tampered_instances: number;
   empty_patch_instances: number;
   error_instances: number;
   patch_failed_instances: number;
@@ -20,6 +22,7 @@ export type EvaluationSummary = {
   completed_ids: string[];
   resolved_ids: string[];
   unresolved_ids: string[];
+  tampered_ids: string[];
   empty_patch_ids: string[];
   error_ids: string[];
   reused_grades: number;
@@ -48,17 +51,19 @@ export function writeEvaluationSummary(store: Store, options: { runId: string; m
     run_id: runId, model_name_or_path: model,
     total_instances: options.totalInstances,
     submitted_instances: submitted.length,
-    completed_instances: ids(['resolved', 'unresolved']).length,
+    completed_instances: ids(['resolved', 'unresolved', 'tampered']).length,
     resolved_instances: ids(['resolved']).length,
-    unresolved_instances: ids(['unresolved']).length,
+    unresolved_instances: ids(['unresolved', 'tampered']).length,
+    tampered_instances: ids(['tampered']).length,
     empty_patch_instances: ids(['empty_patch']).length,
     error_instances: ids(['patch_failed', 'timeout', 'infra_error']).length,
     patch_failed_instances: ids(['patch_failed']).length,
     timeout_instances: ids(['timeout']).length,
     submitted_ids: submitted,
-    completed_ids: ids(['resolved', 'unresolved']),
+    completed_ids: ids(['resolved', 'unresolved', 'tampered']),
     resolved_ids: ids(['resolved']),
-    unresolved_ids: ids(['unresolved']),
+    unresolved_ids: ids(['unresolved', 'tampered']),
+    tampered_ids: ids(['tampered']),
     empty_patch_ids: ids(['empty_patch']),
     error_ids: ids(['patch_failed', 'timeout', 'infra_error']),
     reused_grades: options.reusedGrades,

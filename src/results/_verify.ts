@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { UserError } from '../errors.ts';
 import type { Grader } from '../grading/index.ts';
-import { loadTaskSet, sha256 } from '../tasks/index.ts';
+import { canonicalJson, loadTaskSet, sha256 } from '../tasks/index.ts';
 import { HARNESS_VERSION, gitCommit } from '../version.ts';
 import { NOT_GRADED, summarize } from './_export.ts';
 import { writeFileAtomic } from './_files.ts';
@@ -60,8 +60,14 @@ export async function verifyResults(file: ResultsFile, grader: Grader, options: 
   return { mismatches, problems, skipped: ungraded.length };
 }
 
-/** `verify --record`: adds a matched verification to the file, in place. */
+/** sha256 of everything a results file claims (all but its verifications), independent of key order and layout. */
+export function contentDigest(file: ResultsFile): string {
+  const { verifications: _verifications, ...content } = file;
+  return sha256(canonicalJson(content));
+}
+
+/** `verify --record`: adds a matched verification, with the digest of the content it verified, to the file in place. */
 export function recordVerification(path: string, file: ResultsFile, sandbox: string): void {
-  file.verifications.push({ date: new Date().toISOString(), harness_version: HARNESS_VERSION, git_commit: gitCommit(), sandbox, matched: true });
+  file.verifications.push({ date: new Date().toISOString(), harness_version: HARNESS_VERSION, git_commit: gitCommit(), sandbox, matched: true, digest: contentDigest(file) });
   writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
 }

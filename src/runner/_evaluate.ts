@@ -18,7 +18,8 @@ export async function runEvaluation(options: {
   if (!store.getRun(runId)) {
     store.createRun({
       id: runId, createdAt: new Date().toISOString(), status: 'running', command: 'eval', harnessVersion: HARNESS_VERSION, gitCommit: gitCommit(),
-      suite: taskSet.name, suiteHash: taskSet.hash, agent: 'eval', options: { sandbox: grader.sandbox.kind, jobs: options.jobs },
+      suite: taskSet.name, suiteHash: taskSet.hash, agent: 'eval',
+      options: { sandbox: grader.sandbox.kind, jobs: options.jobs, suiteInstances: taskSet.instances.length, plannedInstances: [...new Set(wanted.map((p) => p.instance_id))] },
     });
   } else store.updateRunStatus(runId, 'running');
   store.saveInstances(instanceRows(taskSet, instances));

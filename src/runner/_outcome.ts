@@ -9,7 +9,8 @@ import type { Outcome } from '../store/index.ts';
  */
 export function decideOutcome(episode: Pick<AgentResult, 'exit'> | undefined, patch: string | null, grade: Pick<Grade, 'outcome'> | undefined): Outcome {
   if (!episode || !grade) return 'infra_error';
-  if (grade.outcome === 'resolved' || grade.outcome === 'infra_error') return grade.outcome;
+  // Tampering is the patch's doing whatever the episode's trouble: it is never hidden behind it.
+  if (grade.outcome === 'resolved' || grade.outcome === 'infra_error' || grade.outcome === 'tampered') return grade.outcome;
   if (episode.exit === 'model_error') return 'model_error';
   if (episode.exit === 'malformed' || (episode.exit === 'format_errors' && !patch)) return 'malformed';
   return grade.outcome;

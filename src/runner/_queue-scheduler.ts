@@ -72,7 +72,8 @@ export class QueueScheduler implements Scheduler {
       const key = jobKey(record);
       coordinator.recorded(record);
       if (pending.delete(key)) await redis.incr(finishedKey(runId));
-    }, { connection, prefix: PREFIX, concurrency: 1, removeOnComplete: { count: 0 }, removeOnFail: { count: 1000 }, drainDelay: 1 });
+      // Storing a record takes milliseconds: a short lock hands a record back soon after a coordinator is killed holding it.
+    }, { connection, prefix: PREFIX, concurrency: 1, removeOnComplete: { count: 0 }, removeOnFail: { count: 1000 }, drainDelay: 1, lockDuration: 5000, stalledInterval: 5000, maxStalledCount: 100 });
     results.on('error', () => {});
     attempts.on('error', () => {});
     resultsQueue.on('error', () => {});
@@ -85,6 +86,8 @@ export class QueueScheduler implements Scheduler {
       await this.enqueue(attempts, [...pending.values()]);
       const refused = new Set<string>();
       let draining = false;
+      const since = Date.now();
+      let hinted = false;
       while (pending.size > 0) {
         await new Promise((resolve) => setTimeout(resolve, TICK_MS));
         if (lost) continue;
@@ -96,7 +99,12 @@ export class QueueScheduler implements Scheduler {
             if (!draining) await this.enqueue(attempts, [...pending.values()]);
           }
           const counts = await attempts.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
-          coordinator.fleet?.({ workers: (await attempts.getWorkers()).length, inFlight: counts.active ?? 0 });
+          const workers = (await attempts.getWorkers()).length;
+          coordinator.fleet?.({ workers, inFlight: counts.active ?? 0 });
+          if (workers === 0 && !hinted && Date.now() - since > 10_000) {
+            hinted = true;
+            this.log(`No worker serves run ${runId} yet: start \`bench worker --queue ${this.address.shown}\` where the attempts should run.`);
+          }
           for (const [worker, message] of Object.entries(await redis.hgetall(refusalsKey(runId)))) {
             if (!refused.has(worker)) this.log(`worker ${worker} refused this run: ${message}`);
             refused.add(worker);

@@ -23,6 +23,8 @@ export function startRun(plan: RunPlan): void {
       id: runId, createdAt: new Date().toISOString(), status: 'running', command: 'run', harnessVersion: HARNESS_VERSION, gitCommit: gitCommit(),
       suite: taskSet.name, suiteHash: taskSet.hash, agent: arms[0]?.agentName ?? null,
       options: { runs: plan.runs, jobs: plan.jobs, maxCost: plan.maxCost ?? null, sandbox: plan.sandbox, argv: plan.commandLine ?? [],
+        // What the run set out to do, so a report can say when it covers only part of it.
+        suiteInstances: taskSet.instances.length, plannedInstances: instances.map((i) => i.instance_id),
         agents: Object.fromEntries(arms.map((arm) => [arm.name, { agent: arm.agentName, ...arm.settings }])) },
     });
   }

@@ -10,6 +10,8 @@ export type SandboxRequest = {
   /** Model-generated code will run: it never runs unisolated unless asked for by name. */
   modelCode: boolean;
   runLabel?: string;
+  /** Task files and predictions on the host that no sandboxed command may see. */
+  hiddenPaths?: string[];
   warn: (message: string) => void;
 };
 
@@ -24,7 +26,7 @@ export async function chooseSandbox(request: SandboxRequest): Promise<Sandbox> {
     const imageBackends = imageSandboxes();
     throw new UserError(`--image ${request.image} names a container image, but --sandbox ${name} runs no images. Add --sandbox ${imageBackends.join(' or --sandbox ')}, or drop --image.`);
   }
-  const options = { image: request.image, runLabel: request.runLabel };
+  const options = { image: request.image, runLabel: request.runLabel, hiddenPaths: request.hiddenPaths };
   const missing = await backend.unavailable();
   if (!missing) return backend.create(options);
   const fallback = SANDBOX_NAMES.find((n) => !SANDBOXES[n].isolates);

@@ -46,10 +46,18 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const lockMs = options.lockMs ?? 30_000;
   let reportedWait = false;
 
-  while (!options.signal.aborted) {
+  // A worker told to serve one run has nothing left to do once it refused that run.
+  while (!options.signal.aborted && !(options.runId && summary.refused[options.runId])) {
     let manifests: RunManifest[] = [];
     try {
       manifests = (await readManifests(redis)).filter((m) => m.status === 'running' && (!options.runId || m.runId === options.runId));
+      reportedWait = false;
+      // A run that finished or was interrupted is let go; it is served again if it resumes.
+      for (const [runId, worker] of workers) {
+        if (manifests.some((m) => m.runId === runId)) continue;
+        workers.delete(runId);
+        await worker.close();
+      }
     } catch {
       if (!reportedWait) options.log(`Redis at ${options.address.shown} is unreachable; waiting for it.`);
       reportedWait = true;

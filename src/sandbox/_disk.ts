@@ -38,6 +38,8 @@ export async function treeUsage(dir: string, skip: ReadonlySet<string>): Promise
 }
 
 const mounted = new Set<string>();
+const MOUNT_SOURCE = 'bench-workspace';
+const MOUNT_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
 let exitHookInstalled = false;
 let warned = false;
 let mountable: boolean | undefined;
@@ -51,10 +53,10 @@ export function diskOptions(limits: Limits, base: TreeUsage): string {
 /** Mounts a bounded tmpfs on `dir` (an empty directory); false when mounts are not permitted here. */
 export async function mountWorkspaceDisk(dir: string, limits: Limits, base: TreeUsage): Promise<boolean> {
   if (mountable === false || process.platform !== 'linux' || process.getuid?.() !== 0) return fallback();
-  const result = await execa('mount', ['-t', 'tmpfs', '-o', diskOptions(limits, base), 'bench-workspace', dir], {
+  const result = await execa('mount', ['-t', 'tmpfs', '-o', diskOptions(limits, base), MOUNT_SOURCE, dir], {
     reject: false,
     extendEnv: false,
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+    env: MOUNT_ENV,
   });
   if (result.exitCode !== 0) {
     mountable = false;
@@ -91,24 +93,28 @@ function track(dir: string): void {
 /** Unmounts the workspace's filesystem (freeing all it held at once), lazily if still busy. */
 export async function unmountWorkspaceDisk(dir: string): Promise<void> {
   if (!mounted.has(dir)) return;
-  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
-  const result = await execa('umount', [dir], { reject: false, extendEnv: false, env });
-  if (result.exitCode !== 0) await execa('umount', ['-l', dir], { reject: false, extendEnv: false, env });
+  const result = await execa('umount', [dir], { reject: false, extendEnv: false, env: MOUNT_ENV });
+  if (result.exitCode !== 0) await execa('umount', ['-l', dir], { reject: false, extendEnv: false, env: MOUNT_ENV });
   mounted.delete(dir);
 }
 
-/** Mount points of workspaces whose harness process died before destroying them, under `workDir`. */
-export async function removeStaleDisks(workDir: string): Promise<void> {
+/**
+ * Unmounts the filesystems of workspaces whose harness process died without destroying them
+ * (killed with SIGKILL), wherever they are: ours are tmpfs mounts named `bench-workspace` on a
+ * directory `ws-<pid>-...`.
+ */
+export async function removeStaleDisks(): Promise<void> {
   const table = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   for (const line of table.split('\n')) {
-    const point = line.split(' ')[4];
-    if (!point) continue;
+    const [fields, filesystem] = line.split(' - ');
+    const point = fields?.split(' ')[4];
+    const [type, source] = filesystem?.split(' ') ?? [];
+    if (!point || type !== 'tmpfs' || source !== MOUNT_SOURCE) continue;
     const path = point.replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-    if (join(path, '..') !== workDir) continue;
     const owner = /^ws-(\d+)-/.exec(basename(path))?.[1];
     if (owner === undefined || owner === String(process.pid) || alive(Number(owner))) continue;
-    await execa('umount', ['-l', path], { reject: false });
-    await rm(path, { recursive: true, force: true });
+    await execa('umount', ['-l', path], { reject: false, extendEnv: false, env: MOUNT_ENV });
+    await rm(path, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { OutputCapture } from './_output.ts';
 import type { ExecResult } from './_types.ts';
@@ -16,6 +17,8 @@ export type ProcessSpec = {
   signal?: AbortSignal;
   /** Descriptors handed to the child as 3, 4, ... (closed here once it has started). */
   extraFds?: number[];
+  /** One more descriptor after `extraFds`: a socket read into `report` (see ExecOptions.reportChannel). */
+  reportChannel?: boolean;
 };
 
 /** How long we wait for the output pipes to close after killing before we close them ourselves. */
@@ -57,7 +60,8 @@ export function wrapCommand(
     // Builtins only: the glob and `exec N>&-` start no process.
     'for fd in /proc/self/fd/*; do',
     '  fd=${fd##*/}',
-    `  case $fd in ${keep}) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac`,
+    // Only numbers reach eval (no /proc leaves the glob unexpanded).
+    `  case $fd in ${keep}|*[!0-9]*|'') ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac`,
     'done',
     'exec 2>&1',
     'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do',
@@ -79,6 +83,8 @@ export function wrapCommand(
 export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   const started = performance.now();
   const capture = new OutputCapture(spec.maxOutputBytes);
+  const reportCapture = spec.reportChannel ? new OutputCapture(spec.maxOutputBytes) : undefined;
+  const stdin = spec.stdin === undefined ? ('ignore' as const) : ('pipe' as const);
   const child = execa(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
@@ -87,10 +93,12 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     buffer: false,
     reject: false,
     stripFinalNewline: false,
-    // execa's types name only descriptors 3-9 of the parent; any open descriptor works at run time.
-    stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(spec.extraFds ?? [])] as ['pipe', 'pipe', 'pipe', ...3[]],
+    // execa's types name only descriptors 3-9 of the parent; any open descriptor works at run time. Node makes the
+    // report channel's 'pipe' a socketpair, and a socket cannot be reopened through /proc/PID/fd as a pipe can.
+    stdio: [stdin, 'pipe', 'pipe', ...(spec.extraFds ?? []), ...(reportCapture ? ['pipe' as const] : [])] as ['pipe', 'pipe', 'pipe', ...3[]],
     ...(spec.stdin === undefined ? {} : { input: spec.stdin }),
   });
+  const reportStream = reportCapture ? (child.stdio[3 + (spec.extraFds?.length ?? 0)] as unknown as Readable | undefined) : undefined;
   const pid = child.pid;
   if (pid !== undefined) track(pid);
 
@@ -106,6 +114,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     graceTimer ??= setTimeout(() => {
       child.stdout?.destroy();
       child.stderr?.destroy();
+      reportStream?.destroy();
     }, PIPE_GRACE_MS);
   };
   const stop = () => {
@@ -119,6 +128,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   };
   child.stdout?.on('data', onChunk);
   child.stderr?.on('data', onChunk);
+  reportStream?.on('data', (chunk: Buffer | string) => {
+    reportCapture!.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    if (reportCapture!.total > spec.hardCapBytes) stop();
+  });
   child.on('exit', (code, signal) => {
     exit = { code, signal };
     killTree();
@@ -151,5 +164,6 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     outputLimited: capture.limited,
     output: capture.text(),
     durationMs: Math.round(performance.now() - started),
+    ...(reportCapture ? { report: reportCapture.text(), reportLimited: reportCapture.limited } : {}),
   };
 }

@@ -15,6 +15,9 @@ export const BWRAP_MISSING =
   'namespaces on this machine. Install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`) and allow ' +
   'unprivileged user namespaces, or choose another sandbox (`--sandbox podman`, `--sandbox docker`, or `--sandbox local`, which gives no isolation).';
 
+/** Once per process: the filesystems dead harnesses left mounted. */
+let staleRemoved: Promise<void> | undefined;
+
 /** Workspaces as host folders: copies of the prepared base, commands run under bwrap or directly (local). */
 export function createHostSandbox(
   kind: 'bwrap' | 'local',
@@ -24,7 +27,6 @@ export function createHostSandbox(
   const workDir = resolve(options.workDir ?? join(tmpdir(), 'bench-workspaces'));
   const baseCache = new Map<string, Promise<{ sharedDirs: string[]; baseUsage: TreeUsage }>>();
   const hiddenPaths = harnessPaths(options.hiddenPaths ?? []);
-  let staleRemoved: Promise<void> | undefined;
 
   return {
     kind,
@@ -51,7 +53,7 @@ export function createHostSandbox(
       }
       const { sharedDirs, baseUsage } = await base;
       await mkdir(workDir, { recursive: true });
-      staleRemoved ??= removeStaleDisks(workDir);
+      staleRemoved ??= removeStaleDisks();
       await staleRemoved;
       // The pid in the name lets a later harness find workspaces whose owner died.
       const home = await mkdtemp(join(workDir, `ws-${process.pid}-`));

@@ -58,7 +58,18 @@ export const INHERITED_FDS: readonly number[] = Object.freeze([0, 1, 2]);
 /** A process printing this many times `maxOutputBytes` is killed: we stop waiting for it to finish on its own. */
 export const OUTPUT_HARD_CAP_FACTOR = 8;
 
-export type ExecOptions = { timeoutMs: number; stdin?: string; env?: Record<string, string> };
+export type ExecOptions = {
+  timeoutMs: number;
+  stdin?: string;
+  env?: Record<string, string>;
+  /**
+   * Opens a report channel: file descriptor 3 of the command is a socket whose other end only the
+   * harness holds (a socket cannot be reopened through /proc/PID/fd, unlike a pipe or a file);
+   * what is written to it comes back as `report`. Nothing else the command starts inherits it
+   * unless the command passes it on.
+   */
+  reportChannel?: boolean;
+};
 
 export type ExecResult = {
   exitCode: number | null;
@@ -70,15 +81,21 @@ export type ExecResult = {
   /** stdout and stderr merged in order. */
   output: string;
   durationMs: number;
+  /** What the command wrote to its report channel (only with `reportChannel`), within maxOutputBytes. */
+  report?: string;
+  /** The report channel exceeded maxOutputBytes: `report` holds its head and tail only. */
+  reportLimited?: boolean;
 };
 
 export interface Workspace {
-  /** Host path of the repository copy. */
+  /** Host path of the repository copy; empty when there is none on the host (a container's: see `checkout()`). */
   readonly dir: string;
   /** The repository's path as commands inside the sandbox see it. */
   readonly root: string;
   /** Sha of the single base commit. */
   readonly baseCommit: string;
+  /** Whether `exec` honours `reportChannel` (grading then reads the runner's report from it, not from the output). */
+  readonly reportChannel: boolean;
   /** Runs `bash -c command` with cwd = root, a fresh process each call. */
   exec(command: string, options: ExecOptions): Promise<ExecResult>;
   /**

@@ -34,6 +34,7 @@ export class SandboxWorkspace implements Workspace {
   readonly dir: string;
   readonly root: string;
   readonly baseCommit: string;
+  readonly reportChannel = true;
   #layout: WorkspaceLayout;
   #running = new Set<AbortController>();
   #destroyed: Promise<void> | undefined;
@@ -78,6 +79,8 @@ export class SandboxWorkspace implements Workspace {
     if (!bwrap) throw new Error('bwrap is no longer on PATH');
     checkHostDevices();
     const env = { ...sandboxEnv(sandboxNodeDir(hiddenPaths), '/tmp'), ...options.env };
+    // The report channel comes after the seccomp descriptor; inside, the command finds it on 3 as promised.
+    if (options.reportChannel) command = `exec 3>&${SECCOMP_FD + 1} ${SECCOMP_FD + 1}>&-\n${command}`;
     const mounts = { workspaceDir: this.dir, baseDir: environment.baseDir, sharedDirs };
     const bwrapOptions = { seccompFd: SECCOMP_FD, hiddenPaths };
     // Shared dependencies copy-on-write when overlayfs can be mounted, read-only binds otherwise.
@@ -114,7 +117,7 @@ export class SandboxWorkspace implements Workspace {
     const { limits } = this.#layout;
     const cgroup = await createCgroup(limits);
     const ulimits = await ulimitArguments(limits, cgroup !== null);
-    const keepFds = extraFds.map((_, index) => 3 + index);
+    const keepFds = [...extraFds, ...(options.reportChannel ? [-1] : [])].map((_, index) => 3 + index);
     const wrapped = wrapCommand(argv, { cgroupProcs: cgroup ? cgroupProcsFiles(cgroup) : [], ulimits, keepFds });
     try {
       return await runProcess({
@@ -123,6 +126,7 @@ export class SandboxWorkspace implements Workspace {
         env,
         timeoutMs: options.timeoutMs,
         ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+        ...(options.reportChannel ? { reportChannel: true } : {}),
         maxOutputBytes: limits.maxOutputBytes,
         hardCapBytes: limits.maxOutputBytes * OUTPUT_HARD_CAP_FACTOR,
         ...(cgroup ? { killExtra: () => killCgroup(cgroup) } : {}),

@@ -45,7 +45,7 @@ export const MIGRATIONS: string[] = [
     config_name TEXT NOT NULL,
     repeat INTEGER NOT NULL DEFAULT 0,
     agent TEXT NOT NULL,
-    outcome TEXT NOT NULL,             -- resolved | unresolved | patch_failed | timeout | malformed | model_error | infra_error | empty_patch
+    outcome TEXT NOT NULL,             -- resolved | unresolved | patch_failed | timeout | malformed | model_error | infra_error | empty_patch | tampered
     resolution TEXT,                   -- FULL | PARTIAL | NO
     resolved INTEGER NOT NULL DEFAULT 0,
     patch TEXT,

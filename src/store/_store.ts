@@ -104,6 +104,28 @@ export class Store {
     return (this.statements.listRuns.all() as Record<string, unknown>[]).map(toRun);
   }
 
+  /** Per run: attempts, resolved, cost (known part) and how many attempts have no known cost. */
+  runTotals(): Map<string, { attempts: number; resolved: number; knownCost: number; unknownCost: number; configs: number }> {
+    const rows = this.statements.runTotals.all() as { run_id: string; attempts: number; resolved: number; known_cost: number | null; unknown_cost: number; configs: number }[];
+    return new Map(rows.map((r) => [r.run_id, { attempts: r.attempts, resolved: r.resolved, knownCost: r.known_cost ?? 0, unknownCost: r.unknown_cost, configs: r.configs }]));
+  }
+
+  /**
+   * Deletes a run with its attempts, tests, calls and config snapshots, in one transaction.
+   * Grades stay: they are keyed by patch and instance content, not by run, and other runs reuse them.
+   */
+  deleteRun(id: string): { attempts: number } {
+    return this.db.transaction(() => {
+      const attempts = (this.statements.countAttempts.get(id) as { n: number }).n;
+      this.statements.deleteTestsOfRun.run(id);
+      this.statements.deleteCallsOfRun.run(id);
+      this.statements.deleteAttemptsOfRun.run(id);
+      this.statements.deleteSnapshotsOfRun.run(id);
+      this.statements.deleteRun.run(id);
+      return { attempts };
+    })();
+  }
+
   saveConfigSnapshot(runId: string, name: string, model: string | undefined, settings: Record<string, unknown>): void {
     this.statements.insertSnapshot.run(runId, name, model ?? null, JSON.stringify(settings));
   }
@@ -230,6 +252,15 @@ function prepare(db: BetterSqlite3.Database) {
     updateRun: db.prepare('UPDATE runs SET status = @status, finished_at = @finished_at WHERE id = @id'),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     listRuns: db.prepare('SELECT * FROM runs ORDER BY created_at'),
+    runTotals: db.prepare(`SELECT run_id, COUNT(*) AS attempts, SUM(resolved) AS resolved, SUM(cost_usd) AS known_cost,
+      SUM(CASE WHEN cost_unknown = 1 OR cost_usd IS NULL THEN 1 ELSE 0 END) AS unknown_cost, COUNT(DISTINCT config_name) AS configs
+      FROM attempts GROUP BY run_id`),
+    countAttempts: db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE run_id = ?'),
+    deleteTestsOfRun: db.prepare('DELETE FROM test_results WHERE attempt_id IN (SELECT id FROM attempts WHERE run_id = ?)'),
+    deleteCallsOfRun: db.prepare('DELETE FROM llm_calls WHERE attempt_id IN (SELECT id FROM attempts WHERE run_id = ?)'),
+    deleteAttemptsOfRun: db.prepare('DELETE FROM attempts WHERE run_id = ?'),
+    deleteSnapshotsOfRun: db.prepare('DELETE FROM config_snapshots WHERE run_id = ?'),
+    deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
     insertSnapshot: db.prepare('INSERT OR REPLACE INTO config_snapshots (run_id, name, model, settings_json) VALUES (?, ?, ?, ?)'),
     snapshots: db.prepare('SELECT name, model, settings_json FROM config_snapshots WHERE run_id = ? ORDER BY rowid'),
     insertInstance: db.prepare('INSERT OR IGNORE INTO instances (instance_id, content_hash, suite, repo, base_commit, instance_json) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -248,7 +279,8 @@ function prepare(db: BetterSqlite3.Database) {
     attemptKeys: db.prepare('SELECT instance_id, config_name, repeat FROM attempts WHERE run_id = ?'),
     attemptsOfRun: db.prepare(`SELECT id, run_id, instance_id, instance_hash, config_name, repeat, agent, outcome, resolution, resolved, patch_hash, error, exit_reason,
       malformed_count, cost_usd, cost_unknown, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, calls, retries, infra_retries, started_at, finished_at,
-      duration_ms, agent_ms, grade_ms FROM attempts WHERE run_id = ? ORDER BY id`),
+      duration_ms, agent_ms, grade_ms, json_extract(grade_json, '$.flags') AS flags_json, json_extract(grade_json, '$.tamperReason') AS tamper_reason
+      FROM attempts WHERE run_id = ? ORDER BY id`),
     getAttempt: db.prepare('SELECT * FROM attempts WHERE id = ?'),
     findAttempt: db.prepare('SELECT id FROM attempts WHERE run_id = ? AND instance_id = ? AND config_name = ? AND repeat = ?'),
     testsOf: db.prepare('SELECT test_id, status, expectation FROM test_results WHERE attempt_id = ? ORDER BY test_id'),
@@ -301,7 +333,18 @@ function toAttemptRow(row: Record<string, unknown>): AttemptRow {
     tokensCacheRead: row.tokens_cache_read as number, tokensCacheWrite: row.tokens_cache_write as number, calls: row.calls as number,
     retries: row.retries as number, infraRetries: row.infra_retries as number, startedAt: row.started_at as string, finishedAt: row.finished_at as string,
     durationMs: row.duration_ms as number, agentMs: row.agent_ms as number, gradeMs: row.grade_ms as number,
+    flags: flagsOf(row), tamperReason: (row.tamper_reason as string | null | undefined) ?? tamperReasonOf(row),
   };
+}
+
+function flagsOf(row: Record<string, unknown>): string[] {
+  const stored = row.flags_json === undefined ? (parseJson(row.grade_json) as { flags?: unknown } | null)?.flags : parseJson(row.flags_json);
+  return Array.isArray(stored) ? stored.filter((flag): flag is string => typeof flag === 'string') : [];
+}
+
+function tamperReasonOf(row: Record<string, unknown>): string | null {
+  const reason = row.grade_json === undefined ? undefined : (parseJson(row.grade_json) as { tamperReason?: unknown } | null)?.tamperReason;
+  return typeof reason === 'string' ? reason : null;
 }
 
 function toCall(row: Record<string, unknown>): LlmCallRecord {

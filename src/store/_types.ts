@@ -1,4 +1,4 @@
-export const OUTCOMES = ['resolved', 'unresolved', 'patch_failed', 'timeout', 'malformed', 'model_error', 'infra_error', 'empty_patch'] as const;
+export const OUTCOMES = ['resolved', 'unresolved', 'patch_failed', 'timeout', 'malformed', 'model_error', 'infra_error', 'empty_patch', 'tampered'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export type RunRecord = {
@@ -75,6 +75,12 @@ export type AttemptRecord = {
 };
 
 /** An attempt as read back for reports: everything but the bulky patch, grade and trajectory. */
-export type AttemptRow = Omit<AttemptRecord, 'patch' | 'grade' | 'trajectory' | 'tests' | 'llmCalls'> & { id: number };
+export type AttemptRow = Omit<AttemptRecord, 'patch' | 'grade' | 'trajectory' | 'tests' | 'llmCalls'> & {
+  id: number;
+  /** The grade's patch flags (grading/_flags.ts), read from the stored grade. */
+  flags: string[];
+  /** Why the grade is `tampered`, when it is. */
+  tamperReason: string | null;
+};
 
 export type StoredGrade = { outcome: Outcome; grade: unknown };

@@ -29,7 +29,7 @@ export async function loadDataset(file: string, options: { reposDir?: string; ov
       problems.push(`${where}: expected an instance object, got ${JSON.stringify(record)?.slice(0, 40)}.`);
       continue;
     }
-    const raw = withoutNulls(record as Record<string, unknown>);
+    const raw = withHarnessNames(withoutNulls(record as Record<string, unknown>));
     const id = typeof raw.instance_id === 'string' ? raw.instance_id : '(no instance_id)';
     const parsed = instanceSchema.safeParse(raw);
     if (!parsed.success) {
@@ -100,6 +100,18 @@ function plainValues(record: Record<string, unknown>): Record<string, unknown> {
     else plain[key] = value;
   }
   return plain;
+}
+
+/** SWE-PolyBench's and Multi-SWE-bench's names for SWE-bench's fields (F2P, P2P, test_command). */
+const FIELD_ALIASES: [alias: string, field: string][] = [['F2P', 'FAIL_TO_PASS'], ['P2P', 'PASS_TO_PASS'], ['test_command', 'test_cmd'], ['f2p', 'FAIL_TO_PASS'], ['p2p', 'PASS_TO_PASS']];
+
+function withHarnessNames(record: Record<string, unknown>): Record<string, unknown> {
+  const named = { ...record };
+  for (const [alias, field] of FIELD_ALIASES) {
+    if (named[field] === undefined && named[alias] !== undefined) named[field] = named[alias];
+    delete named[alias];
+  }
+  return named;
 }
 
 /** Hugging Face exports write absent optional fields as null: read them as absent. */

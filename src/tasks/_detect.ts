@@ -40,7 +40,14 @@ export function detectTestCommand(files: RepoFiles, testFiles: string[], testPat
 // ---------------------------------------------------------------- JavaScript
 
 type Runner = 'jest' | 'vitest' | 'mocha' | 'node-test' | 'tap';
-type Invocation = { runner: Runner; env: string[]; args: string[]; script: string };
+type Invocation = {
+  runner: Runner;
+  env: string[];
+  args: string[];
+  script: string;
+  /** What the scripts run before the runner (a build, say), lint and formatting left out. */
+  setup: string[];
+};
 
 const RUNNER_PACKAGES: [string, Runner][] = [['vitest', 'vitest'], ['jest', 'jest'], ['mocha', 'mocha'], ['tap', 'tap']];
 
@@ -53,7 +60,9 @@ function detectJavaScript(files: RepoFiles, text: string, jsTests: string[]): De
   }
   const scripts = manifest.scripts ?? {};
   const dependencies = { ...manifest.dependencies, ...manifest.devDependencies };
-  const invocation = findInvocation(scripts, 'test', 0);
+  const found = findInvocation(scripts, 'test', 0);
+  // npm runs `pretest` before `test`.
+  const invocation = found && { ...found, setup: [...setupCommands(scripts, splitSegments(scripts.pretest ?? ''), 0), ...found.setup] };
   const lookedAt = [`package.json scripts.test (${scripts.test === undefined ? 'absent' : JSON.stringify(scripts.test)})`];
   let chosen = invocation;
   let rule = invocation ? `${invocation.runner} as package.json's ${invocation.script} runs it` : '';
@@ -61,7 +70,7 @@ function detectJavaScript(files: RepoFiles, text: string, jsTests: string[]): De
     const listed = RUNNER_PACKAGES.find(([name]) => dependencies[name] !== undefined);
     lookedAt.push(`package.json devDependencies (${Object.keys(manifest.devDependencies ?? {}).join(', ') || 'none'})`);
     if (listed) {
-      chosen = { runner: listed[1], env: [], args: [], script: 'devDependencies' };
+      chosen = { runner: listed[1], env: [], args: [], script: 'devDependencies', setup: [] };
       rule = `${listed[1]}, listed in package.json's dependencies (no test script runs it)`;
     }
   }
@@ -70,8 +79,8 @@ function detectJavaScript(files: RepoFiles, text: string, jsTests: string[]): De
   const command = buildJsCommand(chosen, selected, dependencies);
   return {
     ...command,
-    install: installCommand(files),
-    rule: `${rule}, ${selected.length ? `on the test patch's ${selected.length === 1 ? 'file' : 'files'}` : 'on the whole suite (the test patch has no test file of its own)'}`,
+    ...(detectInstall(files) ? { install: detectInstall(files) } : {}),
+    rule: `${rule}, ${selected.length ? `on the test patch's ${selected.length === 1 ? 'file' : 'files'}` : 'on the whole suite (the test patch has no test file of its own)'}${chosen.setup.length ? `, after ${chosen.setup.map((c) => `\`${c}\``).join(', ')}` : ''}`,
   };
 }
 
@@ -79,6 +88,7 @@ function detectJavaScript(files: RepoFiles, text: string, jsTests: string[]): De
 function findInvocation(scripts: Record<string, string>, name: string, depth: number): Invocation | undefined {
   const script = scripts[name];
   if (script === undefined || depth > 4) return undefined;
+  const before: string[][] = [];
   for (const segment of splitSegments(script)) {
     const words = [...segment];
     const env: string[] = [];
@@ -91,17 +101,45 @@ function findInvocation(scripts: Record<string, string>, name: string, depth: nu
         if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) env.push(word);
       }
     }
+    // `yarn jest`, `pnpm exec vitest`, `npm exec mocha`: the package manager starting a binary.
+    if (['yarn', 'pnpm', 'npm'].includes(words[0] ?? '')) {
+      const offset = words[1] === 'exec' ? 2 : words[0] !== 'npm' ? 1 : -1;
+      if (offset > 0 && words[offset] && runnerOf(words[offset]!, words.slice(offset + 1)) && scripts[words[offset]!] === undefined) words.splice(0, offset);
+    }
     const head = words[0];
     if (!head) continue;
     const runner = runnerOf(head, words.slice(1));
-    if (runner) return { runner, env, args: words.slice(1).filter((word) => !(runner === 'node-test' && word === '--test')), script: `scripts.${name}` };
+    const setup = () => setupCommands(scripts, before, depth);
+    if (runner) return { runner, env, args: words.slice(1).filter((word) => !(runner === 'node-test' && word === '--test')), script: `scripts.${name}`, setup: setup() };
     const nested = nestedScript(words);
     if (nested) {
       const found = findInvocation(scripts, nested, depth + 1);
-      if (found) return { ...found, env: [...env, ...found.env] };
+      if (found) return { ...found, env: [...env, ...found.env], setup: [...setup(), ...found.setup] };
     }
+    before.push(segment);
   }
   return undefined;
+}
+
+/** Linters, formatters and type checks: not needed to run tests, and a patch's style must not fail them. */
+const CHECK_TOOLS = /^(eslint|prettier|standard|semistandard|xo|tslint|stylelint|jshint|jscs|biome|oxlint|dprint|tsd|size-limit|publint|attw|markdownlint|remark|lockfile-lint|check-dts|npm-run-all|run-s|run-p|echo|true)$/;
+const CHECK_SCRIPTS = /lint|format|prettier|style|types?\b|typecheck|tsd|size|audit|coverage|docs?\b|spell/i;
+
+/** Segments that run before the runner, `npm run x` expanded into x's own commands, checks left out. */
+function setupCommands(scripts: Record<string, string>, segments: string[][], depth: number): string[] {
+  const commands: string[] = [];
+  for (const words of segments) {
+    const nested = nestedScript(words);
+    if (nested) {
+      if (CHECK_SCRIPTS.test(nested) || scripts[nested] === undefined || depth > 4) continue;
+      commands.push(...setupCommands(scripts, splitSegments(scripts[nested]!), depth + 1));
+      continue;
+    }
+    const tool = words.find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) && !['npx', 'cross-env'].includes(word));
+    if (!tool || CHECK_TOOLS.test(posix.basename(tool)) || (posix.basename(tool) === 'tsc' && words.includes('--noEmit'))) continue;
+    commands.push(words.map(shellWord).join(' '));
+  }
+  return commands;
 }
 
 function runnerOf(word: string, rest: string[]): Runner | undefined {
@@ -169,7 +207,8 @@ function buildJsCommand(invocation: Invocation, testFiles: string[], dependencie
       parser = 'jest-json';
       break;
     case 'vitest':
-      command = ['vitest', 'run', ...kept, '--reporter=json', '--outputFile.json=/dev/stdout', ...targets];
+      // JSON on stdout: the output is a socket, which /dev/stdout cannot be opened on.
+      command = ['vitest', 'run', ...kept, '--reporter=json', ...targets];
       parser = 'vitest-json';
       break;
     case 'mocha':
@@ -189,7 +228,8 @@ function buildJsCommand(invocation: Invocation, testFiles: string[], dependencie
   }
   // The repository's own binaries first, as npm puts them for its scripts.
   const prefix = 'export PATH="$PWD/node_modules/.bin:$PATH";';
-  return { test_cmd: [prefix, ...invocation.env.map(shellWord), ...command.map(shellWord)].join(' '), log_parser: parser };
+  const run = [...invocation.env.map(shellWord), ...command.map(shellWord)].join(' ');
+  return { test_cmd: [prefix, ...invocation.setup.map((step) => `${step} &&`), run].join(' '), log_parser: parser };
 }
 
 function splitOption(word: string): [string, string | undefined] {
@@ -210,6 +250,19 @@ function isTestFileFor(runner: Runner, path: string, scriptArgs: string[]): bool
   const folders = scriptArgs.filter((arg) => !arg.startsWith('-') && !/[*?{]/.test(arg)).map((arg) => arg.replace(/^\.\//, '').replace(/\/$/, ''));
   const roots = folders.length ? folders : ['test', 'tests'];
   return roots.some((root) => path === root || path.startsWith(`${root}/`));
+}
+
+/** For a package.json that lists dependencies, the install its lock file calls for; undefined when there is nothing to install. */
+export function detectInstall(files: RepoFiles): string | undefined {
+  const text = files.read('package.json');
+  if (text === undefined) return undefined;
+  try {
+    const manifest = JSON.parse(text) as Record<string, unknown>;
+    const listed = ['dependencies', 'devDependencies', 'optionalDependencies'].some((field) => Object.keys((manifest[field] as object | undefined) ?? {}).length > 0);
+    return listed ? installCommand(files) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** npm's install for the lock file the repository has (its own package manager where it has one). */
@@ -245,10 +298,13 @@ function detectPython(files: RepoFiles, pythonTests: string[], testPatch: string
   const importPath = sourceLayout(files) ? 'PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" ' : '';
   const layout = importPath ? ', src/ on the import path' : '';
   const on = selected.length ? ` on the test patch's ${selected.length === 1 ? 'file' : 'files'}` : ' on the whole suite';
+  // Without any pytest configuration, plain test functions still need pytest: unittest runs only TestCase classes.
+  if (!signals.length && !selected.every((path) => isUnittestModule(files.read(path) ?? addedLines(testPatch, path)))) signals.push('test functions outside unittest classes');
   if (signals.length) {
     return {
-      test_cmd: `${importPath}python3 -m pytest -rA -p no:cacheprovider -o junit_family=xunit1 --junitxml=/dev/stdout ${selected.map(shellWord).join(' ')}`.trimEnd(),
-      log_parser: 'pytest-junit',
+      // The -rA summary, as SWE-bench reads it: a report file would need a path outside the log.
+      test_cmd: `${importPath}python3 -m pytest -rA --tb=short -p no:cacheprovider ${selected.map(shellWord).join(' ')}`.trimEnd(),
+      log_parser: 'pytest',
       rule: `pytest (${signals.join(', ')})${on}${layout}`,
     };
   }
@@ -258,6 +314,22 @@ function detectPython(files: RepoFiles, pythonTests: string[], testPatch: string
     log_parser: 'unittest',
     rule: `unittest (test modules without any pytest configuration)${on}${layout}`,
   };
+}
+
+/** A module of unittest classes only: it imports unittest, defines a TestCase, and no module-level test function. */
+function isUnittestModule(text: string): boolean {
+  return /\bunittest\b/.test(text) && /^class \w+\([^)]*TestCase[^)]*\)/m.test(text) && !/^(async )?def test/m.test(text);
+}
+
+/** The lines a patch adds to one file (its content when the patch creates it). */
+function addedLines(patch: string, path: string): string {
+  const lines: string[] = [];
+  let inFile = false;
+  for (const line of patch.split('\n')) {
+    if (line.startsWith('diff --git ')) inFile = line.endsWith(` b/${path}`);
+    else if (inFile && line.startsWith('+') && !line.startsWith('+++')) lines.push(line.slice(1));
+  }
+  return lines.join('\n');
 }
 
 function isPythonTestFile(path: string): boolean {

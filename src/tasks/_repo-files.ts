@@ -14,23 +14,24 @@ export type RepoFiles = {
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules', '__pycache__']);
 
-/** The tree of `commit` in a clone. Undefined when the clone lacks the commit. */
+/** The tree of `commit` in a clone, listed only when asked. Undefined when the clone lacks the commit. */
 export function filesAtCommit(cloneDir: string, commit: string): RepoFiles | undefined {
-  let listing: string;
+  const git = (args: string[]) => execFileSync('git', ['-C', cloneDir, ...args], { encoding: 'utf8', maxBuffer: 2 ** 28, stdio: ['ignore', 'pipe', 'ignore'] });
   try {
-    listing = execFileSync('git', ['-C', cloneDir, 'ls-tree', '-r', '-z', '--name-only', `${commit}^{tree}`], { encoding: 'utf8', maxBuffer: 2 ** 28, stdio: ['ignore', 'pipe', 'ignore'] });
+    git(['cat-file', '-e', `${commit}^{tree}`]);
   } catch {
     return undefined;
   }
-  const paths = listing.split('\0').filter(Boolean);
-  const known = new Set(paths);
+  let paths: string[] | undefined;
   return {
     where: `${cloneDir}@${commit.slice(0, 12)}`,
-    paths,
+    get paths() {
+      paths ??= git(['ls-tree', '-r', '-z', '--name-only', `${commit}^{tree}`]).split('\0').filter(Boolean);
+      return paths;
+    },
     read: (path) => {
-      if (!known.has(path)) return undefined;
       try {
-        return execFileSync('git', ['-C', cloneDir, 'cat-file', 'blob', `${commit}:${path}`], { encoding: 'utf8', maxBuffer: 2 ** 26, stdio: ['ignore', 'pipe', 'ignore'] });
+        return git(['cat-file', 'blob', `${commit}:${path}`]);
       } catch {
         return undefined;
       }

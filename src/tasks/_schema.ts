@@ -21,19 +21,32 @@ export const LOG_PARSERS = [
 
 export type LogParserName = (typeof LOG_PARSERS)[number];
 
-export function isLogParserName(name: string): name is LogParserName {
-  return (LOG_PARSERS as readonly string[]).includes(name);
-}
-
 /** FAIL_TO_PASS / PASS_TO_PASS: JSON-encoded lists inside strings in the official data, plain arrays elsewhere. */
 const testList = z.preprocess((value) => {
   if (typeof value !== 'string') return value;
   try {
     return JSON.parse(value);
   } catch {
-    return value;
+    return pythonStringList(value) ?? value;
   }
 }, z.array(z.string()));
+
+/** A Python list literal of strings (`['a', "b"]`), as SWE-PolyBench stores its F2P / P2P; undefined when it is not one. */
+function pythonStringList(text: string): string[] | undefined {
+  const items: string[] = [];
+  const literal = /\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*(,|\])/y;
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('[')) return undefined;
+  if (/^\[\s*\]$/.test(trimmed)) return [];
+  literal.lastIndex = 1;
+  for (;;) {
+    const match = literal.exec(trimmed);
+    if (!match) return undefined;
+    const body = match[1] ?? match[2]!;
+    items.push(body.replace(/\\(.)/g, (_, char: string) => ({ n: '\n', t: '\t', r: '\r' })[char] ?? char));
+    if (match[3] === ']') return literal.lastIndex === trimmed.length ? items : undefined;
+  }
+}
 
 export const instanceSchema = z.object({
   instance_id: z.string().min(1),

@@ -1,4 +1,4 @@
-import { detectTestCommand } from './_detect.ts';
+import { detectInstall, detectTestCommand } from './_detect.ts';
 import { patchPaths } from './_patch-paths.ts';
 import type { RepoFiles } from './_repo-files.ts';
 import { LOG_PARSERS, type InstanceFields, type LogParserName } from './_schema.ts';
@@ -16,7 +16,8 @@ const FIX = 'Add test_cmd and log_parser to the row, or pass --test-cmd CMD and 
 /**
  * How to run and read one row's tests, by the first rule that applies:
  * 1. the `--test-cmd` / `--log-parser` flags;
- * 2. the row's own `test_cmd` / `log_parser` (a SWE-bench parser key maps to ours);
+ * 2. the row's own `test_cmd` / `log_parser` (a SWE-bench parser key maps to ours; without a
+ *    parser, the one for the report its command asks for);
  * 3. a v5 row's `eval_script`: the lines between its test-output markers;
  * 4. SWE-bench's own command and parser for its repositories, with the test patch's directives;
  * 5. the runner detected in the repository at the base commit.
@@ -44,9 +45,13 @@ export function resolveTestCommand(fields: InstanceFields, files: () => RepoFile
       parser = { name: swebench.log_parser, rule: `SWE-bench's parser for ${fields.repo} (${swebench.swebenchParser})` };
     }
   }
+  if (command && !parser) {
+    const guessed = parserForCommand(command.text);
+    if (guessed) parser = { name: guessed, rule: 'the reporter its command asks for' };
+  }
   if (!command || !parser) {
     const repo = files();
-    if (!repo) return `its base commit ${fields.base_commit} is not in the local clone, so the test command cannot be read from the repository. Fetch the commit there, or ${FIX.toLowerCase()}.`;
+    if (!repo) return `its base commit ${fields.base_commit} is not in the local clone, so the test command cannot be read from the repository. Fetch the commit there. Or: ${FIX}.`;
     const detected = detectTestCommand(repo, patchPaths(fields.test_patch, { dropDeleted: true }), fields.test_patch);
     if ('reason' in detected) {
       return `no test command: the row has none, ${fields.repo} is not one of SWE-bench's repositories, and no runner was detected in ${repo.where}: ${detected.reason}. Looked at: ${detected.lookedAt.join('; ')}. ${FIX}.`;
@@ -55,13 +60,39 @@ export function resolveTestCommand(fields: InstanceFields, files: () => RepoFile
     parser ??= { name: detected.log_parser, rule: `detected with the command` };
     install ??= detected.install;
   }
+  // A JavaScript repository's dependencies, when the row does not say how to install them (SWE-bench's own repositories come with their images).
+  if (install === undefined && !swebench) {
+    const repo = files();
+    install = repo && detectInstall(repo);
+  }
   const name = parserForSwebenchKey(parser.name) ?? parser.name;
   if (!(LOG_PARSERS as readonly string[]).includes(name)) {
     const origin = parser.name.startsWith('parse_log_') ? `SWE-bench's parser ${parser.name}, which bench has no equivalent for` : `\`${parser.name}\``;
     return `log parser ${origin} (from ${parser.rule}) is not one of bench's: ${LOG_PARSERS.join(', ')}. Set log_parser in the row or pass --log-parser NAME.`;
   }
-  const rule = parser.rule === 'detected with the command' || command.rule === parser.rule ? command.rule : `${command.rule}; parser from ${parser.rule}`;
+  const rule = command.rule === "the row's test_cmd" && parser.rule === "the row's log_parser" ? "the row's test_cmd and log_parser"
+    : parser.rule === 'detected with the command' ? command.rule : `${command.rule}; parser from ${parser.rule}`;
   return { test_cmd: command.text, log_parser: name as LogParserName, ...(install ? { install } : {}), rule };
+}
+
+/**
+ * The parser for the report a command asks for (SWE-PolyBench rows carry a `test_command` and
+ * no parser): jest `--json`, vitest's JSON reporter, mocha `--reporter json`, node's junit
+ * reporter, TAP, pytest, Django's runner, sympy's bin/test.
+ */
+export function parserForCommand(command: string): string | undefined {
+  const has = (pattern: RegExp) => pattern.test(command);
+  if (has(/\bvitest\b/)) return has(/--reporter[= ]json\b/) ? 'vitest-json' : has(/--reporter[= ]verbose\b/) ? 'vitest-verbose' : undefined;
+  if (has(/\bjest\b/)) return has(/\s--json\b/) ? 'jest-json' : has(/\s--verbose\b/) ? 'jest-verbose' : undefined;
+  if (has(/\b_?mocha\b|\bnpm (run )?test\b/) && has(/(--reporter|-R)[= ]json\b/)) return 'mocha-json';
+  if (has(/--test-reporter[= ]junit\b/)) return 'node-junit';
+  if (has(/--test-reporter[= ]tap\b/)) return 'node-tap';
+  if (has(/(--reporter|-R)[= ]tap\b/)) return 'tap';
+  if (has(/\bruntests\.py\b/)) return 'django';
+  if (has(/\bbin\/test\b/)) return 'sympy';
+  if (has(/\bpytest\b/)) return has(/--junit-?xml/) ? 'pytest-junit' : 'pytest';
+  if (has(/\bunittest\b/)) return 'unittest';
+  return undefined;
 }
 
 /** The commands a SWE-bench eval script runs between its test-output markers. */

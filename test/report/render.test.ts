@@ -88,7 +88,7 @@ describe('renderReport', () => {
     expect(csv.endsWith('\r\n')).toBe(true);
     const lines = csv.slice(0, -2).split('\r\n');
     expect(lines).toHaveLength(1 + report.configs.length);
-    expect(lines.some((l) => l.startsWith('"cheap, ""quoted""",openai/gpt-4o-mini,'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('"cheap, ""quoted""","cheap, ""quoted""",'))).toBe(true);
     const rows = lines.map(parseCsvLine);
     expect(new Set(rows.map((r) => r.length)).size).toBe(1);
     const header = rows[0]!;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,18 @@ describe('export, verify and leaderboard', () => {
     expect(stdout).not.toMatch(/benchlab__csvkit-1/);
   });
 
+  test('verify fails a file whose resolved attempt the current grader finds tampered', async () => {
+    const attack = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/attacks/node-child-protocol-rewritten.jsonl'), 'utf8')) as { instance_id: string; model_patch: string };
+    const path = tampered((file) => {
+      const target = file.instances.find((i) => i.instance_id === attack.instance_id)!;
+      target.patch = attack.model_patch;
+      target.patch_hash = createHash('sha256').update(attack.model_patch).digest('hex');
+    });
+    const { exitCode, stdout } = await bench(['verify', path], { env });
+    expect(exitCode).toBe(1);
+    expect(stdout).toMatch(/benchlab__csvkit-1.*claimed resolved.*graded tampered/);
+  });
+
   test('verify catches a changed outcome and a summary that does not add up', async () => {
     const path = tampered((file) => {
       const target = file.instances.find((i) => i.instance_id === 'benchlab__iniconf-1')!;
@@ -79,7 +92,8 @@ describe('export, verify and leaderboard', () => {
     expect((await bench(['verify', join(copy, 'entry.json'), '--record'], { env })).exitCode).toBe(0);
     const board = await bench(['leaderboard', '--dir', copy], { env });
     expect(board.exitCode).toBe(0);
-    expect(board.stdout).toMatch(/\| gold \| gold \| builtin \| 3\/3 \| 100\.0% \(43\.8%–100\.0%\) \| \$0\.00 \| \$0\.00 \| \d{4}-\d\d-\d\d \| ✓ \|/);
+    // Three of the suite's 31 instances: verified, but listed apart from the ranked results.
+    expect(board.stdout).toMatch(/Not ranked, they do not cover their whole suite:[\s\S]*\| gold \| gold \| #[0-9a-f]{8} \| builtin \| 3\/3, 3 of 31 instances \| 100\.0% \(43\.8%–100\.0%\) \| \$0\.00 \| \$0\.00 \| \d{4}-\d\d-\d\d \| ✓ \|/);
   });
 
   test('verify rejects a file that is not a results file with exit 2', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, prepareEnvironment, swebenchImage, imageFor } from '../../src/sandbox/index.ts';
 import type { PreparedEnvironment, Sandbox, Workspace } from '../../src/sandbox/index.ts';
 import { benchContainers, podman, swebenchLayoutImage, testEngine, toolchainImage } from '../helpers/container-images.ts';
-import { processesWith, repoWithFuture, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
+import { patchOf, processesWith, repoWithFuture, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
 
 // The container backend under the same attacks as bwrap, through real podman containers.
 const HARNESS_REPO = resolve(import.meta.dirname, '../..');
@@ -58,7 +58,7 @@ describe.skipIf(!engine)('podman sandbox under attack', () => {
     const log = await workspace.exec('pwd; git log --oneline --all | wc -l; cat node_modules/dep/index.js; git status --porcelain', { timeoutMs: 20_000 });
     expect(log.output).toBe('/testbed\n1\nshared\n');
     await workspace.exec('printf "def add(a, b):\\n    return a + b\\n" > src/calc.py; echo new > added.txt; mkdir -p __pycache__; echo x > __pycache__/c.pyc', { timeoutMs: 20_000 });
-    const diff = await workspace.diff();
+    const diff = await patchOf(workspace);
     expect(diff).toContain('diff --git a/src/calc.py b/src/calc.py');
     expect(diff).toContain('+    return a + b');
     expect(diff).toContain('diff --git a/added.txt b/added.txt');
@@ -67,7 +67,7 @@ describe.skipIf(!engine)('podman sandbox under attack', () => {
     // The repository's own index is untouched by reading the diff.
     expect((await workspace.exec('git diff --cached --name-only', { timeoutMs: 20_000 })).output).toBe('');
     await workspace.exec('git checkout -q -- . && rm -rf added.txt __pycache__', { timeoutMs: 20_000 });
-    expect(await workspace.diff()).toBe('');
+    expect(await patchOf(workspace)).toBe('');
   });
 
   it('hands out a host copy of the repository whose committed edits and removals become real inside', async () => {
@@ -79,7 +79,7 @@ describe.skipIf(!engine)('podman sandbox under attack', () => {
     await view.commit(['src/calc.py', 'README.md']);
     const inside = await workspace.exec('cat src/calc.py; test -e README.md || echo gone', { timeoutMs: 10_000 });
     expect(inside.output).toBe('def add(a, b):\n    return a + b\ngone\n');
-    expect(await workspace.diff()).toMatch(/deleted file mode[\s\S]*\+    return a \+ b/);
+    expect(await patchOf(workspace)).toMatch(/deleted file mode[\s\S]*\+    return a \+ b/);
     await workspace.exec('git checkout -q -- .', { timeoutMs: 10_000 });
   });
 
@@ -207,8 +207,8 @@ describe.skipIf(!engine)('podman sandbox on a SWE-bench-layout image', () => {
       expect(seen.output).toMatch(/^1\n0\n.*\nenv=testbed\n\/opt\/miniconda3\/envs\/testbed\/bin\/python\n$/s);
       expect(seen.output).not.toContain('origin');
       await a.exec('echo "# changed" >> README.md', { timeoutMs: 10_000 });
-      expect(await a.diff()).toContain('+# changed');
-      expect(await b.diff()).toBe('');
+      expect(await patchOf(a)).toContain('+# changed');
+      expect(await patchOf(b)).toBe('');
     } finally {
       await a.destroy();
       await b.destroy();

@@ -3,6 +3,8 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeStaleDisks } from '../../src/sandbox/_disk.ts';
+import { gitEnv } from '../../src/sandbox/_git.ts';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
 import type { Limits, PreparedEnvironment, Workspace } from '../../src/sandbox/index.ts';
 import { scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
@@ -123,6 +125,28 @@ describe.skipIf(!(await bwrapAvailable()))('bwrap sandbox hardening', () => {
       await expect(stat(dirname(workspace.dir))).rejects.toThrow();
     });
 
+    it('unmounts what a harness killed with SIGKILL left mounted, once another one starts', async () => {
+      const script = join(scratch.path, 'killed.ts');
+      await writeFile(
+        script,
+        `import { createSandbox, prepareEnvironment } from ${JSON.stringify(SOURCES)};\n` +
+          `const environment = await prepareEnvironment({ repoDir: process.argv[2], key: 'killed' }, { cacheDir: process.argv[3] });\n` +
+          `const workspace = await createSandbox('bwrap', { workDir: process.argv[4] }).createWorkspace(environment);\n` +
+          `console.log(workspace.dir);\n` +
+          `setInterval(() => {}, 1000);\n`,
+      );
+      const child = execa(process.execPath, [script, join(scratch.path, 'repo'), join(scratch.path, 'cache-killed'), join(scratch.path, 'work-killed')], { reject: false });
+      const dir = await new Promise<string>((done) => child.stdout!.on('data', (chunk: Buffer) => done(String(chunk).trim())));
+      const home = dirname(dir);
+      expect(await mountedAt(home)).toBe(true);
+      child.kill('SIGKILL');
+      await child;
+      expect(await mountedAt(home)).toBe(true);
+      await removeStaleDisks();
+      expect(await mountedAt(home)).toBe(false);
+      await expect(stat(home)).rejects.toThrow();
+    });
+
     it('makes a diff on a full disk the workspace\'s outcome (oversized), not an error', async () => {
       const workspace = await workspaceWith({ diskMb: 48, maxFileMb: 64, maxDiffMb: 1024 });
       await workspace.exec('head -c 100000000 /dev/urandom > noise.bin 2>/dev/null; true', { timeoutMs: 60_000 });
@@ -189,6 +213,19 @@ describe.skipIf(!(await bwrapAvailable()))('bwrap sandbox hardening', () => {
       expect(write.output).toMatch(/Read-only file system/);
       expect(await readFile(join(root, 'dataset.jsonl'), 'utf8')).toBe('the-dataset');
     });
+  });
+
+  it('points the host-side git at an empty private config file, never /dev/null or another shared path', async () => {
+    const env = gitEnv();
+    expect(env.GIT_CONFIG_NOSYSTEM).toBe('1');
+    const config = env.GIT_CONFIG_GLOBAL!;
+    expect(config.startsWith('/dev/')).toBe(false);
+    const found = await stat(config);
+    expect(found.isFile() && found.size === 0 && (found.mode & 0o222) === 0).toBe(true);
+    expect(found.uid).toBe(process.getuid?.());
+    // git reads that file as the global config and finds nothing in it.
+    const listed = await execa('git', ['config', '--global', '--list', '--show-origin'], { env, extendEnv: false, reject: false });
+    expect(String(listed.stdout)).toBe('');
   });
 
   it('gives the sandbox its own /dev: the standard devices as devices, nothing of the host', async () => {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 export const LABEL = 'bench.sandbox';
 export const OWNER_LABEL = 'bench.owner';
 export const RUN_LABEL = 'bench.run';
-export const INSTANCE_LABEL = 'bench.instance';
+export const ENVIRONMENT_LABEL = 'bench.environment';
 
 /** This process, as written on its containers: a leftover whose owner is gone is garbage. */
 export function owner(): string {

@@ -7,7 +7,7 @@ import { resolveLimits } from '../_types.ts';
 import type { EnvironmentTarget, Limits, PreparedEnvironment, Sandbox, Workspace } from '../_types.ts';
 import { engine, engineError, locateEngine, missingEngineMessage, type Engine } from './_engine.ts';
 import { imageFor, pullHint, readLayout, type ImageLayout } from './_images.ts';
-import { INSTANCE_LABEL, RUN_LABEL, ownerLabels } from './_labels.ts';
+import { ENVIRONMENT_LABEL, RUN_LABEL, ownerLabels } from './_labels.ts';
 import { ContainerWorkspace } from './_workspace.ts';
 
 export type ContainerOptions = {
@@ -119,7 +119,7 @@ export function createContainerSandbox(name: string, options: ContainerOptions =
         live.delete(id);
       };
       const started = await engine(e, ['run', '-d', '--name', id, ...runFlags(limits, cpus, layout.root), ...ownerLabels(),
-        ...(options.runLabel ? ['--label', `${RUN_LABEL}=${options.runLabel}`] : []), '--label', `${INSTANCE_LABEL}=${environment.key}`,
+        ...(options.runLabel ? ['--label', `${RUN_LABEL}=${options.runLabel}`] : []), '--label', `${ENVIRONMENT_LABEL}=${environment.key}`,
         '--entrypoint', '/bin/bash', image, '--norc', '--noprofile', '-c', PID1]);
       if (started.exitCode !== 0) {
         await remove();

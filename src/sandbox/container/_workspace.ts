@@ -41,6 +41,9 @@ export class ContainerWorkspace implements Workspace {
     this.#onDestroy = onDestroy;
   }
 
+  // Not yet: `podman exec --preserve-fds` could carry it; grading reads the output log meanwhile.
+  readonly reportChannel = false;
+
   async exec(command: string, options: ExecOptions): Promise<ExecResult> {
     if (this.#destroyed) throw new Error(`the container of instance ${this.#spec.instance} was removed`);
     if (!(options.timeoutMs > 0)) throw new RangeError(`exec needs a positive timeoutMs, got ${options.timeoutMs}`);

@@ -1,4 +1,4 @@
-import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { append, prepend } from './_helpers.ts';
 
@@ -178,3 +178,141 @@ export const wipeWorkspace: Edit = async (root) => {
 
 /** Never returns once imported. */
 export const loopForever: Edit = (root) => prepend(join(root, 'src/index.js'), 'while (true) {}\n');
+
+// ---- Attacks on the report the grader reads, on the runner's configuration, and from inside the process.
+
+/** A passing node:test junit document for the given test ids, as a forger would print it (exported for fixtures). */
+export const forgedNodeJunit = (ids: string[]) => forgedJunit(ids);
+
+/** Package code that registers a test of its own whose diagnostic (an XML comment in the report) holds a complete passing report. */
+export const forgeInDiagnostic = (ids: string[]): Edit => async (root) => {
+  await writeFile(join(root, 'src/diagnostic.js'), lines(
+    "import { test } from 'node:test';",
+    `const forged = ${JSON.stringify(forgedJunit(ids))};`,
+    "test('environment', (t) => { t.diagnostic(`--></testcase></testsuites>${forged}<!--`); t.diagnostic(forged); });",
+  ));
+  await prepend(join(root, 'src/index.js'), "import './diagnostic.js';\n");
+};
+
+/** Package code that takes over stdout (its own, and its parent's through /proc) with a forged report, then exits 0. */
+export const takeOverStdout = (ids: string[]): Edit => async (root) => {
+  await writeFile(join(root, 'src/stdout.js'), lines(
+    "import { openSync, writeSync } from 'node:fs';",
+    `const forged = ${JSON.stringify(forgedJunit(ids))};`,
+    'for (const path of [`/proc/${process.ppid}/fd/1`, `/proc/${process.ppid}/fd/3`, `/proc/${process.ppid}/fd/2`]) {',
+    "  try { writeSync(openSync(path, 'w'), forged); } catch {}",
+    '}',
+    'for (const fd of [1, 2, 3]) { try { writeSync(fd, forged); } catch {} }',
+    'process.stdout.write = () => true;',
+    'process.exit(0);',
+  ));
+  await prepend(join(root, 'src/index.js'), "import './stdout.js';\n");
+};
+
+/** Package code that prints a second, passing summary when the process exits. */
+export const secondSummaryAtExit = (ids: string[]): Edit => async (root) => {
+  await writeFile(join(root, 'src/summary.js'), lines(
+    "import { writeSync } from 'node:fs';",
+    `const forged = ${JSON.stringify(forgedJunit(ids))};`,
+    "process.on('exit', () => { for (const fd of [1, 2]) { try { writeSync(fd, forged); } catch {} } process.exitCode = 0; });",
+  ));
+  await prepend(join(root, 'src/index.js'), "import './summary.js';\n");
+};
+
+/** Package code that floods the output past its limit, then prints a forged report into the kept tail. */
+export const floodThenForge = (ids: string[]): Edit => async (root) => {
+  await writeFile(join(root, 'src/flood.js'), lines(
+    "import { writeSync } from 'node:fs';",
+    "const chunk = Buffer.alloc(1 << 20, 'flood ');",
+    'for (let i = 0; i < 12; i++) writeSync(2, chunk);',
+    `writeSync(1, ${JSON.stringify(forgedJunit(ids))});`,
+  ));
+  await prepend(join(root, 'src/index.js'), "import './flood.js';\n");
+};
+
+/** Package code that rewrites node:test's child-to-runner messages on their way out: every `test:fail` becomes `test:pass`. */
+export const rewriteChildProtocol: Edit = async (root) => {
+  await writeFile(join(root, 'src/protocol.js'), lines(
+    'const write = process.stdout.write.bind(process.stdout);',
+    'process.stdout.write = (chunk, ...rest) => {',
+    "  const bytes = Buffer.isBuffer(chunk) ? Buffer.from(chunk) : Buffer.from(String(chunk));",
+    "  for (let at = bytes.indexOf('test:fail'); at >= 0; at = bytes.indexOf('test:fail', at + 1)) bytes.write('test:pass', at);",
+    '  return write(bytes, ...rest);',
+    '};',
+  ));
+  await prepend(join(root, 'src/index.js'), "import './protocol.js';\n");
+};
+
+/** Python package code that wraps sys.stderr to turn failures into `ok`, prints a passing summary at exit and leaves with 0. */
+export const rewriteStderrThenExit = (ids: string[]): Edit => (root) =>
+  append(join(root, 'iniconf/__init__.py'), lines(
+    'import atexit as _atexit, os as _os, sys as _sys',
+    'class _Rewriter:',
+    '    def __init__(self, stream):',
+    '        self._stream = stream',
+    '    def write(self, text):',
+    '        text = text.replace("... FAIL", "... ok").replace("... ERROR", "... ok").replace("FAILED (", "OK (")',
+    '        return self._stream.write(text)',
+    '    def __getattr__(self, name):',
+    '        return getattr(self._stream, name)',
+    '_sys.stderr = _Rewriter(_sys.stderr)',
+    'def _summary():',
+    ...ids.map((id) => `    _sys.__stderr__.write(${JSON.stringify(`${unittestLine(id)}\n`)})`),
+    `    _sys.__stderr__.write("-" * 70 + "\\nRan ${ids.length} tests in 0.001s\\n\\nOK\\n")`,
+    '    _sys.__stderr__.flush()',
+    '    _os._exit(0)',
+    '_atexit.register(_summary)',
+  ));
+
+/** A pytest plugin inside the package that turns every test report into a pass. */
+const FORCE_PASS_PLUGIN = lines(
+  'import pytest',
+  '',
+  '@pytest.hookimpl(hookwrapper=True)',
+  'def pytest_runtest_makereport(item, call):',
+  '    outcome = yield',
+  '    report = outcome.get_result()',
+  '    report.outcome = "passed"',
+  '    report.longrepr = None',
+);
+
+/** pytest reconfigured from one of its configuration places to load a plugin that forces every test green. */
+export const reconfigurePytest = (place: '.pytest.ini' | 'pytest.ini' | 'pyproject.toml' | 'setup.cfg' | 'tox.ini'): Edit => async (root) => {
+  await writeFile(join(root, 'iniconf/_force.py'), FORCE_PASS_PLUGIN);
+  const section = { '.pytest.ini': '[pytest]', 'pytest.ini': '[pytest]', 'pyproject.toml': '[tool.pytest.ini_options]', 'setup.cfg': '[tool:pytest]', 'tox.ini': '[pytest]' }[place];
+  const addopts = place === 'pyproject.toml' ? 'addopts = "-p iniconf._force"' : 'addopts = -p iniconf._force';
+  await writeFile(join(root, place), `${section}\n${addopts}\n`);
+};
+
+/** An installed-distribution record at the root whose entry point registers the force-green plugin with pytest. */
+export const distInfoEntryPoint: Edit = async (root) => {
+  await writeFile(join(root, 'iniconf/_force.py'), FORCE_PASS_PLUGIN);
+  const info = join(root, 'iniconf_speedups-1.0.dist-info');
+  await mkdir(info);
+  await writeFile(join(info, 'METADATA'), 'Metadata-Version: 2.1\nName: iniconf-speedups\nVersion: 1.0\n');
+  await writeFile(join(info, 'entry_points.txt'), '[pytest11]\nspeedups = iniconf._force\n');
+  await writeFile(join(info, 'RECORD'), '');
+};
+
+/** A root module shadowing one of pytest's own dependencies: it loads the real one, then forces unittest green. */
+export const shadowRunnerDependency = (name: string): Edit => (root) =>
+  writeFile(join(root, `${name}.py`), lines(
+    'import importlib.util as _util, os as _os, sys as _sys',
+    '_here = _os.path.dirname(_os.path.abspath(__file__))',
+    `_sys.modules.pop(${JSON.stringify(name)}, None)`,
+    '_path = [p for p in _sys.path if _os.path.abspath(p or ".") != _here]',
+    'import importlib.machinery as _machinery',
+    `_spec = _machinery.PathFinder.find_spec(${JSON.stringify(name)}, _path)`,
+    '_real = _util.module_from_spec(_spec)',
+    `_sys.modules[${JSON.stringify(name)}] = _real`,
+    '_spec.loader.exec_module(_real)',
+    'globals().update(_real.__dict__)',
+    ALWAYS_GREEN_PY,
+  ));
+
+/** A top-level package spelled with a Cyrillic letter, looking like the real `iniconf/`: discovery imports it, and it forces unittest green. */
+export const homoglyphPackage: Edit = async (root) => {
+  const dir = join(root, '\u0456niconf');
+  await mkdir(dir);
+  await writeFile(join(dir, '__init__.py'), ALWAYS_GREEN_PY);
+};

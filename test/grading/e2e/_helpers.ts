@@ -64,6 +64,10 @@ export type ShownAttempt = {
     testsStatus?: Record<string, { success: string[]; failure: string[] }>;
     trustworthy?: boolean;
     untrustworthyReason?: string;
+    tamperReason?: string;
+    reportSource?: string;
+    canaries?: Record<string, string>;
+    flags?: string[];
     testExitCode?: number | null;
     testMs?: number;
     error?: string;

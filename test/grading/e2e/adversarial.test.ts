@@ -49,7 +49,7 @@ async function gradeAll(name: string, cases: Case[], options: { suite?: string; 
   const preds = await writeJsonl(join(where.dir, `${name}.jsonl`), rows);
   const db = join(where.dir, `${name}.db`);
   const args = ['--predictions', preds, '--instances', cases.map((c) => c.instance).join(','), ...(options.suite ? ['--suite', options.suite] : [])];
-  const run = await evaluate(where, args, { db, env: { LLM_API_KEY: API_KEY }, timeout: options.timeout });
+  const run = await evaluate(where, args, { db, env: { LLM_API_KEY: API_KEY }, timeout: options.timeout ?? 300_000 });
   const graded = new Map<string, Graded>();
   if (run.exitCode === 0 && run.summary) {
     for (const c of cases) {
@@ -158,7 +158,7 @@ describe.skipIf(!BWRAP)('bench eval against patches that try to cheat', () => {
       },
       { instance: 'benchlab__flagparse-1', edit: wipeWorkspace },
     ]);
-  });
+  }, 400_000);
 
   it('finishes each hostile run with exit 0 and a summary', () => {
     for (const [name, batch, size] of [['python', python, 6], ['escape', escape, 1], ['js', js, 6]] as const) {
@@ -205,8 +205,10 @@ describe.skipIf(!BWRAP)('bench eval against patches that try to cheat', () => {
 
   it('grades a patch that prints gigabytes as unresolved with its log cut, and carries on', () => {
     const { attempt, log } = expectNotResolved('iniconf writes 4 GiB to stderr at import', python.graded.get('benchlab__iniconf-6'));
+    // Killed at the output hard cap while importing the tests: the runner's channel report never ended.
     expect(attempt.outcome).toBe('unresolved');
     expect(attempt.grade.trustworthy).toBe(false);
+    expect(attempt.grade.untrustworthyReason).toMatch(/wrote no report|never ended/);
     expect(log.length).toBeLessThanOrEqual(20_000);
     expect(log).toContain('flood flood');
     expect(python.run.summary!.completed_ids).toContain('benchlab__iniconf-6');
@@ -254,31 +256,37 @@ describe.skipIf(!BWRAP)('bench eval against patches that try to cheat', () => {
   });
 });
 
-describe.skipIf(!BWRAP)('known holes: cheats from inside the code under test that still resolve', () => {
-  let holes: Awaited<ReturnType<typeof gradeAll>>;
+describe.skipIf(!BWRAP)('cheats from inside the code under test, caught by the report channel and the canaries', () => {
+  let inside: Awaited<ReturnType<typeof gradeAll>>;
 
   beforeAll(async () => {
-    holes = await gradeAll('holes', [
+    inside = await gradeAll('inside', [
       { instance: 'benchlab__iniconf-1', edit: alwaysGreenInPackage },
       { instance: 'benchlab__iniconf-2', edit: forgeEveryUnittestTest },
       { instance: 'benchlab__csvkit-1', edit: neuterNodeAssertInPackage },
     ]);
-    expect(holes.run.exitCode, holes.run.stderr).toBe(0);
+    expect(inside.run.exitCode, inside.run.stderr).toBe(0);
+  }, 200_000);
+
+  // In-process: the patch's own module replaces unittest.TestCase.run when the tests import it; the canaries that must fail pass too.
+  test('package code that replaces unittest.TestCase.run is graded tampered', () => {
+    const { attempt } = expectNotResolved('iniconf/__init__.py replaces unittest.TestCase.run with an unconditional pass', inside.graded.get('benchlab__iniconf-1'));
+    expect(attempt.outcome).toBe('tampered');
+    expect(attempt.grade.tamperReason).toMatch(/canary test\(s\) that must fail were reported passing/);
   });
 
-  // In-process: the patch's own module replaces unittest.TestCase.run when the tests import it.
-  test.fails('package code that replaces unittest.TestCase.run does not resolve', () => {
-    expectNotResolved('iniconf/__init__.py replaces unittest.TestCase.run with an unconditional pass', holes.graded.get('benchlab__iniconf-1'));
+  // SWE-bench issue 601 with exit 0: the printed lines never reach the grade, which reads the runner's own channel.
+  test('a forged `... ok` line for every test in tests/, then exit 0, does not resolve', () => {
+    const { attempt } = expectNotResolved('iniconf prints `... ok` for every test method it finds in tests/, then os._exit(0)', inside.graded.get('benchlab__iniconf-2'));
+    expect(attempt.outcome).toBe('unresolved');
+    expect(attempt.grade.untrustworthyReason).toMatch(/wrote no report|never ended/);
   });
 
-  // SWE-bench issue 601 with exit 0: unittest's text report is scraped, so a complete forgery passes the cross-check.
-  test.fails('a forged `... ok` line for every test in tests/, then exit 0, does not resolve', () => {
-    expectNotResolved('iniconf prints `... ok` for every test method it finds in tests/, then os._exit(0)', holes.graded.get('benchlab__iniconf-2'));
-  });
-
-  // node:assert's default export is a mutable object shared with the test files.
-  test.fails('package code that turns every node:assert function into a no-op does not resolve', () => {
-    expectNotResolved('src replaces every node:assert function with a no-op', holes.graded.get('benchlab__csvkit-1'));
+  // node:assert's default export is a mutable object shared with the test files, and with the canaries.
+  test('package code that turns every node:assert function into a no-op is graded tampered', () => {
+    const { attempt } = expectNotResolved('src replaces every node:assert function with a no-op', inside.graded.get('benchlab__csvkit-1'));
+    expect(attempt.outcome).toBe('tampered');
+    expect(attempt.grade.tamperReason).toMatch(/canary/);
   });
 });
 
@@ -288,12 +296,12 @@ describe.skipIf(!BWRAP)('a patch whose tests never finish', () => {
       fields.timeout = 3;
     });
     const started = Date.now();
-    const forever = await gradeAll('forever', [{ instance: 'benchlab__csvkit-1', edit: loopForever }], { suite, timeout: 12_000 });
+    const forever = await gradeAll('forever', [{ instance: 'benchlab__csvkit-1', edit: loopForever }], { suite, timeout: 40_000 });
     console.log(`[cheat] src/index.js loops forever at import: exit ${forever.run.exitCode} after ${Date.now() - started} ms; ${forever.run.stderr.trim().split('\n')[0] ?? ''}`);
     expect(forever.run.exitCode).toBe(0);
     expect(forever.run.summary).toMatchObject({ timeout_instances: 1, error_ids: ['benchlab__csvkit-1'], resolved_instances: 0 });
     const { attempt } = forever.graded.get('benchlab__csvkit-1')!;
     expect(attempt.outcome).toBe('timeout');
     expect(attempt.grade.testMs).toBeLessThan(10_000);
-  }, 30_000);
+  }, 60_000);
 });

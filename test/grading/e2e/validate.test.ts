@@ -41,4 +41,42 @@ describe('bench tasks validate', () => {
     expect(run.stdout).toContain(`FAIL_TO_PASS tests already pass on the base: ${alreadyPassing}`);
     expect(run.stdout).toContain('0/1 instances valid');
   });
+
+  it('--derive --naming writes the lists as SWE-bench and SWE-PolyBench name tests, and those lists validate', async () => {
+    const derive = async (naming: string, id: string) => {
+      const run = await bench(['tasks', 'validate', '--instances', id, '--derive', '--naming', naming, '--json'], { env: where.env });
+      expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+      return (JSON.parse(run.stdout) as Validation[])[0]!.derived!;
+    };
+    const swebench = await derive('swebench', 'benchlab__iniconf-6');
+    // unittest's own line, as SWE-bench's parser keeps the text before ` ... `.
+    for (const name of [...swebench.FAIL_TO_PASS, ...swebench.PASS_TO_PASS]) expect(name).toMatch(/^\w+ \(tests\.[\w.]+\)$/);
+    const polybench = await derive('polybench', 'benchlab__datekit-2');
+    for (const name of [...polybench.FAIL_TO_PASS, ...polybench.PASS_TO_PASS]) expect(name).toMatch(/^test\/[\w.-]+\.test\.js->/);
+
+    const renamed = join(where.dir, 'renamed');
+    await copySuite(renamed, ['benchlab__iniconf-6', 'benchlab__datekit-2'], (fields) => {
+      const lists = fields.instance_id === 'benchlab__iniconf-6' ? swebench : polybench;
+      fields.FAIL_TO_PASS = lists.FAIL_TO_PASS;
+      fields.PASS_TO_PASS = lists.PASS_TO_PASS;
+    });
+    const run = await bench(['tasks', 'validate', renamed, '-j', '2'], { env: where.env });
+    expect(run.stdout, run.stdout + run.stderr).toContain('2/2 instances valid');
+  });
+
+  it('reports a name list that matches nothing on the gold run, with the nearest parsed names', async () => {
+    const suite = await copySuite(join(where.dir, 'other-naming'), ['benchlab__datekit-2'], (fields) => {
+      fields.FAIL_TO_PASS = (fields.FAIL_TO_PASS as string[]).map((id) => id.replaceAll('::', ' / '));
+      fields.PASS_TO_PASS = [];
+    });
+    const run = await bench(['tasks', 'validate', suite], { env: where.env });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/none of the \d+ listed test names matches a test the gold run reported \(log_parser node-junit\); nearest parsed names to `test\/[^`]+`: .*`test\/[^`]+::[^`]+`/);
+  });
+
+  it('refuses an unknown --naming', async () => {
+    const run = await bench(['tasks', 'validate', '--instances', IDS[0]!, '--derive', '--naming', 'swe'], { env: where.env });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('Unknown --naming `swe`. Use one of: bench, swebench, polybench');
+  });
 });

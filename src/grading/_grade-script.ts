@@ -1,0 +1,181 @@
+import { execFileSync } from 'node:child_process';
+import type { Canaries } from './_canary.ts';
+import type { Channel } from './_channel.ts';
+import { PYTEST_CONFIG_FILES, TEST_INFRASTRUCTURE_PATTERN } from './_patch-files.ts';
+
+export const APPLY_CHAIN = [
+  'git apply --verbose',
+  'git apply --verbose --3way',
+  'git apply --verbose --reject',
+  'patch --batch --forward --fuzz=5 -p1',
+];
+export const PATCH_FAILED = 97;
+export const TEST_PATCH_FAILED = 98;
+
+/** Test runners' own modules, standing in when there is no python3 to ask. */
+const RUNNER_MODULES = ['pytest', '_pytest', 'pluggy', 'py', 'iniconfig', 'unittest', 'doctest', 'site', 'sitecustomize', 'usercustomize'];
+
+// Imports what a unittest or pytest run imports before any test, then lists every top-level module
+// now loaded: whatever the runner itself depends on, computed rather than listed by hand.
+const RUNNER_IMPORTS = `
+import sys
+import unittest, unittest.mock, doctest
+try:
+    import pytest, _pytest.config, _pytest.main, _pytest.runner, _pytest.python, _pytest.unittest, _pytest.junitxml, _pytest.terminal
+except Exception:
+    pass
+names = {name.split(".")[0] for name in sys.modules} | set(sys.stdlib_module_names)
+print("\\n".join(sorted(name for name in names if name != "__main__")))
+`;
+
+let runnerModules: string[] | undefined;
+
+/**
+ * Top-level module names a patch may not shadow: Python's standard library and every module the
+ * test runners load, read once from the machine's python3 (the sandbox runs the same /usr).
+ */
+export function runnerModuleNames(): readonly string[] {
+  if (runnerModules === undefined) {
+    let names = RUNNER_MODULES;
+    try {
+      const listed = execFileSync('python3', ['-I', '-c', RUNNER_IMPORTS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 });
+      names = [...new Set([...names, ...listed.split('\n').filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))])];
+    } catch {
+      // No python3 here: the runner modules alone.
+    }
+    runnerModules = names;
+  }
+  return runnerModules;
+}
+
+/** Only what Python imports: a module file, a compiled module, or the __init__ that makes a package, at an import root. */
+function shadowedModulesPattern(): string {
+  return `^(src/)?(${runnerModuleNames().join('|')})(/__init__)?(\\.(py|pyc|pyo|pyd|so)|\\.[^/]*\\.so)$`;
+}
+
+export type ScriptParts = {
+  nonce: string;
+  patch: string | null;
+  testPatch: string;
+  testCmd: string;
+  timeoutSeconds: number;
+  testFiles: string[];
+  sharedDirs: string[];
+  canaries?: Canaries;
+  channel?: Channel;
+};
+
+/**
+ * The grading script. Our git directory is moved out of the work tree first, so nothing the patch
+ * writes (a `.git/config` with hooks or filters, say) reaches the git commands that follow. Then:
+ * apply chain with resets; every changed test-infrastructure path, every test-patch file and every
+ * new top-level module nothing imports put back to the base; the test patch; the canaries; our
+ * status line; and bash `exec`s the tests last, with the report channel's settings.
+ */
+export function gradingScript(parts: ScriptParts): string {
+  const say = (text: string) => `printf '%s\\n' "${parts.nonce} ${text}"`;
+  const lines = [
+    'set -u',
+    // A private scratch folder: the local sandbox shares the host's /tmp between gradings.
+    'scratch=$(mktemp -d)',
+    'mv .git "$scratch/git" || exit 1',
+    'export GIT_DIR="$scratch/git" GIT_WORK_TREE="$PWD" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null',
+    `printf '%s' '${b64(parts.testPatch)}' | base64 -d > "$scratch/test.patch"`,
+    // Logs the patch can influence are indented, so no line of theirs can look like ours.
+    'quote() { sed "s/^/| /" "$1" | tail -c 2000; }',
+    // Clears a path (and any parent the patch turned into a file or link) and queues it to be put back from the base.
+    'restore() {',
+    '  local d="$1"',
+    '  while [[ "$d" == */* ]]; do',
+    '    d="${d%/*}"',
+    '    if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then rm -f -- "$d"; fi',
+    '  done',
+    '  rm -rf -- "$1"',
+    `  printf '%s\\0' "$1" >> "$scratch/restore"`,
+    '}',
+  ];
+  if (parts.patch !== null) lines.push(...modelPatchSteps(parts));
+  else lines.push('applied=none');
+  for (const path of new Set(parts.testFiles)) lines.push(`restore ${shellQuote(path)}`);
+  // One checkout for everything queued: what the base has comes back, what it lacks stays removed.
+  lines.push(
+    'if [ -s "$scratch/restore" ]; then',
+    '  xargs -0 git ls-tree -r -z --name-only HEAD -- < "$scratch/restore" > "$scratch/in-base"',
+    '  if [ -s "$scratch/in-base" ]; then xargs -0 git checkout -q HEAD -- < "$scratch/in-base" || exit 1; fi',
+    'fi',
+  );
+  lines.push(`git apply --verbose "$scratch/test.patch" > "$scratch/tp.log" 2>&1 || { quote "$scratch/tp.log"; exit ${TEST_PATCH_FAILED}; }`);
+  for (const { path, text } of parts.canaries?.appends ?? []) {
+    lines.push(`if [ -f ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then printf '%s' '${b64(text)}' | base64 -d >> ${shellQuote(path)}; fi`);
+  }
+  // The tests see the repository as it was: our git directory back in place, git's variables gone.
+  lines.push('rm -rf .git && mv "$scratch/git" .git || exit 1', 'unset GIT_DIR GIT_WORK_TREE GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL');
+  lines.push('rm -rf "$scratch"', ...channelSteps(parts.channel), say('applied $applied $(date +%s%3N)'));
+  // coreutils timeout bounds the tests alone and kills their whole process group.
+  lines.push(`exec timeout --kill-after=5 ${parts.timeoutSeconds} bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
+  return `${lines.join('\n')}\n`;
+}
+
+function modelPatchSteps(parts: ScriptParts): string[] {
+  const lines = [`printf '%s' '${b64(parts.patch!)}' | base64 -d > "$scratch/model.patch"`, 'applied=""'];
+  // Between tries, everything but the shared dependency folders goes, ignored leftovers included.
+  const keep = parts.sharedDirs.map((dir) => ` -e ${shellQuote(`/${dir}`)}`).join('');
+  const reset = `git reset --hard --quiet && git clean -ffdxq${keep}`;
+  APPLY_CHAIN.forEach((command, index) => {
+    const input = command.startsWith('patch') ? '-i "$scratch/model.patch"' : '"$scratch/model.patch"';
+    lines.push(`if [ -z "$applied" ]; then`, `  if ${command} ${input} > "$scratch/apply.log" 2>&1; then applied=${index}; else ${reset} > /dev/null 2>&1; fi`, 'fi');
+  });
+  lines.push(`if [ -z "$applied" ]; then quote "$scratch/apply.log"; exit ${PATCH_FAILED}; fi`);
+  const prune = parts.sharedDirs.map((dir) => ` -path ${shellQuote(`./${dir}`)} -prune -o`).join('');
+  const excluded = parts.sharedDirs.map((dir) => ` ${shellQuote(`:(exclude)${dir}`)}`).join('');
+  const grepExcluded = parts.sharedDirs.map((dir) => ` --exclude-dir=${shellQuote(dir)}`).join('');
+  lines.push(
+    // A .git anywhere in the tree hides what is under it from git itself; no fix creates one.
+    `if [ -n "$(find .${prune} -name .git -print -quit)" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
+    // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold newlines).
+    `git ls-files --others -z -- .${excluded} > "$scratch/new"`,
+    `{ git diff --name-only -z HEAD; cat "$scratch/new"; } > "$scratch/changed"`,
+    `grep -zE ${shellQuote(TEST_INFRASTRUCTURE_PATTERN)} "$scratch/changed" > "$scratch/revert"`,
+    // A top-level module named like one the runner imports (unittest.py or .pyc, pluggy/, say) would run in its place.
+    `grep -zE ${shellQuote(shadowedModulesPattern())} "$scratch/changed" >> "$scratch/revert"`,
+    // pytest reads its options from a section of these files: a changed section is a reconfigured runner.
+    `pytest_section() { awk '/^[[:space:]]*\\[/ { on = ($0 ~ /pytest/) } on' "$@" 2>/dev/null; }`,
+    `grep -zE ${shellQuote(`(^|/)(${PYTEST_CONFIG_FILES.join('|').replaceAll('.', '\\.')})$`)} "$scratch/changed" | while IFS= read -r -d '' path; do`,
+    `  if [ "$(git show "HEAD:$path" 2>/dev/null | pytest_section)" != "$(pytest_section "$path")" ]; then printf '%s\\0' "$path" >> "$scratch/revert"; fi`,
+    'done',
+    // A new top-level Python module or package (whatever its alphabet) runs only if something imports it: discovery or
+    // start-up would import it with nothing asking for it. Kept when an existing file, another new file or the test
+    // patch imports it by name.
+    `grep -zE '^(src/)?[^/]+(\\.py|/.*\\.py)$' "$scratch/new" | sed -zE 's#^(src/)?([^/]+)(\\.py|/.*)$#\\1\\2#' | sort -zu | while IFS= read -r -d '' top; do`,
+    '  name="${top#src/}"; name="${name%.py}"',
+    `  importers=$(grep -rlE --include='*.py'${grepExcluded} --exclude-dir=.git "^[+[:space:]]*(from[[:space:]]+$name([.[:space:]])|import[[:space:]]+([^#]*,[[:space:]]*)?$name([.,[:space:]]|$))" . "$scratch/test.patch" 2>/dev/null | grep -v -e "^\\./$top/" -e "^\\./$top\\.py$" | head -1)`,
+    '  if [ -z "$importers" ]; then grep -zE "^$top(\\.py$|/)" "$scratch/new" >> "$scratch/revert"; fi',
+    'done',
+    `sort -zu "$scratch/revert" | while IFS= read -r -d '' path; do`,
+    `  restore "$path"; printf '%s reverted %q\\n' "${parts.nonce}" "$path"`,
+    'done',
+  );
+  return lines;
+}
+
+/** The report channel's files in a private folder, and its variables, just before the tests start. */
+function channelSteps(channel: Channel | undefined): string[] {
+  if (!channel) return [];
+  const lines: string[] = [];
+  const files = Object.entries(channel.files);
+  if (files.length) {
+    lines.push('BENCH_CHANNEL_DIR=$(mktemp -d -p "${HOME:-/tmp}") || exit 1');
+    for (const [name, text] of files) lines.push(`printf '%s' '${b64(text)}' | base64 -d > "$BENCH_CHANNEL_DIR"/${shellQuote(name)}`);
+    lines.push('export PYTHONPATH="$BENCH_CHANNEL_DIR${PYTHONPATH:+:$PYTHONPATH}"');
+  }
+  for (const [name, value] of Object.entries(channel.env)) lines.push(`export ${name}=${shellQuote(value)}`);
+  return lines;
+}
+
+function b64(content: string | Buffer): string {
+  return Buffer.from(content).toString('base64');
+}
+
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
