@@ -46,7 +46,7 @@ export const AGENTS: Record<AgentType, AgentDefinition> = {
 export const AGENT_NAMES = Object.keys(AGENTS) as AgentType[];
 
 /** Runs the agent `settings.type` names; model and format trouble end in an exit, never a throw. */
-export function runAgent(input: AgentInput): Promise<AgentResult> {
+export async function runAgent(input: AgentInput): Promise<AgentResult> {
   const definition = AGENTS[input.settings.type];
   if (!definition) throw new UserError(`Unknown agent type ${JSON.stringify(input.settings.type)}. Set \`type\` in the [agent.NAME] section to one of: ${AGENT_NAMES.join(', ')}.`);
   return definition.run(input);

@@ -1,5 +1,5 @@
 import { defineCommand, intFlag } from './_command.ts';
-import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
+import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { loadConfig } from '../config/index.ts';
 import { Grader, resolveCacheDir } from '../grading/index.ts';
 import { chooseSandbox, parseQueueUrl, runWorker } from '../runner/index.ts';
@@ -28,7 +28,7 @@ export default defineCommand(
     for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
     const jobs = intFlag('jobs', values.jobs, 2);
     const named = values.suite !== undefined || values.dataset !== undefined;
-    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode: true, runLabel: 'worker', warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode: true, runLabel: 'worker', warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {

@@ -17,8 +17,8 @@ const ASSERTION_STATUS: Record<string, TestStatus> = {
  * under the file's own id.
  */
 export function parseJestJson(log: string, options: ParseOptions, runner: 'jest' | 'vitest' = 'jest'): ParsedLog {
-  const report = locateJsonReport(log, /\{\s*"num[A-Za-z]+"\s*:/, (value) => isRecord(value) && Array.isArray(value.testResults));
-  const parsed = emptyLog();
+  const { report, tamperReason } = locateJsonReport(log, /\{\s*"num[A-Za-z]+"\s*:/, (value) => isRecord(value) && Array.isArray(value.testResults));
+  const parsed: ParsedLog = { ...emptyLog(), ...(tamperReason === undefined ? {} : { tamperReason }) };
   if (!isRecord(report)) return parsed;
   parsed.reportFound = true;
   for (const fileResult of arrayField(report, 'testResults')) {

@@ -7,12 +7,12 @@ import { arrayField, emptyLog, isRecord, locateJsonReport, recordTest, relativeP
  * file::fullTitle-minus-title::title. A failing hook is recorded as an ERROR under its own title.
  */
 export function parseMochaJson(log: string, options: ParseOptions): ParsedLog {
-  const report = locateJsonReport(
+  const { report, tamperReason } = locateJsonReport(
     log,
     /\{\s*"stats"\s*:/,
     (value) => isRecord(value) && Array.isArray(value.passes) && Array.isArray(value.failures),
   );
-  const parsed = emptyLog();
+  const parsed: ParsedLog = { ...emptyLog(), ...(tamperReason === undefined ? {} : { tamperReason }) };
   if (!isRecord(report)) return parsed;
   parsed.reportFound = true;
   const groups: [string, TestStatus][] = [

@@ -67,25 +67,37 @@ export function relativePath(path: string, root: string): string {
   return file;
 }
 
+// A log flooded with report openings is read no further than this.
+const MAX_JSON_STARTS = 200;
+
 /**
- * The last JSON object in `log` that starts where `start` matches and that `accept` takes.
- * Reporters print their JSON after every test has run, so anything a test printed comes before.
+ * The JSON report in `log`: the object that starts where `start` matches and that `accept` takes.
+ * A reporter prints one; when the log holds more (a test printed one of its own), the last is
+ * returned with a `tamperReason`, since anything but the runner could have written the others.
  */
-export function locateJsonReport(log: string, start: RegExp, accept: (value: unknown) => boolean): unknown {
+export function locateJsonReport(log: string, start: RegExp, accept: (value: unknown) => boolean): { report?: unknown; tamperReason?: string } {
   const flags = start.flags.includes('g') ? start.flags : `${start.flags}g`;
-  const starts = [...log.matchAll(new RegExp(start.source, flags))].map((match) => match.index);
-  for (let i = starts.length - 1; i >= 0; i--) {
-    const end = balancedObjectEnd(log, starts[i]!);
+  const reports: unknown[] = [];
+  let after = 0;
+  let tried = 0;
+  for (const match of log.matchAll(new RegExp(start.source, flags))) {
+    if (match.index < after) continue; // inside a report already taken
+    if (++tried > MAX_JSON_STARTS) break;
+    const end = balancedObjectEnd(log, match.index);
     if (end === undefined) continue;
     let value: unknown;
     try {
-      value = JSON.parse(log.slice(starts[i], end));
+      value = JSON.parse(log.slice(match.index, end));
     } catch {
       continue;
     }
-    if (accept(value)) return value;
+    if (!accept(value)) continue;
+    reports.push(value);
+    after = end;
   }
-  return undefined;
+  if (reports.length === 0) return {};
+  if (reports.length > 1) return { report: reports.at(-1), tamperReason: `the log holds ${reports.length} JSON reports; a runner writes one` };
+  return { report: reports[0] };
 }
 
 /** Index just past the `}` closing the object that opens at `from`, or undefined if it never closes. */

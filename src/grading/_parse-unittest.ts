@@ -37,7 +37,7 @@ function parseVerboseUnittest(log: string, filePrefix: string): ParsedLog {
   let pending: string | undefined;
   // SWE-bench's Django parser names a test by the text before ` ... `: the docstring line when there is one.
   const record = (id: { id: string; native: string[]; title: string; printed: string }, status: TestStatus, docstring?: string) =>
-    recordTest(parsed, filePrefix + id.id, status, { native: [...id.native, docstring], title: id.title, swebench: docstring ?? id.printed });
+    recordTest(parsed, filePrefix + id.id, status, { native: [...id.native, id.printed, docstring], title: id.title, swebench: docstring ?? id.printed });
   const ids = new Map<string, ReturnType<typeof unittestId>>();
   const idOf = (name: string, qualified: string) => {
     const id = unittestId(name, qualified);

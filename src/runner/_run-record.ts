@@ -29,7 +29,7 @@ export function startRun(plan: RunPlan): void {
     });
   }
   const saved = new Set(store.configSnapshots(runId).map((s) => s.name));
-  for (const arm of arms) if (!saved.has(arm.name)) store.saveConfigSnapshot(runId, arm.name, arm.llm?.settings.model, snapshotOf(arm));
+  for (const arm of arms) if (!saved.has(arm.name)) store.saveConfigSnapshot(runId, arm.name, armModel(arm), snapshotOf(arm));
   store.saveInstances(instanceRows(taskSet, instances));
 }
 
@@ -58,4 +58,10 @@ export function snapshotOf(arm: Arm): Record<string, unknown> {
 /** The content hash of an arm (settings without secrets, agent and its limits): equal on every machine that resolves it alike. */
 export function armHash(arm: Arm): string {
   return sha256(canonicalJson({ config: snapshotOf(arm), agent: arm.agentName, settings: arm.settings }));
+}
+
+/** The model a report row names: both, explorer first, for a two-config agent's `explorer+writer` column. */
+function armModel(arm: Arm): string | undefined {
+  if (arm.explorer && arm.llm && arm.name === `${arm.explorer.name}+${arm.llm.name}`) return `${arm.explorer.settings.model}+${arm.llm.settings.model}`;
+  return arm.llm?.settings.model;
 }

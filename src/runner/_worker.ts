@@ -152,5 +152,16 @@ function resolveArm(config: BenchConfig, configName: string, agent: string): Arm
   const baseline = (configName === 'gold' || configName === 'empty')
     ? [...planArms(config, { configs: [], agent }), ...planArms(config, { configs: [] })].find((arm) => arm.name === configName && !arm.llm)
     : undefined;
-  return baseline ?? planArms(config, { configs: [configName], agent }).find((arm) => arm.name === configName);
+  if (baseline) return baseline;
+  // An agent whose sections fix their configs (explore-then-write's `explorer+writer` column among them) takes no --configs.
+  const own = ownArms(config, agent).find((arm) => arm.name === configName);
+  return own ?? planArms(config, { configs: [configName], agent }).find((arm) => arm.name === configName);
+}
+
+function ownArms(config: BenchConfig, agent: string): Arm[] {
+  try {
+    return planArms(config, { configs: [], agent });
+  } catch {
+    return [];
+  }
 }

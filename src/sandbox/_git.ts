@@ -20,7 +20,7 @@ export const BASE_BRANCH = 'main';
 const CACHE_PATTERNS = ['__pycache__/', '*.py[co]', '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', '.hypothesis/'];
 
 /** Git isolated from the host's system and user configuration (its global config an empty file of ours, never /dev/null). */
-function gitEnv(extra: Record<string, string> = {}): Record<string, string> {
+export function gitEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: '/nonexistent',

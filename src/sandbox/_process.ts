@@ -60,7 +60,8 @@ export function wrapCommand(
     // Builtins only: the glob and `exec N>&-` start no process.
     'for fd in /proc/self/fd/*; do',
     '  fd=${fd##*/}',
-    `  case $fd in ${keep}) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac`,
+    // Only numbers reach eval (no /proc leaves the glob unexpanded).
+    `  case $fd in ${keep}|*[!0-9]*|'') ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac`,
     'done',
     'exec 2>&1',
     'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do',

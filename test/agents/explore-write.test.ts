@@ -119,7 +119,7 @@ llm_config = 'high-creativity'
 
     const report = await bench(['report', 'seed', '--format', 'json', '--db', db], { cwd: dir, env });
     expect(report.exitCode, report.stderr).toBe(0);
-    expect(report.stdout).toContain('gpt3+high-creativity');
+    expect(JSON.parse(report.stdout).configs[0]).toMatchObject({ config: 'gpt3+high-creativity', model: 'gpt-3.5-turbo+gpt-4' });
     const show = await bench(['show', String(attempts[0].id), '--db', db], { cwd: dir, env });
     expect(show.stdout).toMatch(/submission: explicit/);
     expect(show.stdout).toMatch(/explorer gpt3 gpt-3\.5-turbo/);

@@ -86,9 +86,10 @@ describe('named LLM configs', () => {
 
   test('the shipped config.example.toml loads without error', () => {
     const config = loadConfig({ path: join(PROJECT_ROOT, 'config.example.toml'), env: {} });
-    for (const name of ['gpt3', 'high-creativity', 'repo-explorer', 'code-gen', 'local-qwen']) expect(config.llm.has(name)).toBe(true);
-    expect(config.agents.get('CodeWriterAgent')!.settings.llm_config).toBe('code-gen');
-    expect(config.llm.get('local-qwen')!.settings.base_url).toBe('http://localhost:11434/v1');
+    for (const name of ['gpt3', 'high-creativity', 'gpt5', 'claude-thinking', 'azure-prod', 'local-qwen']) expect(config.llm.has(name)).toBe(true);
+    expect(config.agents.get('CodeWriterAgent')!.settings.llm_config).toBe('high-creativity');
+    expect(config.agents.get('mini')!.settings).toMatchObject({ submit: 'explicit', tool_mode: 'native' });
+    expect(config.llm.get('local-qwen')!.settings.base_url).toBe('http://localhost:11434');
   });
 });
 

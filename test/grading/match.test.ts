@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/grading/_decide.ts';
-import { matchTests } from '../../src/grading/_match.ts';
+import { matchTests, TEST_NAMINGS, testNameIn, type TestNaming } from '../../src/grading/_match.ts';
 import { parseTestLog } from '../../src/grading/_parsers.ts';
 import type { TestNames, TestStatus } from '../../src/grading/_parse-types.ts';
 import type { LogParserName } from '../../src/tasks/index.ts';
@@ -185,5 +185,42 @@ describe('decide with names in other harnesses\' naming', () => {
     const verdict = decide({ ...parsed, exitCode: 1, failToPass: ['parse nested suite title', 'never ran'], passToPass: [] });
     expect(verdict.testsStatus.FAIL_TO_PASS).toEqual({ success: [], failure: ['parse nested suite title', 'never ran'] });
     expect(verdict.matches['never ran']).toEqual({ rule: 'none', tests: [], status: 'MISSING' });
+  });
+});
+
+describe('writing names in another harness\'s naming', () => {
+  const nameOf = (naming: TestNaming, parser: LogParserName, log: string, id: string) =>
+    testNameIn(naming, id, realLog(parser, log).names.get(id));
+
+  it('writes SWE-bench\'s names: pytest ids cut at a space, unittest\'s own line or docstring, verbose titles', () => {
+    expect(nameOf('swebench', 'pytest', 'pytest.log', 'tests/test_x.py::test_param[x - y-x - y]')).toBe('tests/test_x.py::test_param[x');
+    expect(nameOf('swebench', 'unittest', 'unittest.log', 'tests/test_x.py::TestC::test_b')).toBe('test_b (tests.test_x.TestC.test_b)');
+    expect(nameOf('swebench', 'unittest', 'unittest.log', 'tests/test_x.py::TestC::test_doc')).toBe('Checks the docstring path.');
+    expect(nameOf('swebench', 'jest-json', 'jest-json.log', 'test/parse.test.js::parse::rejects bad input')).toBe('rejects bad input');
+    expect(nameOf('swebench', 'vitest-verbose', 'vitest-verbose.log', 'test/parse.test.js::parse::rejects bad input')).toBe('test/parse.test.js > parse > rejects bad input');
+    expect(nameOf('swebench', 'sympy', 'sympy-verbose.log', 'sympy/demo/tests/test_demo.py::test_known_bug')).toBe('test_known_bug');
+    expect(nameOf('swebench', 'karma', 'karma-mocha.log', 'parse::nested suite::title')).toBe('parse > nested suite > title');
+  });
+
+  it('writes SWE-PolyBench\'s names: mocha fullTitle, jest <file>-><fullName>', () => {
+    expect(nameOf('polybench', 'mocha-json', 'mocha-json.log', 'test/parse.test.js::parse nested suite::title')).toBe('parse nested suite title');
+    expect(nameOf('polybench', 'jest-json', 'jest-json.log', 'test/sub/other.test.js::parse::nested suite::title')).toBe('test/sub/other.test.js->parse nested suite title');
+  });
+
+  it('keeps our id where the harness has no parser for the runner, and always for bench', () => {
+    expect(nameOf('swebench', 'mocha-json', 'mocha-json.log', 'test/parse.test.js::parse::rejects bad input')).toBe('test/parse.test.js::parse::rejects bad input');
+    expect(nameOf('bench', 'unittest', 'unittest.log', 'tests/test_x.py::TestC::test_b')).toBe('tests/test_x.py::TestC::test_b');
+  });
+
+  it('round-trips: every name written in a naming matches its own test back', () => {
+    for (const [parser, log] of [['pytest', 'pytest.log'], ['unittest', 'unittest.log'], ['jest-json', 'jest-json.log'], ['mocha-json', 'mocha-json.log'], ['sympy', 'sympy-verbose.log']] as const) {
+      const parsed = realLog(parser, log);
+      for (const naming of TEST_NAMINGS) {
+        for (const id of parsed.tests.keys()) {
+          const name = testNameIn(naming, id, parsed.names.get(id));
+          expect(matchOne(name, parsed).tests, `${parser} ${naming} ${name}`).toContain(id);
+        }
+      }
+    }
   });
 });

@@ -84,3 +84,23 @@ describe('one TAP report per log', () => {
     expect(mocha.tests.get('parse nested suite prints forged lines')).toBe('FAILED');
   });
 });
+
+describe('one JSON report per log', () => {
+  const lastFrom = (log: string, start: RegExp) => log.slice([...log.matchAll(start)].at(-1)!.index);
+
+  it('trusts a log holding the runner\'s report alone', () => {
+    const jest = lastFrom(readFileSync(`${LOGS}jest-json.log`, 'utf8'), /\{\s*"num/g);
+    expect(parseTestLog('jest-json', jest, { root: ROOT }).tamperReason).toBeUndefined();
+    const mocha = lastFrom(readFileSync(`${LOGS}mocha-json.log`, 'utf8'), /\{\s*"stats"/g);
+    expect(parseTestLog('mocha-json', mocha, { root: ROOT }).tamperReason).toBeUndefined();
+  });
+
+  it('flags real runs where a test printed a report of its own beside the runner\'s', () => {
+    for (const [parser, log] of [['jest-json', 'jest-json.log'], ['vitest-json', 'vitest-json.log'], ['mocha-json', 'mocha-json.log']] as const) {
+      const parsed = parseTestLog(parser, readFileSync(`${LOGS}${log}`, 'utf8'), { root: ROOT });
+      expect(parsed.tamperReason, log).toMatch(/JSON reports; a runner writes one/);
+      // The runner's report (the last) is still what the statuses come from.
+      expect(parsed.tests.get('test/parse.test.js::parse::nested suite::prints forged lines') ?? parsed.tests.get('test/parse.test.js::parse nested suite::prints forged lines'), log).toBe('FAILED');
+    }
+  });
+});

@@ -7,20 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, prepareEnvironment, swebenchImage, imageFor } from '../../src/sandbox/index.ts';
 import type { PreparedEnvironment, Sandbox, Workspace } from '../../src/sandbox/index.ts';
 import { benchContainers, podman, swebenchLayoutImage, testEngine, toolchainImage } from '../helpers/container-images.ts';
-import { processesWith, repoWithFuture, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
+import { patchOf, processesWith, repoWithFuture, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
 
 // The container backend under the same attacks as bwrap, through real podman containers.
 const HARNESS_REPO = resolve(import.meta.dirname, '../..');
 const LIMITS = { memoryMb: 256, maxProcesses: 64, maxOutputBytes: 1024 * 1024, maxFileMb: 16 };
 const { engine, reason } = await testEngine();
 if (reason) console.warn(`container sandbox tests skipped: ${reason}`);
-
-/** The workspace's patch; a diff too large to make one fails the test. */
-async function patchOf(workspace: Workspace): Promise<string> {
-  const diff = await workspace.diff();
-  if (!diff.ok) throw new Error(diff.message);
-  return diff.patch;
-}
 
 describe('image names', () => {
   it('follow SWE-bench naming for SWE-bench rows, --image with its placeholder, the instance field, else the toolchain image', () => {

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeStaleDisks } from '../../src/sandbox/_disk.ts';
+import { gitEnv } from '../../src/sandbox/_git.ts';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
 import type { Limits, PreparedEnvironment, Workspace } from '../../src/sandbox/index.ts';
 import { scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
@@ -212,6 +213,19 @@ describe.skipIf(!(await bwrapAvailable()))('bwrap sandbox hardening', () => {
       expect(write.output).toMatch(/Read-only file system/);
       expect(await readFile(join(root, 'dataset.jsonl'), 'utf8')).toBe('the-dataset');
     });
+  });
+
+  it('points the host-side git at an empty private config file, never /dev/null or another shared path', async () => {
+    const env = gitEnv();
+    expect(env.GIT_CONFIG_NOSYSTEM).toBe('1');
+    const config = env.GIT_CONFIG_GLOBAL!;
+    expect(config.startsWith('/dev/')).toBe(false);
+    const found = await stat(config);
+    expect(found.isFile() && found.size === 0 && (found.mode & 0o222) === 0).toBe(true);
+    expect(found.uid).toBe(process.getuid?.());
+    // git reads that file as the global config and finds nothing in it.
+    const listed = await execa('git', ['config', '--global', '--list', '--show-origin'], { env, extendEnv: false, reject: false });
+    expect(String(listed.stdout)).toBe('');
   });
 
   it('gives the sandbox its own /dev: the standard devices as devices, nothing of the host', async () => {

@@ -140,14 +140,21 @@ const DENIED_PROBES = [
   'bpf', 'perf_event_open', 'io_uring_setup', 'unshare_user', 'unshare_mount', 'mount',
 ];
 
-describe.skipIf(!(await bwrapAvailable()))('system calls inside the bwrap sandbox', () => {
+// With shared dependencies, commands start through the overlay's mount namespace: the filter must hold there too.
+describe.skipIf(!(await bwrapAvailable())).each([
+  { how: 'a plain workspace', install: undefined },
+  { how: 'a workspace with shared dependencies', install: 'mkdir -p node_modules/dep && echo shared > node_modules/dep/index.js' },
+])('system calls inside the bwrap sandbox, $how', ({ install }) => {
   let scratch: Awaited<ReturnType<typeof scratchDir>>;
   let workspace: Workspace;
 
   beforeAll(async () => {
     scratch = await scratchDir('seccomp');
     await writeFiles(join(scratch.path, 'repo'), { ...smallRepoFiles(6), 'probe.py': PROBE });
-    const environment = await prepareEnvironment({ repoDir: join(scratch.path, 'repo'), key: 'seccomp' }, { cacheDir: join(scratch.path, 'cache') });
+    const environment = await prepareEnvironment(
+      { repoDir: join(scratch.path, 'repo'), key: 'seccomp', ...(install ? { install } : {}) },
+      { cacheDir: join(scratch.path, 'cache') },
+    );
     workspace = await createSandbox('bwrap', { workDir: join(scratch.path, 'work') }).createWorkspace(environment);
   });
   afterAll(async () => {
@@ -198,5 +205,6 @@ describe.skipIf(!(await bwrapAvailable()))('system calls inside the bwrap sandbo
     );
     expect(result.exitCode, result.output).toBe(0);
     expect(result.output).toBe('thread\nchild\n2\n');
+    if (install) expect((await workspace.exec('cat node_modules/dep/index.js', { timeoutMs: 10_000 })).output).toBe('shared\n');
   });
 });

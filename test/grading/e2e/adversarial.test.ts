@@ -49,7 +49,7 @@ async function gradeAll(name: string, cases: Case[], options: { suite?: string; 
   const preds = await writeJsonl(join(where.dir, `${name}.jsonl`), rows);
   const db = join(where.dir, `${name}.db`);
   const args = ['--predictions', preds, '--instances', cases.map((c) => c.instance).join(','), ...(options.suite ? ['--suite', options.suite] : [])];
-  const run = await evaluate(where, args, { db, env: { LLM_API_KEY: API_KEY }, timeout: options.timeout });
+  const run = await evaluate(where, args, { db, env: { LLM_API_KEY: API_KEY }, timeout: options.timeout ?? 300_000 });
   const graded = new Map<string, Graded>();
   if (run.exitCode === 0 && run.summary) {
     for (const c of cases) {
@@ -158,7 +158,7 @@ describe.skipIf(!BWRAP)('bench eval against patches that try to cheat', () => {
       },
       { instance: 'benchlab__flagparse-1', edit: wipeWorkspace },
     ]);
-  });
+  }, 400_000);
 
   it('finishes each hostile run with exit 0 and a summary', () => {
     for (const [name, batch, size] of [['python', python, 6], ['escape', escape, 1], ['js', js, 6]] as const) {
@@ -266,7 +266,7 @@ describe.skipIf(!BWRAP)('cheats from inside the code under test, caught by the r
       { instance: 'benchlab__csvkit-1', edit: neuterNodeAssertInPackage },
     ]);
     expect(inside.run.exitCode, inside.run.stderr).toBe(0);
-  });
+  }, 200_000);
 
   // In-process: the patch's own module replaces unittest.TestCase.run when the tests import it; the canaries that must fail pass too.
   test('package code that replaces unittest.TestCase.run is graded tampered', () => {
