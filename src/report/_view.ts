@@ -22,7 +22,7 @@ export function loadRunView(store: Store, runIds: string[], options: { baseline?
     const full = store.attempt(row.id)!;
     const grade = full.grade as { log?: string } | undefined;
     // The attempt keeps its grade without the log; the grade cache, keyed by patch, holds it.
-    const cached = row.patchHash && row.instanceHash ? (store.findGrade(row.instanceId, row.instanceHash, row.patchHash)?.grade as { log?: string } | undefined) : undefined;
+    const cached = row.patchHash && row.instanceHash ? (store.latestGrade(row.instanceId, row.instanceHash, row.patchHash) as { log?: string } | undefined) : undefined;
     return { ...full, row: experiments.of(row.runId, row.configName, row.agent).label, log: grade?.log ?? cached?.log ?? null };
   });
   return { report, attempts };

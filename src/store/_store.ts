@@ -201,6 +201,15 @@ export class Store {
     return row ? { outcome: row.outcome, grade: JSON.parse(row.grade_json) } : undefined;
   }
 
+  /**
+   * The newest stored grade of this patch on this instance content, whatever grader revision
+   * the grade key carries (`<content hash>` or `<content hash>:<revision>`); for the test log.
+   */
+  latestGrade(instanceId: string, instanceHash: string, patchHash: string): unknown {
+    const row = this.statements.latestGrade.get(instanceId, patchHash, instanceHash, `${instanceHash}:%`) as { grade_json: string } | undefined;
+    return row ? JSON.parse(row.grade_json) : undefined;
+  }
+
   saveGrade(instanceId: string, instanceHash: string, patchHash: string, sandbox: string, grade: StoredGrade): void {
     this.statements.saveGrade.run(instanceId, instanceHash, patchHash, sandbox, grade.outcome, JSON.stringify(grade.grade), new Date().toISOString());
   }
@@ -286,6 +295,8 @@ function prepare(db: BetterSqlite3.Database) {
     testsOf: db.prepare('SELECT test_id, status, expectation FROM test_results WHERE attempt_id = ? ORDER BY test_id'),
     callsOf: db.prepare('SELECT * FROM llm_calls WHERE attempt_id = ? ORDER BY seq'),
     findGrade: db.prepare('SELECT outcome, grade_json FROM grades WHERE instance_id = ? AND instance_hash = ? AND patch_hash = ?'),
+    latestGrade: db.prepare(`SELECT grade_json FROM grades WHERE instance_id = ? AND patch_hash = ? AND (instance_hash = ? OR instance_hash LIKE ?)
+      ORDER BY created_at DESC LIMIT 1`),
     saveGrade: db.prepare('INSERT OR REPLACE INTO grades (instance_id, instance_hash, patch_hash, sandbox, outcome, grade_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     recordedResponse: db.prepare(`SELECT c.response_json FROM llm_calls c JOIN attempts a ON a.id = c.attempt_id
       WHERE a.run_id = ? AND c.request_hash = ? AND c.status = 'ok' AND c.response_json IS NOT NULL LIMIT 1`),

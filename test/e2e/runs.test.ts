@@ -57,7 +57,7 @@ describe('bench runs', () => {
     expect(result.stdout).toContain('2 runs;');
     const json = JSON.parse((await bench(['runs', '--json', '--db', db], { cwd: work, env })).stdout);
     expect(json.map((r: { id: string; attempts: number; planned: number }) => [r.id, r.attempts, r.planned])).toEqual([['first', 4, 4], ['second', 2, 4]]);
-  });
+  }, 180_000);
 
   test('with no database it says how to make one, and creates nothing', async () => {
     const result = await bench(['runs', '--db', db], { cwd: work, env });
@@ -67,7 +67,7 @@ describe('bench runs', () => {
     const rm = await bench(['runs', 'rm', 'x', '--db', db], { cwd: work, env });
     expect(rm.exitCode).toBe(2);
     expect(existsSync(db)).toBe(false);
-  });
+  }, 180_000);
 
   test('rm deletes one run with its attempts, tests, calls, snapshots and folder, and leaves the other whole', async () => {
     twoRuns();
@@ -89,7 +89,7 @@ describe('bench runs', () => {
     expect(list.stdout).toContain('1 run;');
     // The report of the other run is untouched.
     expect((await bench(['report', 'second', '--db', db], { cwd: work, env })).exitCode).toBe(0);
-  });
+  }, 180_000);
 
   test('rm names an unknown run, refuses a running one without --force, and deletes it with', async () => {
     twoRuns();
@@ -106,5 +106,5 @@ describe('bench runs', () => {
     const forced = await bench(['runs', 'rm', 'second', '--force', '--db', db], { cwd: work, env });
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(count("SELECT COUNT(*) AS n FROM attempts WHERE run_id = 'second'")).toBe(0);
-  });
+  }, 180_000);
 });

@@ -31,7 +31,7 @@ describe('buildReport on a real store', () => {
     const gpt = byName(fourConfigs(), 'gpt-4o');
     expect(gpt.total).toBe(10);
     expect(gpt.resolved).toBe(4);
-    expect(gpt.outcomes).toEqual({ resolved: 4, unresolved: 2, patch_failed: 1, timeout: 1, malformed: 0, model_error: 0, infra_error: 1, empty_patch: 1 });
+    expect(gpt.outcomes).toEqual({ resolved: 4, unresolved: 2, patch_failed: 1, timeout: 1, malformed: 0, model_error: 0, infra_error: 1, empty_patch: 1, tampered: 0 });
     expect(gpt.rate).toBe(0.4);
     const interval = wilson(4, 10);
     expect([gpt.rateLow, gpt.rateHigh]).toEqual([interval.low, interval.high]);
