@@ -8,7 +8,7 @@ import { LLM_KEYS, isSecretKey, loadConfig, maskUrlsIn } from '../config/index.t
 import { checkCredentials, preflight } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
-import { Grader, resolveCacheDir } from '../grading/index.ts';
+import { Grader, resolveCacheDir, shellQuote } from '../grading/index.ts';
 import { type Arm, DEFAULT_FAIL_FAST, errorSummary, chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
@@ -40,7 +40,7 @@ export default defineCommand(
       db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
       json: { type: 'boolean', description: 'Print the run report as JSON' },
       'fail-fast': { type: 'string', value: 'N', description: `Stop giving a config new attempts after N identical provider errors in a row (default ${DEFAULT_FAIL_FAST}; 0 never)` },
-      'no-preflight': { type: 'boolean', description: 'Skip the one tiny request per provider endpoint that checks, before any attempt, that each config can be reached with its key and model' },
+      'no-preflight': { type: 'boolean', description: 'Skip (as BENCH_NO_PREFLIGHT=1 does) the one tiny request per provider endpoint that checks, before any attempt, that each config can be reached with its key and model' },
       queue: { type: 'string', value: 'redis://HOST:PORT[/DB]', description: 'Coordinate: enqueue the attempts for `bench worker` processes and store their records here' },
     },
   },
@@ -69,7 +69,7 @@ export default defineCommand(
     if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
     const modelCode = arms.some((arm) => arm.llm);
     const runId = values['run-id'] ?? newRunId();
-    if (modelCode && !values.replay && !values['no-preflight']) await checkProviders(arms);
+    if (modelCode && !values.replay && !values['no-preflight'] && process.env.BENCH_NO_PREFLIGHT !== '1') await checkProviders(arms);
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
     return withStore(values.db, async (store, signal) => {
@@ -87,7 +87,7 @@ export default defineCommand(
       process.stdout.write(values.json ? renderReport(report, 'json') : renderReport(report, 'table', { color: useColor() }));
       if (result.stoppedByCost) process.stderr.write(`Stopped starting attempts at --max-cost ${maxCost}; resume with a higher --max-cost and --run-id ${runId}.\n`);
       if (result.interrupted) {
-        process.stderr.write(`Interrupted: every completed attempt is saved. Resume with: bench run ${resumeArgs(withoutSecretFlags(process.argv.slice(3)), runId)}\n`);
+        process.stderr.write(`Interrupted: every completed attempt is saved. Resume with: npx bench run ${resumeArgs(withoutSecretFlags(process.argv.slice(3)), runId)}\n`);
         return 130;
       }
       process.stderr.write(`run ${runId}: ${result.attempted} attempts${result.skipped ? `, ${result.skipped} already done` : ''}; \`bench report ${runId}\` shows it again.\n`);
@@ -121,7 +121,8 @@ function resumeArgs(argv: string[], runId: string): string {
   const args = [...argv];
   const at = args.findIndex((a) => a === '--run-id' || a.startsWith('--run-id='));
   if (at >= 0) args.splice(at, args[at] === '--run-id' ? 2 : 1);
-  return [...args, '--run-id', runId].join(' ');
+  // Quoted for a POSIX shell, so `--filter 'a|b'` pastes back as it was typed.
+  return [...args, '--run-id', runId].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg))).join(' ');
 }
 
 /** `--set api_key=...` (either spelling) and any unknown key's value are masked before the command line is stored or printed. */

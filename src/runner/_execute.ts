@@ -1,7 +1,7 @@
 import { runAgent, costOf, type AgentResult } from '../agents/index.ts';
 import { redact } from '../config/index.ts';
 import type { Grade, Grader } from '../grading/index.ts';
-import { createLlmClient, type LlmClient, type ResponseCache, type TryRecord } from '../llm/index.ts';
+import { createLlmClient, retrySleep, type LlmClient, type ResponseCache, type TryRecord } from '../llm/index.ts';
 import type { AttemptRecord } from '../store/index.ts';
 import type { Instance } from '../tasks/index.ts';
 import type { Arm } from './_arms.ts';
@@ -40,7 +40,8 @@ export type AttemptEvents = {
   episodeEnded?(costUsd: number): void;
 };
 
-type Episode = { result?: AgentResult; error?: string };
+/** `cut`: the run's Ctrl-C ended a retry wait, so the episode is unfinished and is not recorded (a resume runs it). */
+type Episode = { result?: AgentResult; error?: string; cut?: boolean };
 
 /**
  * Executes one attempt: the agent episode in its own workspace, then grading of its patch in a
@@ -59,10 +60,12 @@ export async function executeAttempt(job: AttemptJob, context: AttemptContext, s
     events.episodeEnded?.(costOf(tries.result.result?.calls ?? []).usd ?? 0);
     return { ...tries, started, agentMs: performance.now() - agentStart };
   });
-  if (!ran) return undefined;
+  if (!ran || ran.result.cut) return undefined;
   const { result: episode, retries: episodeRetries, started, agentMs } = ran;
   const agentResult = episode.result;
   const patch = agentResult?.patch.trim() ? agentResult.patch : null;
+  // Once the run is stopping, only paid work is finished: an episode that made no model call is cheap to redo.
+  if (context.signal?.aborted && (agentResult?.calls.length ?? 0) === 0) return undefined;
 
   const gradeStart = performance.now();
   // A grading failure is retried on its own: the paid episode is never run again for it.
@@ -92,6 +95,7 @@ export async function executeAttempt(job: AttemptJob, context: AttemptContext, s
 
 /** One agent episode in a fresh workspace; a sandbox failure is a value, with the secrets taken out. */
 async function runEpisode(instance: Instance, arm: Arm, repeat: number, context: AttemptContext, secrets: string[]): Promise<Episode> {
+  const cut = { happened: false };
   try {
     const environment = await context.grader.environment(instance);
     const workspace = await context.grader.sandbox.createWorkspace(environment);
@@ -99,18 +103,19 @@ async function runEpisode(instance: Instance, arm: Arm, repeat: number, context:
       const result = await runAgent({
         // The run's Ctrl-C is not passed on: the first one lets episodes in flight finish, whole.
         instance, workspace, settings: arm.settings,
-        clients: { main: arm.llm && client(arm.llm, repeat, context), explorer: arm.explorer && client(arm.explorer, repeat, context) },
+        clients: { main: arm.llm && client(arm.llm, repeat, context, cut), explorer: arm.explorer && client(arm.explorer, repeat, context, cut) },
       });
-      return { result };
+      return cut.happened ? { result, cut: true } : { result };
     } finally {
       await workspace.destroy().catch(() => {});
     }
   } catch (error) {
+    if (cut.happened) return { cut: true };
     return { error: redact(`agent episode failed: ${(error as Error).message}`, secrets) };
   }
 }
 
-function client(config: NonNullable<Arm['llm']>, repeat: number, context: AttemptContext): LlmClient {
+function client(config: NonNullable<Arm['llm']>, repeat: number, context: AttemptContext, cut: { happened: boolean }): LlmClient {
   // One client's calls are made one after another, so its retries are counted per call here.
   let retriesInCall = 0;
   const onTry = (record: TryRecord) => {
@@ -119,8 +124,18 @@ function client(config: NonNullable<Arm['llm']>, repeat: number, context: Attemp
     if (record.waitMs === undefined) retriesInCall = 0;
     context.onTry?.(config.name, record, retry);
   };
+  // The run's Ctrl-C ends a retry wait at once (a call in flight, already paid for, is left to finish).
+  const stop = context.signal;
+  const sleep = (ms: number, signal?: AbortSignal) => {
+    const either = stop && signal ? AbortSignal.any([stop, signal]) : stop ?? signal;
+    return retrySleep(ms, either).catch((error: unknown) => {
+      if (stop?.aborted) cut.happened = true;
+      throw error;
+    });
+  };
   return createLlmClient(config, {
     onTry,
+    sleep,
     env: context.env,
     cache: context.responseCache,
     // Namespaced per repeat, so repeated runs are separate samples, not one cached answer.

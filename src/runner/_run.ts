@@ -72,6 +72,13 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   let attempted = 0;
   const spending = () => spent + [...provisional.values()].reduce((a, b) => a + b, 0);
 
+  let started = 0;
+  const onAbort = () => {
+    const inFlight = Math.max(0, started - attempted);
+    progress.note(`Stopping: no new attempt starts and retry waits end now; ${inFlight} attempt${inFlight === 1 ? '' : 's'} in flight: those with paid model calls finish and are graded (Ctrl-C again abandons them).`);
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
   await scheduler.run(jobs, {
     mayStart: (job) => {
       if (options.signal?.aborted) return false;
@@ -80,6 +87,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
         stoppedByCost = true;
         return false;
       }
+      started++;
       return true;
     },
     episodeEnded: (job, usd) => {
@@ -100,6 +108,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     },
     fleet: (status) => progress.fleet(status),
   });
+  options.signal?.removeEventListener('abort', onAbort);
   progress.finish();
   const interrupted = Boolean(options.signal?.aborted);
   store.updateRunStatus(runId, interrupted ? 'interrupted' : 'finished');

@@ -24,7 +24,7 @@ async function run(toml: string, configs: string[], extra: string[] = []) {
   const db = join(dir, 'bench.db');
   const started = Date.now();
   const result = await bench(['run', '--config', join(dir, 'config.toml'), '--agent', 'patch', '--configs', configs.join(','), '--db', db, ...extra], {
-    cwd: dir, env: { BENCH_RESULTS_DIR: join(dir, 'results'), BENCH_CACHE_DIR: join(dir, 'cache'), CI: '1' }, timeout: 60_000,
+    cwd: dir, env: { BENCH_RESULTS_DIR: join(dir, 'results'), BENCH_CACHE_DIR: join(dir, 'cache'), CI: '1', BENCH_NO_PREFLIGHT: undefined }, timeout: 60_000,
   });
   return { ...result, db, seconds: (Date.now() - started) / 1000 };
 }
@@ -80,6 +80,19 @@ describe('bench run pre-flight', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/'one'[\s\S]*'two'/);
     expect(auth.requests).toHaveLength(1);
+  });
+
+  test('BENCH_NO_PREFLIGHT=1 skips the check as --no-preflight does', async () => {
+    const auth = await server([{ kind: 'auth' }]);
+    const dir = mkdtempSync(join(tmpdir(), 'bench-preflight-'));
+    made.push(dir);
+    writeFileSync(join(dir, 'config.toml'), section('keyed', 'openai/gpt-4o', auth.openaiUrl));
+    const result = await bench(['run', '--config', join(dir, 'config.toml'), '--agent', 'patch', '--configs', 'keyed', '--instances', 'benchlab__csvkit-1', '--db', join(dir, 'bench.db'), '--json'], {
+      cwd: dir, env: { BENCH_RESULTS_DIR: join(dir, 'results'), BENCH_CACHE_DIR: join(dir, 'cache'), CI: '1', BENCH_NO_PREFLIGHT: '1' },
+    });
+    expect(result.stderr).not.toMatch(/pre-flight/);
+    expect(result.stderr).toMatch(/keyed: 1 model_error: .*HTTP 401/);
+    expect(result.exitCode).toBe(1);
   });
 
   test('--no-preflight skips the check', async () => {
