@@ -66,7 +66,7 @@ export function buildReport(input: ReportInput, options: { baseline?: string } =
     configs,
     pairwise,
     frontier: frontier.map((c) => c.config),
-    frontierLeftOut: configs.filter((c) => c.costPerTask === null).map((c) => c.config),
+    frontierLeftOut: configs.filter((c) => c.costPerTask === null || c.failedOnly).map((c) => c.config),
     matrix: buildMatrix(active),
     notes,
   };
@@ -163,6 +163,7 @@ function summarise(t: ConfigTally, input: ReportInput): ConfigSummary {
     ...passRates(t, repeats),
     coverage: coverageOf(t, input),
     onFrontier: false,
+    failedOnly: t.total > 0 && (t.outcomes.model_error ?? 0) + (t.outcomes.infra_error ?? 0) === t.total,
     beatenBy: null,
   };
 }
@@ -231,9 +232,10 @@ function passRates(t: ConfigTally, k: number): Pick<ConfigSummary, 'passAt1' | '
 
 /** Sets onFrontier and beatenBy on each config; returns the frontier, cheapest first. */
 function markFrontier(configs: ConfigSummary[]): ConfigSummary[] {
-  const frontier = paretoFrontier(configs, (c) => c.costPerTask, (c) => c.rate);
+  const measured = configs.filter((c) => !c.failedOnly);
+  const frontier = paretoFrontier(measured, (c) => c.costPerTask, (c) => c.rate);
   const onFrontier = new Set(frontier);
-  const known = configs.filter((c) => c.costPerTask !== null).map((c) => ({ c, cost: c.costPerTask!, rate: c.rate }));
+  const known = measured.filter((c) => c.costPerTask !== null).map((c) => ({ c, cost: c.costPerTask!, rate: c.rate }));
   for (const p of known) {
     p.c.onFrontier = onFrontier.has(p.c);
     // Name the best of the configs that beat it, so a reader sees what to pick instead.

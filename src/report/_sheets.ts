@@ -116,7 +116,7 @@ function pairwiseSheet(report: Report): Sheet {
 
 function frontierSheet(report: Report): Sheet {
   const order = [...report.configs].sort((a, b) => (a.costPerTask ?? Infinity) - (b.costPerTask ?? Infinity) || b.rate - a.rate);
-  const status = (c: ConfigSummary) => (c.costPerTask === null ? 'cost unknown' : c.onFrontier ? 'yes' : 'no');
+  const status = (c: ConfigSummary) => (c.failedOnly ? 'left out: every attempt failed' : c.costPerTask === null ? 'cost unknown' : c.onFrontier ? 'yes' : 'no');
   return {
     kind: 'frontier',
     title: 'Cost / resolve-rate frontier',
@@ -130,6 +130,7 @@ function frontierSheet(report: Report): Sheet {
     rows: order.map((c) => [c.config, costCell(c, 'perTask'), percent(c.rate), status(c), c.beatenBy ?? '–']),
     footnotes: [
       'On the frontier: no other config is at least as cheap per task and at least as good, with one of the two strictly better. Beaten by: the best config that is.',
+      ...(order.some((c) => c.failedOnly) ? ['Left out: every attempt ended in model_error or infra_error, so the row measures the provider or the harness, not the model.'] : []),
     ],
   };
 }

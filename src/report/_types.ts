@@ -93,6 +93,8 @@ export type ConfigSummary = {
   passKInstances: number | null;
   coverage: Coverage;
   onFrontier: boolean;
+  /** Every attempt ended in model_error or infra_error: it measured the provider or the harness, not the model, and is left out of the frontier. */
+  failedOnly: boolean;
   /** A config that is at least as cheap and at least as good (one of them strictly); null on the frontier or when cost is unknown. */
   beatenBy: string | null;
 };

@@ -115,6 +115,11 @@ describe('bench run fail-fast', () => {
     expect(result.stderr).toMatch(/Failed attempts:\n {2}revoked: 2 model_error: .*HTTP 401/);
     const report = JSON.parse(result.stdout);
     const rows = JSON.stringify(report);
+    // A config none of whose attempts got an answer measured nothing: off the frontier, and marked.
+    const revokedRow = report.configs.find((c: { config: string }) => c.config === 'revoked');
+    expect(revokedRow).toMatchObject({ failedOnly: true, onFrontier: false });
+    expect(report.frontierLeftOut).toContain('revoked');
+    expect(report.frontier).not.toContain('revoked');
     // The stopped config made two attempts (one request each: a 401 is not retried); the other made all four.
     expect(revoked.requests).toHaveLength(2);
     expect(rows).toContain('chatty');
