@@ -21,7 +21,8 @@ type Point = {
  * are not part of the report (raw output of a test, say). With `nodeLocations`, the file part of
  * an id comes from node's `location:` field.
  * One report per log: a second version header or top-level plan, TAP lines after the report
- * ended, or a test number given twice at any level, is output written into the runner's stream, and sets `tamperReason`.
+ * ended, or a test number given twice at any level is output written into the runner's stream,
+ * and sets `tamperReason`.
  */
 export function parseTap(log: string, options: ParseOptions, mode: { nodeLocations: boolean }): ParsedLog {
   const header = log.search(/^TAP version \d+/m);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -124,15 +124,27 @@ llm_config = 'high-creativity'
     expect(show.stdout).toMatch(/submission: explicit/);
     expect(show.stdout).toMatch(/explorer gpt3 gpt-3\.5-turbo/);
     expect(show.stdout).toMatch(/writer high-creativity gpt-4/);
+
+    const out = join(dir, 'exported');
+    const exported = await bench(['export', 'seed', '--config', 'gpt3+high-creativity', '--trajectories', '--out', out, '--db', db], { cwd: dir, env });
+    expect(exported.exitCode, exported.stderr).toBe(0);
+    const trajDir = readdirSync(out).find((name) => name.endsWith('.trajs'))!;
+    const traj = JSON.parse(readFileSync(join(out, trajDir, `${instance.instance_id}.traj.json`), 'utf8'));
+    expect(traj).toMatchObject({ trajectory_format: 'mini-swe-agent-1.1', info: { exit_status: 'Submitted', bench: { submit: 'explicit' }, model_stats: { api_calls: 4 } } });
+    expect(traj.info.submission).toContain('diff --git');
+    const results = JSON.parse(readFileSync(join(out, readdirSync(out).find((name) => name.endsWith('.json'))!), 'utf8'));
+    expect(results.agent.settings).toMatchObject({ type: 'explore-then-write', submit: 'explicit' });
   }, 180_000);
 
   it('--configs with an agent whose section fixes its config is a clear error, not a silent choice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-fixed-'));
     dirs.push(dir);
-    writeFileSync(join(dir, 'config.toml'), `[llm]\nmodel = "gpt-4o"\napi_key = "k"\n\n[llm.cheap]\nmodel = "gpt-4o-mini"\n\n[agent.mine]\nllm_config = 'cheap'\n`);
+    writeFileSync(join(dir, 'config.toml'), `[llm]\nmodel = "gpt-4o"\napi_key = "k"\n\n[llm.cheap]\nmodel = "gpt-4o-mini"\n\n[agent.mine]\nllm_config = 'cheap'\nmax_files = 3\n`);
     const result = await bench(['run', '--agent', 'mine', '--configs', 'llm', '--db', join(dir, 'x.db')], { cwd: dir });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/fixes llm_config = 'cheap'/);
     expect(result.stderr).toMatch(/Drop --configs/);
+    // The registry knows which keys each agent reads: the bash agent never reads max_files.
+    expect(result.stderr).toMatch(/\[agent\.mine\] \(bash agent\) sets max_files, which the bash agent does not read/);
   });
 });

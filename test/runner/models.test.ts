@@ -333,19 +333,26 @@ describe('repeats, cache and replay', () => {
     // The recorded costs come back with the answers, so a replay reports what the original run paid.
     expect(p.query("SELECT sum(cost_usd) AS cost FROM attempts WHERE run_id = 'replayed'")).toEqual(p.query("SELECT sum(cost_usd) AS cost FROM attempts WHERE run_id = 'recorded'"));
 
-    // A replay needs no key: the config pointed at a remote provider, with no api_key, replays alike.
+    // A replay needs no key: the same config without api_key replays alike, with the server gone.
     const keyless = join(p.dir, 'keyless.toml');
-    writeFileSync(keyless, llmSection('cached', 'openai/gpt-4o-mini', 'https://api.openai.com/v1').replace(/^api_key = .*\n/m, ''));
+    writeFileSync(keyless, llmSection('cached', 'openai/gpt-4o-mini', server.openaiUrl).replace(/^api_key = .*\n/m, ''));
     const offline = await p.cli(['run', '--config', keyless, ...args, '--replay', 'recorded', '--run-id', 'replayed-keyless']);
     expect(offline.exitCode, offline.stderr).toBe(0);
     expect(outcomes(p, 'replayed-keyless')).toEqual(expected);
+
+    // Another base_url is another server: its requests are not the recorded ones.
+    const elsewhere = join(p.dir, 'elsewhere.toml');
+    writeFileSync(elsewhere, llmSection('cached', 'openai/gpt-4o-mini', 'https://api.openai.com/v1'));
+    const moved = await p.cli(['run', '--config', elsewhere, ...args, '--replay', 'recorded', '--run-id', 'replayed-elsewhere']);
+    expect(moved.exitCode, moved.stderr).toBe(0);
+    expect(Object.values(outcomes(p, 'replayed-elsewhere'))).toEqual(['model_error', 'model_error']);
 
     const diverged = await p.run(['--configs', 'cached', '--agent', 'bash', '--instances', C, '--replay', 'recorded', '--run-id', 'diverged']);
     expect(diverged.exitCode, diverged.stderr).toBe(0);
     expect(p.query("SELECT outcome, error FROM attempts WHERE run_id = 'diverged'")).toEqual([
       { outcome: 'model_error', error: expect.stringMatching(/replay of run recorded: no recorded response/) },
     ]);
-  });
+   }, 240_000);
 });
 
 describe('resuming', () => {

@@ -38,7 +38,7 @@ function rows(db: string, sql: string, ...params: unknown[]): Record<string, any
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 240_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
@@ -175,7 +175,7 @@ describe.skipIf(!engine)('bench run --sandbox podman --agent bash', () => {
     expect(gc.exitCode, gc.stderr).toBe(0);
     expect(JSON.parse(gc.stdout).podman.removed.length).toBeGreaterThanOrEqual(left.length);
     expect(await benchContainers(engine!, 'killed')).toEqual([]);
-  }, 300_000);
+  }, 900_000);
 });
 
 describe.skipIf(!engine)('bad container input', () => {
@@ -191,7 +191,7 @@ describe.skipIf(!engine)('bad container input', () => {
     expect(wrongBackend.stderr).toMatch(/--sandbox bwrap runs no images.*--sandbox docker or --sandbox podman/);
     const unknown = await bench(['eval', '--predictions', 'gold', '--sandbox', 'podmn', '--db', db], { env: env() });
     expect(unknown.stderr).toMatch(/--sandbox must be one of bwrap, local, docker, podman.*podman/);
-  });
+  }, 300_000);
 
   test('a missing image is an infra_error attempt naming the instance and the pull command, with no container left', async () => {
     const db = join(tempDir(), 'bench.db');
@@ -202,7 +202,7 @@ describe.skipIf(!engine)('bad container input', () => {
     expect(attempt!.outcome).toBe('infra_error');
     expect(attempt!.error).toMatch(/Instance benchlab__csvkit-1 needs the container image localhost\/bench-test-absent:benchlab__csvkit-1, which is not present.*`podman pull localhost\/bench-test-absent:benchlab__csvkit-1`.*--sandbox bwrap/);
     expect(await benchContainers(engine!, 'noimage')).toEqual([]);
-  });
+  }, 300_000);
 
   test('an engine refusing a limit flag, as rootless engines do, is an infra_error that says which and how to fix it', async () => {
     const dir = tempDir();
@@ -217,7 +217,7 @@ describe.skipIf(!engine)('bad container input', () => {
     expect(attempt!.outcome).toBe('infra_error');
     expect(attempt!.error).toMatch(/Starting a container from image .* failed: the engine said ".*pids.*".*refused one of the sandbox's limits.*--sandbox bwrap/);
     expect(await benchContainers(engine!, 'refused')).toEqual([]);
-  });
+  }, 300_000);
 
   test('bench images check lists what a suite needs and exits 1 when one is missing; bench images build builds the toolchain image', async () => {
     const missing = await bench(['images', 'check', '--sandbox', 'podman', '--json'], { env: env() });

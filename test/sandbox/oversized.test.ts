@@ -21,13 +21,15 @@ describe('an agent that leaves a huge workspace', () => {
     const instance = instanceOf('benchlab__exprcalc-1');
     server = await startLlmServer([
       say('for i in 1 2 3 4 5 6 7 8; do head -c 104857600 /dev/zero > "dump$i.bin"; done; du -sm . | cut -f1'),
-      say('echo "// tweak" >> src/parser.js && echo BENCH_SUBMIT'),
+      say('echo "// tweak" >> src/parser.js'),
     ]);
     const workspace = await sandbox.create(instance);
     const rssBefore = process.memoryUsage().rss;
-    const result = await runAgent({ instance, workspace, settings: agentSettings('bash'), clients: { main: clientOf(server) } });
+    // autosubmit: the workspace's diff is taken at the step limit, whatever the model submitted.
+    const settings = agentSettings('bash', { tool_mode: 'text', submit: 'autosubmit', max_steps: 2 });
+    const result = await runAgent({ instance, workspace, settings, clients: { main: clientOf(server) } });
     const growth = process.memoryUsage().rss - rssBefore;
-    expect(result.exit).toBe('submitted');
+    expect(result.exit).toBe('max_steps');
     expect(result.patch).toBe('');
     expect(result.error).toMatch(/too large to grade: at least \d+ MB changed/);
     expect(result.trajectory.some((step) => step.kind === 'note' && step.text.includes('no patch'))).toBe(true);

@@ -54,5 +54,5 @@ describe('grading rows named as other harnesses name tests', () => {
     const show = await bench(['show', run.summary!.run_id, 'benchlab__datekit-2', 'gold', '--db', db], { env: where.env });
     expect(show.exitCode, show.stderr).toBe(0);
     expect(show.stdout).toMatch(/PASSED\s+FAIL_TO_PASS\s+\/testbed\/test\/[^\n]+ {3}\(by container-path: test\/[^\n]+::/);
-  });
+    }, 180_000);
 });

@@ -62,7 +62,7 @@ describe('bench tasks validate', () => {
     });
     const run = await bench(['tasks', 'validate', renamed, '-j', '2'], { env: where.env });
     expect(run.stdout, run.stdout + run.stderr).toContain('2/2 instances valid');
-  });
+  }, 240_000);
 
   it('reports a name list that matches nothing on the gold run, with the nearest parsed names', async () => {
     const suite = await copySuite(join(where.dir, 'other-naming'), ['benchlab__datekit-2'], (fields) => {
@@ -72,7 +72,7 @@ describe('bench tasks validate', () => {
     const run = await bench(['tasks', 'validate', suite], { env: where.env });
     expect(run.exitCode, run.stdout + run.stderr).toBe(1);
     expect(run.stdout).toMatch(/none of the \d+ listed test names matches a test the gold run reported \(log_parser node-junit\); nearest parsed names to `test\/[^`]+`: .*`test\/[^`]+::[^`]+`/);
-  });
+    }, 120_000);
 
   it('refuses an unknown --naming', async () => {
     const run = await bench(['tasks', 'validate', '--instances', IDS[0]!, '--derive', '--naming', 'swe'], { env: where.env });
