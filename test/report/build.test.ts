@@ -27,11 +27,24 @@ function fourConfigs(): Report {
 const byName = (report: Report, name: string) => report.configs.find((c) => c.config === name)!;
 
 describe('buildReport on a real store', () => {
+  it('counts a tampered attempt as not resolved and names it, and every flagged attempt, in the notes', () => {
+    addRun(store, 'run-t', { cheater: 'x/y' });
+    recordOutcomes(store, 'run-t', 'cheater', 'r!u');
+    store.recordAttempt(attempt({ runId: 'run-t', configName: 'cheater', instanceId: 'i4', outcome: 'resolved', grade: { flags: ['exit_or_io_hooks'] } }));
+    const report = buildReport(loadReportInput(store, []));
+    const cheater = byName(report, 'cheater');
+    expect(cheater.outcomes.tampered).toBe(1);
+    expect(cheater.resolved).toBe(2);
+    expect(report.notes.join('\n')).toMatch(/Tampered .*cheater i2#\d+/);
+    expect(report.notes.join('\n')).toMatch(/Flagged patches.*cheater i4#\d+ \[exit_or_io_hooks\] resolved/);
+  });
+
+
   it('counts every outcome and rates resolves against all attempts', () => {
     const gpt = byName(fourConfigs(), 'gpt-4o');
     expect(gpt.total).toBe(10);
     expect(gpt.resolved).toBe(4);
-    expect(gpt.outcomes).toEqual({ resolved: 4, unresolved: 2, patch_failed: 1, timeout: 1, malformed: 0, model_error: 0, infra_error: 1, empty_patch: 1 });
+    expect(gpt.outcomes).toEqual({ resolved: 4, unresolved: 2, patch_failed: 1, timeout: 1, malformed: 0, model_error: 0, infra_error: 1, empty_patch: 1, tampered: 0 });
     expect(gpt.rate).toBe(0.4);
     const interval = wilson(4, 10);
     expect([gpt.rateLow, gpt.rateHigh]).toEqual([interval.low, interval.high]);
