@@ -5,11 +5,11 @@ import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 import { LLM_KEYS, isSecretKey, loadConfig, maskUrlsIn } from '../config/index.ts';
-import { checkCredentials } from '../llm/index.ts';
+import { checkCredentials, preflight } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
 import { Grader, resolveCacheDir } from '../grading/index.ts';
-import { chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
+import { type Arm, chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
@@ -39,6 +39,7 @@ export default defineCommand(
       strict: { type: 'boolean', description: 'Exit 1 when any attempt ended in model_error or infra_error' },
       db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
       json: { type: 'boolean', description: 'Print the run report as JSON' },
+      'no-preflight': { type: 'boolean', description: 'Skip the one tiny request per provider endpoint that checks, before any attempt, that each config can be reached with its key and model' },
       queue: { type: 'string', value: 'redis://HOST:PORT[/DB]', description: 'Coordinate: enqueue the attempts for `bench worker` processes and store their records here' },
     },
   },
@@ -66,6 +67,7 @@ export default defineCommand(
     if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
     const modelCode = arms.some((arm) => arm.llm);
     const runId = values['run-id'] ?? newRunId();
+    if (modelCode && !values.replay && !values['no-preflight']) await checkProviders(arms);
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
     return withStore(values.db, async (store, signal) => {
@@ -92,6 +94,18 @@ export default defineCommand(
     });
   },
 );
+
+/** Ends the run before any attempt when a config cannot work at all: one paragraph per config. */
+async function checkProviders(arms: Arm[]): Promise<void> {
+  const configs = [...new Map(arms.flatMap((arm) => [arm.explorer, arm.llm]).filter((llm) => llm !== undefined).map((llm) => [llm.name, llm])).values()];
+  const problems = await preflight(configs);
+  for (const problem of problems.filter((p) => !p.fatal)) process.stderr.write(`warning: ${problem.message}\n`);
+  const fatal = problems.filter((p) => p.fatal);
+  if (fatal.length === 0) return;
+  const paragraphs = fatal.map((p) => p.message);
+  const first = paragraphs.shift()!;
+  throw new UserError(`${first}${paragraphs.map((p) => `\n\n${p}`).join('')}\n\nNothing was run. Fix the config${fatal.length > 1 ? 's' : ''} above, or pass --no-preflight to skip this check.`);
+}
 
 function resumeArgs(argv: string[], runId: string): string {
   const args = [...argv];

@@ -7,3 +7,5 @@ export { retryWaitMs } from './_retry.ts';
 export { LlmError } from './_types.ts';
 export type { Message, ToolCall, ToolSpec, Usage, TryRecord, ErrorClass, Completion, CompleteOptions, LlmClient, ResponseCache, WireApi, Pacer } from './_types.ts';
 export { wireApiOf, maxInputTokensOf } from './_capabilities.ts';
+export { preflight } from './_preflight.ts';
+export type { PreflightProblem } from './_preflight.ts';

@@ -1,0 +1,91 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
+import { bench } from '../helpers/cli.ts';
+import { startLlmServer, type Script } from '../helpers/llm-server.ts';
+
+const API_KEY = 'sk-test-preflight-3f9a61c0d2e84b7a';
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+function section(name: string, model: string, baseUrl: string): string {
+  return `[llm.${name}]\nmodel = "${model}"\nbase_url = "${baseUrl}"\napi_key = "${API_KEY}"\nnum_retries = 8\nretry_min_wait = 30\n`;
+}
+
+/** `bench run --agent patch --configs NAMES` in a temp folder with this config; the database path is returned too. */
+async function run(toml: string, configs: string[], extra: string[] = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-preflight-'));
+  made.push(dir);
+  writeFileSync(join(dir, 'config.toml'), toml);
+  const db = join(dir, 'bench.db');
+  const started = Date.now();
+  const result = await bench(['run', '--config', join(dir, 'config.toml'), '--agent', 'patch', '--configs', configs.join(','), '--db', db, ...extra], {
+    cwd: dir, env: { BENCH_RESULTS_DIR: join(dir, 'results'), BENCH_CACHE_DIR: join(dir, 'cache'), CI: '1' }, timeout: 60_000,
+  });
+  return { ...result, db, seconds: (Date.now() - started) / 1000 };
+}
+
+/** A port on 127.0.0.1 where nothing listens: connections to it are refused. */
+async function refusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function server(script: Script) {
+  const started = await startLlmServer(script);
+  onTestFinished(() => started.close());
+  return started;
+}
+
+describe('bench run pre-flight', () => {
+  test('a refused port ends the run before any attempt, one paragraph per config, exit 2', async () => {
+    const port = await refusedPort();
+    const url = `http://127.0.0.1:${port}/v1`;
+    const result = await run(section('alpha', 'openai/gpt-4o', url) + section('beta', 'openai/gpt-4o-mini', url), ['alpha', 'beta']);
+    expect(result.exitCode, result.stderr).toBe(2);
+    const paragraphs = result.stderr.trim().split(/\n\s*\n/);
+    expect(paragraphs.find((p) => p.includes("'alpha'"))).toMatch(/connection.*ECONNREFUSED[\s\S]*base_url/);
+    expect(paragraphs.find((p) => p.includes("'beta'"))).toMatch(/connection.*ECONNREFUSED/);
+    expect(result.stderr).toMatch(/Nothing was run/);
+    // Not retried: with num_retries 8 and 30 s waits, a retry would take minutes.
+    expect(result.seconds).toBeLessThan(90);
+    expect(existsSync(result.db)).toBe(false);
+    expect(result.stderr + result.stdout).not.toContain(API_KEY);
+  });
+
+  test('a refused key (401) and an unknown model (404) are named, the key never printed', async () => {
+    const auth = await server([{ kind: 'auth', echoKey: true }]);
+    const missing = await server([{ kind: 'not_found' }]);
+    const result = await run(section('keyed', 'openai/gpt-4o', auth.openaiUrl) + section('ghost', 'openai/no-such-model', missing.openaiUrl), ['keyed', 'ghost']);
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/'keyed'[^\n]*HTTP 401[^\n]*refused the key/);
+    expect(result.stderr).toMatch(/'ghost'[^\n]*HTTP 404[^\n]*does not know this model/);
+    expect(result.stderr + result.stdout).not.toContain(API_KEY);
+    // One request each: the pre-flight never retries.
+    expect(auth.requests).toHaveLength(1);
+    expect(missing.requests).toHaveLength(1);
+    expect(existsSync(result.db)).toBe(false);
+  });
+
+  test('configs sharing an endpoint, key and model are checked with one request', async () => {
+    const auth = await server([{ kind: 'auth' }]);
+    const result = await run(section('one', 'openai/gpt-4o', auth.openaiUrl) + section('two', 'openai/gpt-4o', auth.openaiUrl), ['one', 'two']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/'one'[\s\S]*'two'/);
+    expect(auth.requests).toHaveLength(1);
+  });
+
+  test('--no-preflight skips the check', async () => {
+    const auth = await server([{ kind: 'auth' }]);
+    const result = await run(section('keyed', 'openai/gpt-4o', auth.openaiUrl), ['keyed'], ['--no-preflight', '--instances', 'benchlab__csvkit-1']);
+    expect(result.stderr).not.toMatch(/pre-flight/);
+    expect(auth.requests.length).toBeGreaterThan(0);
+  });
+});
