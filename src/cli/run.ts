@@ -9,7 +9,7 @@ import { checkCredentials, preflight } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
 import { Grader, resolveCacheDir } from '../grading/index.ts';
-import { type Arm, chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
+import { type Arm, DEFAULT_FAIL_FAST, errorSummary, chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
@@ -39,6 +39,7 @@ export default defineCommand(
       strict: { type: 'boolean', description: 'Exit 1 when any attempt ended in model_error or infra_error' },
       db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
       json: { type: 'boolean', description: 'Print the run report as JSON' },
+      'fail-fast': { type: 'string', value: 'N', description: `Stop giving a config new attempts after N identical provider errors in a row (default ${DEFAULT_FAIL_FAST}; 0 never)` },
       'no-preflight': { type: 'boolean', description: 'Skip the one tiny request per provider endpoint that checks, before any attempt, that each config can be reached with its key and model' },
       queue: { type: 'string', value: 'redis://HOST:PORT[/DB]', description: 'Coordinate: enqueue the attempts for `bench worker` processes and store their records here' },
     },
@@ -62,6 +63,7 @@ export default defineCommand(
     const jobs = intFlag('jobs', values.jobs, 4);
     const runs = intFlag('runs', values.runs, 1);
     const maxCost = numberFlag('max-cost', values['max-cost']);
+    const failFast = intFlag('fail-fast', values['fail-fast'], DEFAULT_FAIL_FAST, 0);
     if (values.cache && values.replay) throw new UserError('Pass either --cache or --replay RUN, not both.');
     const address = values.queue === undefined ? undefined : parseQueueUrl(values.queue);
     if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
@@ -76,7 +78,7 @@ export default defineCommand(
       const grader = new Grader({ sandbox, cacheDir, store, regrade: values.regrade });
       if (!modelCode) process.stderr.write(`No LLM config named: running the ${arms.map((a) => a.name).join(' and ')} baseline${arms.length > 1 ? 's' : ''} on ${taskSet.name} (pass --configs NAME to run a model).\n`);
       const result = await runBenchmark({
-        store, grader, taskSet, instances, arms, runId, runs, jobs, maxCost, signal, quiet: values.json,
+        store, grader, taskSet, instances, arms, runId, runs, jobs, maxCost, failFast, signal, quiet: values.json,
         responseCache: values.replay ? replayCache(store, values.replay) : values.cache ? diskCache(join(cacheDir, 'responses')) : undefined,
         commandLine: withoutSecretFlags(process.argv.slice(2)),
         scheduler: address && queueScheduler({ address, runId, arms, taskSet, log: (m) => process.stderr.write(`${m}\n`) }),
@@ -89,7 +91,15 @@ export default defineCommand(
         return 130;
       }
       process.stderr.write(`run ${runId}: ${result.attempted} attempts${result.skipped ? `, ${result.skipped} already done` : ''}; \`bench report ${runId}\` shows it again.\n`);
-      if (values.strict && store.attempts([runId]).some((a) => a.outcome === 'model_error' || a.outcome === 'infra_error')) return 1;
+      const attempts = store.attempts([runId]);
+      const failed = (a: { outcome: string }) => a.outcome === 'model_error' || a.outcome === 'infra_error';
+      const summary = errorSummary(attempts);
+      if (summary.length) process.stderr.write(`Failed attempts:\n${summary.map((line) => `  ${line}`).join('\n')}\n`);
+      for (const { config, reason } of result.stoppedConfigs) process.stderr.write(`${config} was stopped after ${reason}; its missing attempts run on resume: --run-id ${runId}.\n`);
+      // A run none of whose attempts got past the provider or the harness measured nothing.
+      if (attempts.length > 0 && attempts.every(failed)) return 1;
+      if (result.stoppedConfigs.length > 0) return 1;
+      if (values.strict && attempts.some(failed)) return 1;
       return 0;
     });
   },

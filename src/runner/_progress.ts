@@ -49,6 +49,13 @@ export class Progress {
     if (changed && this.live) this.draw();
   }
 
+  /** A line that stays (a config retrying, recovering or stopped), printed above the live bar. */
+  note(text: string): void {
+    if (this.live) this.stream.write('\r\x1b[2K');
+    this.stream.write(`${text}\n`);
+    if (this.live) this.draw();
+  }
+
   finish(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.live) this.stream.write('\r\x1b[2K');

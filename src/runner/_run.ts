@@ -3,6 +3,7 @@ import { LlmError, type Completion, type ResponseCache } from '../llm/index.ts';
 import type { AttemptRecord, Store } from '../store/index.ts';
 import type { Instance, TaskSet } from '../tasks/index.ts';
 import type { Arm } from './_arms.ts';
+import { ConfigBreaker, DEFAULT_FAIL_FAST } from './_fail-fast.ts';
 import { DEFAULT_INFRA_RETRIES } from './_infra-retry.ts';
 import { jobKey, missingJobs } from './_job.ts';
 import { LocalPacing, type Pacing } from './_pacing.ts';
@@ -21,6 +22,8 @@ export type RunOptions = {
   jobs: number;
   maxCost?: number;
   infraRetries?: number;
+  /** Identical provider errors in a row that stop a config's scheduling (default 5; 0 never). */
+  failFast?: number;
   /** Responses for `--cache` (recorded and reused) or `--replay` (only recorded ones). */
   responseCache?: ResponseCache;
   signal?: AbortSignal;
@@ -34,7 +37,11 @@ export type RunOptions = {
   commandLine?: string[];
 };
 
-export type RunResult = { runId: string; attempted: number; skipped: number; stoppedByCost: boolean; interrupted: boolean };
+export type RunResult = {
+  runId: string; attempted: number; skipped: number; stoppedByCost: boolean; interrupted: boolean;
+  /** Configs that got no new attempt after failing the same way again and again. */
+  stoppedConfigs: { config: string; reason: string }[];
+};
 
 /**
  * The coordinator: plans the attempts the store does not hold yet, hands them to the scheduler,
@@ -59,13 +66,15 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   // Episode costs reported before their records arrive, so --max-cost acts before grading ends.
   const provisional = new Map<string, number>();
   const stored = new Set<string>();
+  const breaker = new ConfigBreaker(options.failFast ?? DEFAULT_FAIL_FAST);
   let stoppedByCost = false;
   let attempted = 0;
   const spending = () => spent + [...provisional.values()].reduce((a, b) => a + b, 0);
 
   await scheduler.run(jobs, {
-    mayStart: () => {
+    mayStart: (job) => {
       if (options.signal?.aborted) return false;
+      if (job && breaker.stopped(job.configName)) return false;
       if (options.maxCost !== undefined && spending() >= options.maxCost) {
         stoppedByCost = true;
         return false;
@@ -85,13 +94,15 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       spent += record.costUsd ?? 0;
       attempted++;
       progress.record(record.configName, record.outcome, record.costUnknown ? null : record.costUsd);
+      const tripped = breaker.record(record);
+      if (tripped) progress.note(`${record.configName}: no more attempts for this config after ${tripped}. The other configs go on.`);
     },
     fleet: (status) => progress.fleet(status),
   });
   progress.finish();
   const interrupted = Boolean(options.signal?.aborted);
   store.updateRunStatus(runId, interrupted ? 'interrupted' : 'finished');
-  return { runId, attempted, skipped: done.size, stoppedByCost, interrupted };
+  return { runId, attempted, skipped: done.size, stoppedByCost, interrupted, stoppedConfigs: breaker.stoppedConfigs };
 }
 
 /** `--replay RUN`: answers only from RUN's recorded responses; anything else is an error, never a network call. */

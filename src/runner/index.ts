@@ -28,3 +28,4 @@ export { parseQueueUrl } from './_queue.ts';
 export type { QueueAddress, RunManifest } from './_queue.ts';
 export { queueStatus } from './_queue-status.ts';
 export type { RunQueueStatus } from './_queue-status.ts';
+export { ConfigBreaker, DEFAULT_FAIL_FAST, errorSummary } from './_fail-fast.ts';

@@ -89,3 +89,23 @@ describe('bench run pre-flight', () => {
     expect(auth.requests.length).toBeGreaterThan(0);
   });
 });
+
+describe('bench run fail-fast', () => {
+  test('identical provider errors in a row stop one config; the other goes on; errors summarised; exit 1', async () => {
+    const revoked = await server([{ kind: 'auth' }]);
+    const chatty = await server([{ kind: 'success', text: 'I would rather not write a patch.' }]);
+    const ids = 'benchlab__csvkit-1,benchlab__exprcalc-1,benchlab__iniconf-2,benchlab__semverlite-1';
+    const toml = section('revoked', 'openai/gpt-4o', revoked.openaiUrl) + section('chatty', 'openai/gpt-4o-mini', chatty.openaiUrl);
+    const result = await run(toml, ['revoked', 'chatty'], ['--no-preflight', '--fail-fast', '2', '-j', '1', '--instances', ids, '--json']);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/revoked: no more attempts for this config after 2 identical provider errors in a row: .*HTTP 401/);
+    expect(result.stderr).toMatch(/Failed attempts:\n {2}revoked: 2 model_error: .*HTTP 401/);
+    const report = JSON.parse(result.stdout);
+    const rows = JSON.stringify(report);
+    // The stopped config made two attempts (one request each: a 401 is not retried); the other made all four.
+    expect(revoked.requests).toHaveLength(2);
+    expect(rows).toContain('chatty');
+    expect(chatty.requests.length).toBeGreaterThanOrEqual(4);
+    expect(result.stderr + result.stdout).not.toContain(API_KEY);
+  });
+});
