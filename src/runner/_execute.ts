@@ -1,7 +1,7 @@
 import { runAgent, costOf, type AgentResult } from '../agents/index.ts';
 import { redact } from '../config/index.ts';
 import type { Grade, Grader } from '../grading/index.ts';
-import { createLlmClient, type LlmClient, type ResponseCache } from '../llm/index.ts';
+import { createLlmClient, type LlmClient, type ResponseCache, type TryRecord } from '../llm/index.ts';
 import type { AttemptRecord } from '../store/index.ts';
 import type { Instance } from '../tasks/index.ts';
 import type { Arm } from './_arms.ts';
@@ -23,6 +23,8 @@ export type AttemptContext = {
   infraRetries: number;
   /** Once aborted, failed steps are not retried. */
   signal?: AbortSignal;
+  /** Told of each provider try as it ends: `retry` numbers a try followed by a retry wait (1 = the first retry of its call). */
+  onTry?: (configName: string, tryRecord: TryRecord, retry?: { n: number; of: number }) => void;
 };
 
 /** Where the two halves of an attempt wait their turn. */
@@ -109,7 +111,16 @@ async function runEpisode(instance: Instance, arm: Arm, repeat: number, context:
 }
 
 function client(config: NonNullable<Arm['llm']>, repeat: number, context: AttemptContext): LlmClient {
+  // One client's calls are made one after another, so its retries are counted per call here.
+  let retriesInCall = 0;
+  const onTry = (record: TryRecord) => {
+    if (record.waitMs !== undefined) retriesInCall++;
+    const retry = record.waitMs !== undefined ? { n: retriesInCall, of: config.settings.num_retries ?? 8 } : undefined;
+    if (record.waitMs === undefined) retriesInCall = 0;
+    context.onTry?.(config.name, record, retry);
+  };
   return createLlmClient(config, {
+    onTry,
     env: context.env,
     cache: context.responseCache,
     // Namespaced per repeat, so repeated runs are separate samples, not one cached answer.

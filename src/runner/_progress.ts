@@ -13,6 +13,7 @@ export class Progress {
   private readonly milestones = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private workers: { workers: number; inFlight: number } | undefined;
+  private readonly retrying = new Set<string>();
   private readonly total: number;
   private readonly stream: NodeJS.WriteStream;
   private readonly live: boolean;
@@ -47,6 +48,19 @@ export class Progress {
     const changed = this.workers?.workers !== status.workers || this.workers?.inFlight !== status.inFlight;
     this.workers = status;
     if (changed && this.live) this.draw();
+  }
+
+  /**
+   * Retry trouble, one line when a config starts retrying (`gpt3: HTTP 429 ..., retry 3/8 in 30 s`)
+   * and one when its calls get through again; retries in between stay off the screen.
+   */
+  tried(configName: string, ok: boolean, message: string | undefined, retry?: { n: number; of: number; waitMs: number }): void {
+    if (retry && !this.retrying.has(configName)) {
+      this.retrying.add(configName);
+      this.note(`${configName}: ${(message ?? 'provider error').slice(0, 160)}, retry ${retry.n}/${retry.of} in ${formatSeconds(retry.waitMs / 1000)}`);
+    } else if (ok && this.retrying.delete(configName)) {
+      this.note(`${configName}: calls get through again`);
+    }
   }
 
   /** A line that stays (a config retrying, recovering or stopped), printed above the live bar. */

@@ -53,15 +53,16 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   startRun({ ...options, sandbox: options.grader.sandbox.kind });
   const done = store.completedKeys(runId);
   const jobs = missingJobs(runId, options.instances, options.arms, options.runs, done);
+  const progress = new Progress(jobs.length, { quiet: options.quiet });
   const scheduler = options.scheduler ?? new LocalScheduler({
     jobs: options.jobs,
     context: {
       instances: new Map(options.instances.map((i) => [i.instance_id, i])), arms: new Map(options.arms.map((arm) => [arm.name, arm])),
       grader: options.grader, pacing: options.pacing ?? new LocalPacing(), responseCache: options.responseCache, env: options.env,
       infraRetries: options.infraRetries ?? DEFAULT_INFRA_RETRIES, signal: options.signal,
+      onTry: (config, record, retry) => progress.tried(config, record.status === 'ok', record.message, retry && record.waitMs !== undefined ? { ...retry, waitMs: record.waitMs } : undefined),
     },
   });
-  const progress = new Progress(jobs.length, { quiet: options.quiet });
   let spent = store.attempts([runId]).reduce((sum, a) => sum + (a.costUsd ?? 0), 0);
   // Episode costs reported before their records arrive, so --max-cost acts before grading ends.
   const provisional = new Map<string, number>();

@@ -109,3 +109,15 @@ describe('bench run fail-fast', () => {
     expect(result.stderr + result.stdout).not.toContain(API_KEY);
   });
 });
+
+describe('bench run retry notices', () => {
+  test('a line when a config starts retrying and one when it recovers', async () => {
+    const busy = await server([{ kind: 'rate_limit', retryAfter: '1', message: 'slow down' }, { kind: 'rate_limit', retryAfter: '1', message: 'slow down' }, { kind: 'success', text: 'No patch from me.' }]);
+    const toml = section('busy', 'openai/gpt-4o', busy.openaiUrl);
+    const result = await run(toml, ['busy'], ['--no-preflight', '-j', '1', '--instances', 'benchlab__csvkit-1', '--json']);
+    expect(result.stderr).toMatch(/busy: HTTP 429[^\n]*slow down[^\n]*, retry 1\/8 in 1s\n/);
+    // Only the first retry of the streak is announced, then the recovery.
+    expect(result.stderr).not.toMatch(/retry 2\/8/);
+    expect(result.stderr).toMatch(/busy: calls get through again/);
+  });
+});
