@@ -29,13 +29,15 @@ export function rolePair(config: BenchConfig): { explorer: ResolvedAgentConfig; 
 
 /**
  * `--agent NAME` (a built-in type, an [agent.NAME] section, or both sections of an explorer and
- * writer pair, `A+B`); with none, the config's explorer and writer pair when it has one, else bash.
+ * writer pair, `A+B`); with none, the config's explorer and writer pair when it has one and no
+ * --configs are named (the pair brings its own), else bash.
  */
-export function chooseAgent(config: BenchConfig, name: string | undefined): AgentChoice {
+export function chooseAgent(config: BenchConfig, name: string | undefined, options: { configsNamed?: boolean } = {}): AgentChoice {
   const pair = rolePair(config);
   const pairName = pair && `${pair.explorer.name}+${pair.writer.name}`;
   const asked = name?.split(/[+,]/).map((part) => part.trim()).filter(Boolean) ?? [];
-  if (pair && (asked.length === 0 || asked.every((part) => part === pair.explorer.name || part === pair.writer.name))) {
+  const byDefault = asked.length === 0 && !options.configsNamed;
+  if (pair && (byDefault || (asked.length > 0 && asked.every((part) => part === pair.explorer.name || part === pair.writer.name)))) {
     const settings = { ...AGENT_DEFAULTS, ...pair.explorer.settings, ...pair.writer.settings, type: 'explore-then-write' } as AgentSettings;
     if (pair.explorer.settings.llm_config) settings.explorer_llm_config = pair.explorer.settings.llm_config;
     else delete (settings as Partial<AgentSettings>).explorer_llm_config;

@@ -43,13 +43,14 @@ const tag = () => randomBytes(3).toString('hex');
  * `fileText` is the host file's text as the test patch leaves it, as far as we can know it (the
  * base file plus the lines the test patch adds).
  */
-export function makeCanaries(input: { parser: LogParserName; failToPass: string[]; fileText: (path: string) => string | undefined; stdlib: ReadonlySet<string> }): Canaries | undefined {
+export function makeCanaries(input: { parser: LogParserName; failToPass: string[]; fileText: (path: string) => string | undefined; stdlib: () => ReadonlySet<string> }): Canaries | undefined {
   const path = input.failToPass.map((id) => id.split('::')[0]!).find((file) => /\.(py|[cm]?[jt]sx?)$/.test(file) && input.failToPass.some((id) => id.startsWith(`${file}::`)));
   if (!path) return undefined;
   const style = styleFor(input.parser, path);
   if (!style) return undefined;
   const text = input.fileText(path) ?? '';
-  const names = style === 'python' ? pythonImports(text, input.stdlib) : jsImports(text);
+  // Asked for only when needed: reading the standard library's names starts a python3.
+  const names = style === 'python' ? pythonImports(text, input.stdlib()) : jsImports(text);
   return style === 'python' ? pythonCanaries(path, names) : jsCanaries(path, names, style, isEsm(path, text));
 }
 

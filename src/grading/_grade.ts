@@ -80,7 +80,7 @@ export async function gradeInstance(
   // A fresh nonce per grading marks our own status lines; nothing the patch prints can carry it.
   const nonce = randomBytes(12).toString('hex');
   const canaries = makeCanaries({
-    parser: instance.log_parser, failToPass: instance.FAIL_TO_PASS, stdlib: new Set(runnerModuleNames()),
+    parser: instance.log_parser, failToPass: instance.FAIL_TO_PASS, stdlib: () => new Set(runnerModuleNames()),
     fileText: (path) => fileAfterTestPatch(options.environment.baseDir, instance.test_patch, path),
   });
   const sharedDirs = await sharedDirsOf(options.environment);

@@ -19,9 +19,11 @@ export const BASELINES = ['empty', 'gold'] as const;
  * An agent whose section fixes its config cannot also be given --configs: one would silently win.
  */
 export function planArms(config: BenchConfig, options: { configs: string[]; agent?: string }): Arm[] {
-  const agent = chooseAgent(config, options.agent);
+  const agent = chooseAgent(config, options.agent, { configsNamed: options.configs.length > 0 });
   const needs = AGENTS[agent.settings.type].needs;
   if (needs === 'nothing') return [{ name: agent.settings.type, agentName: agent.name, settings: agent.settings }];
+  // An unknown --configs name is the first thing to say.
+  if (options.configs.length > 0) selectConfigs(config, options.configs);
   if (options.configs.length > 0 && agent.llmConfig) {
     throw new UserError(
       `--configs ${options.configs.join(',')} was given with agent \`${agent.name}\`, whose section fixes llm_config = '${agent.llmConfig}'; bench will not pick one of the two silently. ` +

@@ -21,6 +21,7 @@ export { diskCache } from './_response-cache.ts';
 export { LocalScheduler } from './_scheduler.ts';
 export type { Scheduler, Coordinator } from './_scheduler.ts';
 export { queueScheduler, QueueScheduler } from './_queue-scheduler.ts';
+export { RedisPacing } from './_redis-pacing.ts';
 export { runWorker } from './_worker.ts';
 export type { WorkerOptions, WorkerSummary } from './_worker.ts';
 export { parseQueueUrl } from './_queue.ts';

@@ -14,7 +14,9 @@ let exitHookInstalled = false;
 /** This process's private directory (mode 0700), made again if something removed or changed it. */
 export function privateDir(): string {
   if (dir && intact(dir)) return dir;
-  dir = mkdtempSync(join(tmpdir(), 'bench-private-'));
+  if (!dir) removeStale();
+  // The pid in the name lets a later process remove what a killed one left.
+  dir = mkdtempSync(join(tmpdir(), `bench-private-${process.pid}-`));
   writeFileSync(join(dir, 'empty'), '', { mode: 0o400 });
   mkdirSync(join(dir, 'empty.d'), { mode: 0o500 });
   if (!exitHookInstalled) {
@@ -44,4 +46,23 @@ export function emptyFile(): string {
 /** An empty directory of our own. */
 export function emptyDir(): string {
   return join(privateDir(), 'empty.d');
+}
+
+/** Private directories of processes that died without their exit hook (killed by a signal). */
+function removeStale(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const owner = /^bench-private-(\d+)-/.exec(name)?.[1];
+    if (owner === undefined || Number(owner) === process.pid) continue;
+    try {
+      process.kill(Number(owner), 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
 }

@@ -39,7 +39,7 @@ const CASES: Record<string, Case> = {
 async function runWithCanaries(c: Case, tampered: boolean) {
   const dir = mkdtempSync(join(scratch, 'repo-'));
   cpSync(join(REPOS, c.repo), dir, { recursive: true });
-  const canaries = makeCanaries({ parser: c.parser, failToPass: [c.failToPass], stdlib: new Set(runnerModuleNames()), fileText: (path) => readFileSync(join(dir, path), 'utf8') })!;
+  const canaries = makeCanaries({ parser: c.parser, failToPass: [c.failToPass], stdlib: () => new Set(runnerModuleNames()), fileText: (path) => readFileSync(join(dir, path), 'utf8') })!;
   for (const { path, text } of canaries.appends) appendFileSync(join(dir, path), text);
   if (tampered) appendFileSync(join(dir, c.tamper.file), c.tamper.text);
   const run = await execa(c.command[0]!, c.command.slice(1), { cwd: dir, reject: false, all: true, env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` }, extendEnv: false });
@@ -69,7 +69,7 @@ describe('canary tests', () => {
   }
 
   it('are fresh for every grading: no name repeats between two gradings', () => {
-    const make = () => makeCanaries({ parser: 'unittest', failToPass: ['tests/test_x.py::T::test_a'], stdlib: new Set(), fileText: () => 'from pkg import thing\n' })!;
+    const make = () => makeCanaries({ parser: 'unittest', failToPass: ['tests/test_x.py::T::test_a'], stdlib: () => new Set(), fileText: () => 'from pkg import thing\n' })!;
     const first = make();
     const second = make();
     const names = (c: typeof first) => [...c.mustFail, ...c.mustPass];
@@ -78,7 +78,7 @@ describe('canary tests', () => {
   });
 
   it('count as missing only when the rest of their file was reported', () => {
-    const canaries = makeCanaries({ parser: 'node-junit', failToPass: ['test/a.test.js::x'], stdlib: new Set(), fileText: () => '' })!;
+    const canaries = makeCanaries({ parser: 'node-junit', failToPass: ['test/a.test.js::x'], stdlib: () => new Set(), fileText: () => '' })!;
     const fileDidNotLoad = new Map([['test/a.test.js', 'ERROR' as const]]);
     expect(judgeCanaries(canaries, fileDidNotLoad).tamperReason).toBeUndefined();
     const droppedFromReport = new Map([['test/a.test.js::x', 'PASSED' as const]]);
@@ -86,7 +86,7 @@ describe('canary tests', () => {
   });
 
   it('are not written for a framework or file they cannot run in', () => {
-    expect(makeCanaries({ parser: 'tap', failToPass: ['t/a.t::x'], stdlib: new Set(), fileText: () => '' })).toBeUndefined();
-    expect(makeCanaries({ parser: 'unittest', failToPass: ['test_x (module.Class)'], stdlib: new Set(), fileText: () => '' })).toBeUndefined();
+    expect(makeCanaries({ parser: 'tap', failToPass: ['t/a.t::x'], stdlib: () => new Set(), fileText: () => '' })).toBeUndefined();
+    expect(makeCanaries({ parser: 'unittest', failToPass: ['test_x (module.Class)'], stdlib: () => new Set(), fileText: () => '' })).toBeUndefined();
   });
 });

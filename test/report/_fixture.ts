@@ -31,9 +31,9 @@ export function attempt(shape: AttemptShape): AttemptRecord {
   };
 }
 
-/** Records one attempt per letter of `outcomes` for instances i1, i2, ...: r resolved, u unresolved, p patch_failed, t timeout, m malformed, e model_error, i infra_error, 0 empty_patch. */
+/** Records one attempt per letter of `outcomes` for instances i1, i2, ...: r resolved, u unresolved, p patch_failed, t timeout, m malformed, e model_error, i infra_error, 0 empty_patch, ! tampered. */
 export function recordOutcomes(store: Store, runId: string, configName: string, outcomes: string, extra: Partial<AttemptRecord> = {}): void {
-  const codes: Record<string, Outcome> = { r: 'resolved', u: 'unresolved', p: 'patch_failed', t: 'timeout', m: 'malformed', e: 'model_error', i: 'infra_error', '0': 'empty_patch' };
+  const codes: Record<string, Outcome> = { r: 'resolved', u: 'unresolved', p: 'patch_failed', t: 'timeout', m: 'malformed', e: 'model_error', i: 'infra_error', '0': 'empty_patch', '!': 'tampered' };
   [...outcomes].forEach((code, index) => {
     const outcome = codes[code];
     if (!outcome) throw new Error(`unknown outcome code ${code}`);

@@ -27,6 +27,19 @@ function fourConfigs(): Report {
 const byName = (report: Report, name: string) => report.configs.find((c) => c.config === name)!;
 
 describe('buildReport on a real store', () => {
+  it('counts a tampered attempt as not resolved and names it, and every flagged attempt, in the notes', () => {
+    addRun(store, 'run-t', { cheater: 'x/y' });
+    recordOutcomes(store, 'run-t', 'cheater', 'r!u');
+    store.recordAttempt(attempt({ runId: 'run-t', configName: 'cheater', instanceId: 'i4', outcome: 'resolved', grade: { flags: ['exit_or_io_hooks'] } }));
+    const report = buildReport(loadReportInput(store, []));
+    const cheater = byName(report, 'cheater');
+    expect(cheater.outcomes.tampered).toBe(1);
+    expect(cheater.resolved).toBe(2);
+    expect(report.notes.join('\n')).toMatch(/Tampered .*cheater i2#\d+/);
+    expect(report.notes.join('\n')).toMatch(/Flagged patches.*cheater i4#\d+ \[exit_or_io_hooks\] resolved/);
+  });
+
+
   it('counts every outcome and rates resolves against all attempts', () => {
     const gpt = byName(fourConfigs(), 'gpt-4o');
     expect(gpt.total).toBe(10);
