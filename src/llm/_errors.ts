@@ -2,7 +2,7 @@ import type { ErrorClass } from './_types.ts';
 
 /** What went wrong in one try, in terms common to every SDK. */
 export type WireFailure = {
-  kind: 'http' | 'timeout' | 'connection' | 'malformed' | 'empty' | 'other';
+  kind: 'http' | 'timeout' | 'connection' | 'invalid_url' | 'malformed' | 'empty' | 'other';
   status?: number;
   headers?: { get(name: string): string | null } | undefined;
   /** The parsed error body, in the provider's own shape. */
@@ -54,6 +54,8 @@ export function classify(failure: WireFailure): Classified {
   switch (failure.kind) {
     case 'timeout': return { ...base, errorClass: 'timeout', retryable: true };
     case 'connection': return { ...base, errorClass: 'connection', retryable: true };
+    // A URL that cannot be built or has a scheme fetch does not speak fails the same way every time.
+    case 'invalid_url': return { ...base, errorClass: 'connection', retryable: false };
     case 'malformed': return { ...base, errorClass: 'server_error', retryable: true };
     case 'empty': return { ...base, errorClass: 'empty_response', retryable: true };
     case 'other': return { ...base, errorClass: 'bad_request', retryable: false };

@@ -35,6 +35,9 @@ type Constructor = abstract new (...args: never[]) => unknown;
 /** The error classes both SDKs share (they come from the same generator), so one mapping serves both. */
 export type SdkErrors = { APIError: Constructor; APIConnectionError: Constructor; APIConnectionTimeoutError: Constructor };
 
+/** What fetch says of a URL it cannot use at all (no retry changes it). */
+const INVALID_URL = /unknown scheme|invalid url|only absolute urls|url scheme .* is not supported/i;
+
 export function failureFromSdk(error: unknown, sdk: SdkErrors): FailedTry {
   if (error instanceof FailedTry) return error;
   const text = error instanceof Error ? error.message : String(error);
@@ -45,12 +48,14 @@ export function failureFromSdk(error: unknown, sdk: SdkErrors): FailedTry {
     // Fetch hides the useful part (ECONNREFUSED, ENOTFOUND) two causes deep.
     const reasons = [text.replace(/\.$/, '')];
     for (let cause = (error as { cause?: unknown }).cause; cause instanceof Error && reasons.length < 4; cause = cause.cause) reasons.push(cause.message);
-    failure = { kind: 'connection', message: reasons.join(': ') };
+    failure = { kind: reasons.some((reason) => INVALID_URL.test(reason)) ? 'invalid_url' : 'connection', message: reasons.join(': ') };
   } else if (error instanceof sdk.APIError && typeof (error as { status?: unknown }).status === 'number') {
     const apiError = error as unknown as { status: number; headers?: Headers; error?: unknown };
     failure = { kind: 'http', status: apiError.status, headers: apiError.headers, body: apiError.error, message: text };
   } else if (error instanceof SyntaxError) {
     failure = { kind: 'malformed', message: `the response body is not valid JSON (${text})` };
+  } else if (INVALID_URL.test(text)) {
+    failure = { kind: 'invalid_url', message: text };
   } else {
     failure = { kind: 'other', message: text };
   }

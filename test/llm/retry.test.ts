@@ -216,3 +216,20 @@ describe('retries against a live server', () => {
     expect(server.requests).toHaveLength(1);
   });
 });
+
+describe('URLs no retry can fix', () => {
+  // The config loader refuses such base_urls; a client built from another source must still not retry them.
+  test.each([
+    ['an unknown scheme', 'ftp://models.example.invalid/v1'],
+    ['no scheme at all', 'localhost:8000/v1'],
+    ['a URL that cannot be parsed', 'http://[not-a-host'],
+  ])('%s fails on the first try, without a retry wait', async (_what, baseUrl) => {
+    const { sleep, waits } = recordingSleep();
+    const client = createLlmClient(llmConfig({ model: 'openai/gpt-4o', base_url: baseUrl, api_key: SECRET_KEY, num_retries: 8 }), { env: {}, sleep });
+    const error = await failure(client.complete(hello));
+    expect(error.tries).toHaveLength(1);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toMatch(/not retried/);
+    expect(waits).toEqual([]);
+  });
+});
