@@ -42,7 +42,7 @@ export async function preflight(configs: ResolvedLlmConfig[], options: { env?: N
     const error = await check;
     if (!error) continue;
     const fatal = FATAL.includes(error.errorClass);
-    const where = `${endpoint.route} at ${maskUrl(endpoint.baseUrl)}${endpoint.keySource ? `, key from ${endpoint.keySource}` : ''}`;
+    const where = `${endpoint.route} at ${maskUrl(endpoint.baseUrl)}${endpoint.keySource ? `, key from ${keyOrigin(config, endpoint.keySource)}` : ''}`;
     const how = HOW[error.errorClass];
     problems.push({
       config: config.name,
@@ -66,4 +66,14 @@ async function probe(config: ResolvedLlmConfig, env: NodeJS.ProcessEnv, timeoutS
     if (signal?.aborted) return undefined;
     throw error;
   }
+}
+
+/** Where the key came from, as the user set it: `LLM_API_KEY`, `api_key in config.toml:12`, `--set api_key=...`. */
+function keyOrigin(config: ResolvedLlmConfig, keySource: string): string {
+  if (keySource !== 'api_key') return keySource;
+  const source = config.sources.api_key;
+  if (source?.kind === 'env') return source.variable;
+  if (source?.kind === 'flag') return source.flag;
+  if (source?.kind === 'file') return `api_key in ${source.file}${source.line ? `:${source.line}` : ''}`;
+  return 'api_key';
 }

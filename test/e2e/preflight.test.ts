@@ -66,6 +66,8 @@ describe('bench run pre-flight', () => {
     const result = await run(section('keyed', 'openai/gpt-4o', auth.openaiUrl) + section('ghost', 'openai/no-such-model', missing.openaiUrl), ['keyed', 'ghost']);
     expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/'keyed'[^\n]*HTTP 401[^\n]*refused the key/);
+    // Says where the refused key came from.
+    expect(result.stderr).toMatch(/'keyed' [^\n]*key from api_key in \S*config\.toml:\d+\)/);
     expect(result.stderr).toMatch(/'ghost'[^\n]*HTTP 404[^\n]*does not know this model/);
     expect(result.stderr + result.stdout).not.toContain(API_KEY);
     // One request each: the pre-flight never retries.
