@@ -64,14 +64,18 @@ export async function executeAttempt(job: AttemptJob, context: AttemptContext, s
   const { result: episode, retries: episodeRetries, started, agentMs } = ran;
   const agentResult = episode.result;
   const patch = agentResult?.patch.trim() ? agentResult.patch : null;
-  // Once the run is stopping, only paid work is finished: an episode that made no model call is cheap to redo.
-  if (context.signal?.aborted && (agentResult?.calls.length ?? 0) === 0) return undefined;
+  // Once the run is stopping, only paid work is finished: an episode that made no model call (a
+  // baseline's) is cheap to redo, so it is dropped, even when it is already waiting for a grading slot.
+  const unpaid = (agentResult?.calls.length ?? 0) === 0;
+  const dropped = () => Boolean(context.signal?.aborted) && unpaid;
+  if (dropped()) return undefined;
 
   const gradeStart = performance.now();
   // A grading failure is retried on its own: the paid episode is never run again for it.
   const graded = agentResult
-    ? await retryInfra(() => slots.grade(() => context.grader.grade(instance, patch)), (grade) => grade.outcome === 'infra_error', { retries: context.infraRetries, signal: context.signal })
+    ? await retryInfra(() => slots.grade(async () => (dropped() ? undefined : context.grader.grade(instance, patch))), (grade) => grade?.outcome === 'infra_error', { retries: context.infraRetries, signal: context.signal })
     : undefined;
+  if (agentResult && !graded?.result) return undefined;
   const grade: Grade | undefined = graded?.result;
   const gradeMs = performance.now() - gradeStart;
 

@@ -59,3 +59,37 @@ test('the first Ctrl-C ends a pending retry wait at once, records nothing half-d
     raw.close();
   }
 });
+
+test('the first Ctrl-C stops queued baseline work too: only the gradings in flight finish', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-interrupt-'));
+  made.push(dir);
+  const db = join(dir, 'bench.db');
+  const env = { ...process.env, NO_COLOR: '1', CI: '1', BENCH_RESULTS_DIR: join(dir, 'results'), BENCH_CACHE_DIR: join(dir, 'cache'), BENCH_CONFIG: undefined };
+  const child = spawn(process.execPath, [BENCH_BIN, 'run', '-j', '2', '--db', db], { cwd: dir, env });
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const stored = () => {
+    try {
+      const raw = new Database(db, { readonly: true, fileMustExist: true });
+      try {
+        return (raw.prepare('SELECT COUNT(*) AS n FROM attempts').get() as { n: number }).n;
+      } finally {
+        raw.close();
+      }
+    } catch {
+      return 0;
+    }
+  };
+  await until(() => stored() > 0 || child.exitCode !== null, 'the first baseline attempt to be stored', 180_000);
+  const atPress = stored();
+  child.kill('SIGINT');
+  expect(await exited, stderr).toBe(130);
+  const total = stored();
+  // The built-in suite's baselines are dozens of attempts; after the press only gradings already running may land.
+  expect(total).toBeLessThanOrEqual(atPress + 4);
+  expect(stderr).toMatch(/Resume with: npx bench run .*--run-id \S+/);
+});
