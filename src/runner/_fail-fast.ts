@@ -3,9 +3,9 @@ import type { AttemptRecord } from '../store/index.ts';
 /** Identical provider errors in a row after which a config gets no new attempt (`bench run` default). */
 export const DEFAULT_FAIL_FAST = 5;
 
-/** A provider error with its try counts left out, so the same failure reads the same on every attempt. */
+/** A provider error without the config's name and its try counts, so the same failure reads the same on every attempt. */
 function signature(error: string): string {
-  return error.replace(/ (on the first try|after \d+ tries)/, '').replace(/\(num_retries = \d+\)/, '');
+  return error.replace(/^LLM config '[^']*' \([^)]*\) failed (on the first try|after \d+ tries), /, '').replace(/ \(num_retries = \d+\)/, '');
 }
 
 /**

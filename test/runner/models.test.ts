@@ -223,11 +223,12 @@ explorer_llm_config = "scout"
     expect(coder.requests.map((r) => coder.read(r).role)).toEqual(['patch', 'patch']);
   });
 
-  test('a provider error that outlasts the retries is a model_error with its message kept; the run goes on, exits 0, and 1 with --strict', async () => {
+  test('a provider error that outlasts the retries is a model_error with its message kept; the run goes on and, every attempt having failed, exits 1', async () => {
     const failing = await scripted([{ kind: 'server_error' }]);
     const p = project(llmSection('flaky', 'openai/gpt-4o-mini', failing.openaiUrl) + llmSection('locked', 'openai/gpt-4o-mini', (await scripted([{ kind: 'auth' }])).openaiUrl));
     const run = await p.run(['--configs', 'flaky', '--agent', 'patch', '--instances', `${A},${B}`, '--run-id', 'down']);
-    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/Failed attempts:\n {2}flaky: 2 model_error: retries exhausted: server_error: HTTP 500/);
     const attempts = p.query("SELECT outcome, exit_reason, error, calls, retries FROM attempts WHERE run_id = 'down'");
     expect(attempts).toHaveLength(2);
     for (const attempt of attempts) {
@@ -344,11 +345,12 @@ describe('repeats, cache and replay', () => {
     const elsewhere = join(p.dir, 'elsewhere.toml');
     writeFileSync(elsewhere, llmSection('cached', 'openai/gpt-4o-mini', 'https://api.openai.com/v1'));
     const moved = await p.cli(['run', '--config', elsewhere, ...args, '--replay', 'recorded', '--run-id', 'replayed-elsewhere']);
-    expect(moved.exitCode, moved.stderr).toBe(0);
+    // Every attempt failed for the harness's reasons: the run measured nothing, and says so with exit 1.
+    expect(moved.exitCode, moved.stderr).toBe(1);
     expect(Object.values(outcomes(p, 'replayed-elsewhere'))).toEqual(['model_error', 'model_error']);
 
     const diverged = await p.run(['--configs', 'cached', '--agent', 'bash', '--instances', C, '--replay', 'recorded', '--run-id', 'diverged']);
-    expect(diverged.exitCode, diverged.stderr).toBe(0);
+    expect(diverged.exitCode, diverged.stderr).toBe(1);
     expect(p.query("SELECT outcome, error FROM attempts WHERE run_id = 'diverged'")).toEqual([
       { outcome: 'model_error', error: expect.stringMatching(/replay of run recorded: no recorded response/) },
     ]);

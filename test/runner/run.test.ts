@@ -87,7 +87,7 @@ describe('interruptions', () => {
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode, result.stderr).toBe(130);
-    expect(result.stderr).toMatch(/Resume with: bench run .*--run-id stopped/);
+    expect(result.stderr).toMatch(/Resume with: npx bench run .*--run-id stopped/);
     const raw = new Database(db, { readonly: true });
     expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
     const { n } = raw.prepare('SELECT count(*) AS n FROM attempts').get() as { n: number };
