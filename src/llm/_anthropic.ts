@@ -3,7 +3,7 @@ import type { LlmSettings } from '../config/index.ts';
 import { THINKING_BUDGET, claudeTakesOneSampler } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall } from './_types.ts';
-import { count, failureFromSdk, isRecord, malformed, type Transport, type WireResponse } from './_wire.ts';
+import { count, failureFromSdk, isRecord, malformed, splitBaseUrl, type Transport, type WireResponse } from './_wire.ts';
 
 const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError };
 
@@ -20,7 +20,7 @@ export function anthropicTransport(endpoint: Endpoint, settings: Partial<LlmSett
   const client = new Anthropic({
     apiKey: endpoint.apiKey ?? 'no-key',
     // The SDK appends /v1/messages itself.
-    baseURL: endpoint.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, ''),
+    ...(({ baseURL, defaultQuery }) => ({ baseURL: baseURL.replace(/\/+$/, '').replace(/\/v1$/, ''), defaultQuery }))(splitBaseUrl(endpoint.baseUrl)),
     maxRetries: 0,
     timeout: timeoutMs,
   });

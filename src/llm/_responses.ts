@@ -3,7 +3,7 @@ import type { LlmSettings } from '../config/index.ts';
 import { isOpenAiReasoning } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall, ToolSpec } from './_types.ts';
-import { count, failureFromSdk, isRecord, malformed, type Transport, type WireResponse } from './_wire.ts';
+import { count, failureFromSdk, isRecord, malformed, splitBaseUrl, type Transport, type WireResponse } from './_wire.ts';
 
 const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError };
 
@@ -19,7 +19,7 @@ export function responsesTransport(endpoint: Endpoint, settings: Partial<LlmSett
   const common = { maxRetries: 0, timeout: timeoutMs, organization: null, project: null, adminAPIKey: null, webhookSecret: null };
   const client = endpoint.provider === 'azure'
     ? new AzureOpenAI({ ...common, apiKey, apiVersion: endpoint.apiVersion, baseURL: `${endpoint.baseUrl.replace(/\/+$/, '').replace(/\/openai$/, '')}/openai`, deployment: endpoint.model })
-    : new OpenAI({ ...common, apiKey, baseURL: endpoint.baseUrl });
+    : new OpenAI({ ...common, apiKey, ...splitBaseUrl(endpoint.baseUrl) });
   const reasoning = isOpenAiReasoning(endpoint.model);
 
   const params: Record<string, unknown> = { store: false };

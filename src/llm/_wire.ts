@@ -74,3 +74,14 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }
+
+/**
+ * A base_url's query (`?key=...` for servers that take the key there) kept apart from its path:
+ * the SDKs append the API path to the base URL as text, which would put it after the query.
+ */
+export function splitBaseUrl(baseUrl: string): { baseURL: string; defaultQuery?: Record<string, string> } {
+  const at = baseUrl.indexOf('?');
+  if (at < 0) return { baseURL: baseUrl };
+  const query = Object.fromEntries(new URLSearchParams(baseUrl.slice(at + 1)));
+  return { baseURL: baseUrl.slice(0, at), ...(Object.keys(query).length ? { defaultQuery: query } : {}) };
+}
