@@ -61,3 +61,55 @@ export async function patchOf(workspace: Workspace): Promise<string> {
   if (!diff.ok) throw new Error(`expected a patch, got: ${diff.message}`);
   return diff.patch;
 }
+
+// Each probe makes the call through libc or by number and prints the errno's name.
+export const SYSCALL_PROBE = String.raw`
+import ctypes, errno, json, os, platform, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+arm = platform.machine() == 'aarch64'
+NR = {'add_key': 217 if arm else 248, 'request_key': 218 if arm else 249, 'keyctl': 219 if arm else 250,
+      'bpf': 280 if arm else 321, 'perf_event_open': 241 if arm else 298, 'io_uring_setup': 425,
+      'pidfd_open': 434, 'pidfd_getfd': 438}
+def outcome(result):
+    return 'ok' if result >= 0 else errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
+def call(name, *args):
+    ctypes.set_errno(0)
+    return outcome(libc.syscall(NR[name], *args))
+results = {}
+child = os.fork()
+if child == 0:
+    time.sleep(30)
+    os._exit(0)
+PTRACE_ATTACH, PTRACE_TRACEME = 16, 0
+results['ptrace_attach'] = outcome(libc.ptrace(PTRACE_ATTACH, child, None, None))
+results['ptrace_traceme'] = outcome(libc.ptrace(PTRACE_TRACEME, 0, None, None))
+class iovec(ctypes.Structure):
+    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+buf = ctypes.create_string_buffer(8)
+local = iovec(ctypes.cast(buf, ctypes.c_void_p), 8)
+remote = iovec(ctypes.cast(buf, ctypes.c_void_p), 8)
+results['process_vm_readv'] = outcome(libc.process_vm_readv(child, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0))
+pidfd = libc.syscall(NR['pidfd_open'], child, 0)
+results['pidfd_open'] = 'ok' if pidfd >= 0 else 'failed'
+results['pidfd_getfd'] = call('pidfd_getfd', pidfd, 0, 0)
+KEY = sys.argv[1].encode()
+results['add_key'] = call('add_key', b'user', KEY, b'hidden-test-content', 19, ctypes.c_long(-4))
+results['add_key_session'] = call('add_key', b'user', KEY, b'hidden-test-content', 19, ctypes.c_long(-3))
+results['request_key'] = call('request_key', b'user', KEY, None, 0)
+results['keyctl'] = call('keyctl', 0, ctypes.c_long(-4), 0)
+results['bpf'] = call('bpf', 0, None, 0)
+results['perf_event_open'] = call('perf_event_open', None, 0, -1, -1, 0)
+results['io_uring_setup'] = call('io_uring_setup', 8, None)
+results['unshare_user'] = outcome(libc.unshare(0x10000000))
+results['unshare_mount'] = outcome(libc.unshare(0x00020000))
+results['mount'] = outcome(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None))
+os.kill(child, 9)
+os.waitpid(child, 0)
+print(json.dumps(results))
+`;
+
+export const DENIED_PROBES = [
+  'ptrace_attach', 'ptrace_traceme', 'process_vm_readv', 'pidfd_getfd', 'add_key', 'add_key_session', 'request_key', 'keyctl',
+  'bpf', 'perf_event_open', 'io_uring_setup', 'unshare_user', 'unshare_mount', 'mount',
+];

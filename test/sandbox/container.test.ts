@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, prepareEnvironment, swebenchImage, imageFor } from '../../src/sandbox/index.ts';
 import type { PreparedEnvironment, Sandbox, Workspace } from '../../src/sandbox/index.ts';
 import { benchContainers, podman, swebenchLayoutImage, testEngine, toolchainImage } from '../helpers/container-images.ts';
-import { patchOf, processesWith, repoWithFuture, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
+import { DENIED_PROBES, SYSCALL_PROBE, patchOf, processesWith, repoWithFuture, scratchDir, smallRepoFiles, writeFiles } from './_fixtures.ts';
 
 // The container backend under the same attacks as bwrap, through real podman containers.
 const HARNESS_REPO = resolve(import.meta.dirname, '../..');
@@ -131,6 +131,15 @@ describe.skipIf(!engine)('podman sandbox under attack', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('refuses the same system calls as bwrap (ptrace, keyrings, bpf, perf, io_uring, unshare, mount), and no key reaches the host', async () => {
+    const description = `bench-container-probe-${process.pid}-${Date.now()}`;
+    const result = await workspace.exec(`cat > /tmp/probe.py && python3 /tmp/probe.py ${description}`, { timeoutMs: 30_000, stdin: SYSCALL_PROBE });
+    expect(result.exitCode, result.output).toBe(0);
+    const outcomes = JSON.parse(result.output.trim().split('\n').at(-1)!) as Record<string, string>;
+    for (const probe of DENIED_PROBES) expect([probe, outcomes[probe]]).toEqual([probe, 'EPERM']);
+    expect(await readFile('/proc/keys', 'utf8')).not.toContain(description);
   });
 
   it('bounds a fork bomb by the pids limit, returns at the timeout and leaves nothing running', async () => {

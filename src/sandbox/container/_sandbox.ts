@@ -8,6 +8,7 @@ import type { EnvironmentTarget, Limits, PreparedEnvironment, Sandbox, Workspace
 import { engine, engineError, locateEngine, missingEngineMessage, type Engine } from './_engine.ts';
 import { imageFor, pullHint, readLayout, type ImageLayout } from './_images.ts';
 import { ENVIRONMENT_LABEL, RUN_LABEL, ownerLabels } from './_labels.ts';
+import { seccompProfilePath } from './_seccomp-profile.ts';
 import { ContainerWorkspace } from './_workspace.ts';
 
 export type ContainerOptions = {
@@ -154,12 +155,16 @@ export function createContainerSandbox(name: string, options: ContainerOptions =
 /** PID 1: sleeps, reaps orphans (so killed commands leave no zombies holding the pids limit), and stops at once on SIGTERM. */
 const PID1 = "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done";
 
-/** Isolation and limits, set explicitly: no network, no capabilities, no privilege gain, memory, CPU, pids and rlimits. */
+/**
+ * Isolation and limits, set explicitly: no network, no capabilities, no privilege gain, the same
+ * system calls refused as in bwrap (ptrace, keyrings, bpf, mounts, namespaces...), memory, CPU,
+ * pids and rlimits.
+ */
 function runFlags(limits: Limits, cpus: number, root: string): string[] {
   const fileBytes = limits.maxFileMb * 1024 * 1024;
   return [
     '--network', 'none', '--hostname', 'sandbox', '--workdir', root,
-    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--security-opt', `seccomp=${seccompProfilePath()}`,
     '--memory', `${limits.memoryMb}m`, '--memory-swap', `${limits.memoryMb}m`, '--cpus', String(cpus),
     '--pids-limit', String(limits.maxProcesses),
     '--ulimit', 'nofile=1024:1024', '--ulimit', `nproc=4096:4096`, '--ulimit', `fsize=${fileBytes}:${fileBytes}`, '--ulimit', 'core=0:0',
