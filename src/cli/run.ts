@@ -16,7 +16,7 @@ export default defineCommand(
   {
     name: 'run',
     summary: 'Run task instances against named LLM configs: each model produces a patch, graded in a sandbox; results go to the store. With no config named, runs the gold and empty baselines of the built-in suite.',
-    usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME]',
+    usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME] [--fail-fast N] [--no-preflight]',
     options: {
       configs: { type: 'string', multiple: true, value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
       agent: { type: 'string', value: 'NAME', description: `An [agent.NAME] section, an explorer and writer pair (A+B), or a built-in agent: ${agentHelp()} (default: the config's explorer and writer pair when it has one, else bash)` },
