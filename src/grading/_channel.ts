@@ -131,7 +131,9 @@ def _unittest_names(test):
         return {}
     name = test._testMethodName
     owner = type(test).__module__ + "." + type(test).__qualname__
-    return {"native": [name + " (" + owner + ")", name + " (" + owner + "." + name + ")", owner + "." + name], "title": name}
+    # SWE-bench reads verbose unittest lines: the docstring's first line when there is one, else str(test).
+    printed = test.shortDescription() or str(test)
+    return {"native": [name + " (" + owner + ")", name + " (" + owner + "." + name + ")", owner + "." + name, printed], "title": name, "swebench": printed}
 
 
 def _unittest_hooks(emit):
@@ -214,7 +216,9 @@ def pytest_runtest_logreport(report):
         status = "ERROR"
     else:
         return
-    emit({"test": report.nodeid, "status": status, "native": [report.nodeid], "title": report.nodeid.split("::")[-1]})
+    # SWE-bench keeps a node id cut at its first whitespace; SWE-PolyBench keeps it whole.
+    emit({"test": report.nodeid, "status": status, "native": [report.nodeid], "title": report.nodeid.split("::")[-1],
+          "swebench": (report.nodeid.split() or [report.nodeid])[0], "polybench": report.nodeid})
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -238,7 +242,7 @@ function pythonChannel(mode: 'unittest' | 'pytest'): Channel {
       let ended = false;
       for (const line of report.split('\n')) {
         if (!line) continue;
-        let entry: { report?: unknown; test?: unknown; status?: unknown; native?: unknown; title?: unknown };
+        let entry: { report?: unknown; test?: unknown; status?: unknown; native?: unknown; title?: unknown; swebench?: unknown; polybench?: unknown };
         try {
           entry = JSON.parse(line) as typeof entry;
         } catch {
@@ -251,7 +255,8 @@ function pythonChannel(mode: 'unittest' | 'pytest'): Channel {
           ended = true;
         } else if (typeof entry.test === 'string' && STATUSES.has(entry.status as TestStatus) && begins === 1) {
           const native = Array.isArray(entry.native) ? entry.native.filter((name): name is string => typeof name === 'string') : [];
-          recordTest(log, entry.test, entry.status as TestStatus, { native, ...(typeof entry.title === 'string' ? { title: entry.title } : {}) });
+          const named = (key: 'title' | 'swebench' | 'polybench') => (typeof entry[key] === 'string' ? { [key]: entry[key] as string } : {});
+          recordTest(log, entry.test, entry.status as TestStatus, { native, ...named('title'), ...named('swebench'), ...named('polybench') });
         } else {
           return { kind: 'tampered', reason: "the runner's report channel holds an entry of the wrong shape" };
         }
