@@ -1,5 +1,4 @@
 import { Interrupted, UserError, didYouMean } from '../errors.ts';
-import { maskUrlsIn } from '../config/index.ts';
 import type { Command } from './_command.ts';
 
 // Each command is imported only when it runs, so `bench --help` stays fast.
@@ -58,11 +57,13 @@ export async function main(argv: string[]): Promise<number> {
     const command = (await entry.load()).default;
     return await command.run(rest);
   } catch (error) {
-    return reportError(error, argv);
+    // The config stage (and its schema library) loads only when there is an error to report.
+    const { maskUrlsIn } = await import('../config/index.ts');
+    return reportError(error, argv, maskUrlsIn);
   }
 }
 
-export function reportError(error: unknown, argv: string[]): number {
+export function reportError(error: unknown, argv: string[], maskUrlsIn: (text: string) => string): number {
   if (error instanceof UserError) {
     const details = error.details.length ? `\n${error.details.map((d) => `  - ${d}`).join('\n')}` : '';
     process.stderr.write(`error: ${error.message}${details}\n`);
