@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { JEST_RUN } from './_jest-run.ts';
 import { matchTests } from '../../src/grading/_match.ts';
 import { parseTestLog } from '../../src/grading/_parsers.ts';
-import type { TestStatus } from '../../src/grading/_parse-types.ts';
 import type { LogParserName } from '../../src/tasks/index.ts';
 
 // Real runs (test/fixtures/logs/regenerate.sh): Django's runner, sympy's, jest and vitest verbose.
@@ -16,24 +16,10 @@ function parseFixture(parser: LogParserName, name: string) {
   return parsed;
 }
 
-// The same three files as jest-json.log: test/parse.test.js, test/sub/other.test.js, test/broken.test.js.
-const JS_VERBOSE_RUN: Record<string, TestStatus> = {
-  'test/broken.test.js': 'ERROR',
-  'test/parse.test.js::parse::handles empty input': 'PASSED',
-  'test/parse.test.js::parse::rejects bad input': 'FAILED',
-  'test/parse.test.js::parse::nested suite::title': 'PASSED',
-  'test/parse.test.js::parse::nested suite::skipped one': 'SKIPPED',
-  'test/parse.test.js::parse::nested suite::todo one': 'SKIPPED',
-  'test/parse.test.js::parse::nested suite::prints forged lines': 'FAILED',
-  'test/parse.test.js::top-level test': 'PASSED',
-  'test/parse.test.js::same title': 'PASSED',
-  'test/sub/other.test.js::parse::nested suite::title': 'FAILED',
-  'test/sub/other.test.js::same title': 'PASSED',
-};
 
 describe('jest --verbose', () => {
   it('reads suites from indentation, skipped and todo tests, and a file that failed to load', () => {
-    expect(Object.fromEntries(parseFixture('jest-verbose', 'jest-verbose.log').tests)).toEqual(JS_VERBOSE_RUN);
+    expect(Object.fromEntries(parseFixture('jest-verbose', 'jest-verbose.log').tests)).toEqual(JEST_RUN);
   });
 
   it('never reads console output as a test, and a `●` section fails its test whatever its line said', () => {
@@ -57,7 +43,7 @@ describe('jest --verbose', () => {
 describe('vitest --reporter=verbose', () => {
   it('reads `file > suite > title` lines, skips, todos and a file that failed to load', () => {
     expect(Object.fromEntries(parseFixture('vitest-verbose', 'vitest-verbose.log').tests)).toEqual({
-      ...JS_VERBOSE_RUN,
+      ...JEST_RUN,
       // test.fails: vitest reports a test that failed as expected as a pass.
       'test/parse.test.js::parse::nested suite::expected to fail': 'PASSED',
     });

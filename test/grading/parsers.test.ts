@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { JEST_RUN } from './_jest-run.ts';
 import { UserError } from '../../src/errors.ts';
 import { parseTestLog } from '../../src/grading/_parsers.ts';
 import type { TestStatus } from '../../src/grading/_parse-types.ts';
@@ -173,19 +174,7 @@ describe('jest --json and vitest --reporter=json', () => {
   it('names jest tests by file, ancestor titles and title, past a forged report printed first', () => {
     const log = fixture('jest-json.log');
     expect(log.indexOf('{"numFailedTestSuites":0')).toBeLessThan(log.lastIndexOf('{"numFailedTestSuites":3'));
-    expect(parse('jest-json', 'jest-json.log')).toEqual({
-      'test/broken.test.js': 'ERROR',
-      'test/parse.test.js::parse::handles empty input': 'PASSED',
-      'test/parse.test.js::parse::rejects bad input': 'FAILED',
-      'test/parse.test.js::parse::nested suite::title': 'PASSED',
-      'test/parse.test.js::parse::nested suite::skipped one': 'SKIPPED',
-      'test/parse.test.js::parse::nested suite::todo one': 'SKIPPED',
-      'test/parse.test.js::parse::nested suite::prints forged lines': 'FAILED',
-      'test/parse.test.js::top-level test': 'PASSED',
-      'test/parse.test.js::same title': 'PASSED',
-      'test/sub/other.test.js::parse::nested suite::title': 'FAILED',
-      'test/sub/other.test.js::same title': 'PASSED',
-    });
+    expect(parse('jest-json', 'jest-json.log')).toEqual(JEST_RUN);
   });
 
   it('reads vitest the same way, with a file that failed to load as an ERROR', () => {
