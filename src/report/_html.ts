@@ -18,23 +18,35 @@ figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
 p.partial { background: #fffbea; border-left: 4px solid #b7791f; padding: .4rem .7rem; }
 `;
 
-/** One self-contained page: the plot as inline SVG, then every table; nothing is fetched. */
-export function renderHtml(report: Report): string {
+/**
+ * A self-contained page: nothing is fetched (the policy allows inline styles, images as data
+ * URLs and, only when the page brings one, its inline script).
+ */
+export function htmlPage(page: { title: string; style: string; body: string; script?: string }): string {
+  const scripts = page.script === undefined ? '' : " script-src 'unsafe-inline';";
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';${scripts} img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Benchmark report: ${escapeHtml(report.runs.map((r) => r.id).join(', '))}</title>
-<style>${STYLE}</style>
+<title>${escapeHtml(page.title)}</title>
+<style>${page.style}</style>
 </head>
 <body>
-<h1>Benchmark report</h1>
-${comparisonHtml(report)}
+${page.body}${page.script === undefined ? '' : `\n<script>${page.script}</script>`}
 </body>
 </html>
 `;
+}
+
+/** One self-contained page: the plot as inline SVG, then every table. */
+export function renderHtml(report: Report): string {
+  return htmlPage({
+    title: `Benchmark report: ${report.runs.map((r) => r.id).join(', ')}`,
+    style: STYLE,
+    body: `<h1>Benchmark report</h1>\n${comparisonHtml(report)}`,
+  });
 }
 
 export const REPORT_STYLE = STYLE;

@@ -2,7 +2,7 @@ import type { Store } from '../store/index.ts';
 import { buildReport } from './_build.ts';
 import { experimentsOf } from './_experiments.ts';
 import { MARKS, escapeHtml, money } from './_format.ts';
-import { REPORT_STYLE, comparisonHtml } from './_html.ts';
+import { REPORT_STYLE, comparisonHtml, htmlPage } from './_html.ts';
 import { loadReportInput } from './_load.ts';
 import type { Report } from './_types.ts';
 
@@ -90,17 +90,11 @@ export function renderView(view: RunView): string {
   const outcomes = [...new Set(attempts.map((a) => a.outcome))];
   const option = (value: string, label = value) => `<option value="${escapeHtml(value)}">${escapeHtml(label)}</option>`;
   const title = `Benchmark run${report.runs.length === 1 ? '' : 's'} ${report.runs.map((r) => r.id).join(', ')}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${VIEW_STYLE}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
+  return htmlPage({
+    title,
+    style: VIEW_STYLE,
+    script: VIEW_SCRIPT,
+    body: `<h1>${escapeHtml(title)}</h1>
 <section id="comparison">
 ${comparisonHtml(report, { links: true })}
 </section>
@@ -113,11 +107,8 @@ ${comparisonHtml(report, { links: true })}
 <span id="shown"></span>
 </nav>
 ${attempts.map(attemptHtml).join('\n')}
-</section>
-<script>${VIEW_SCRIPT}</script>
-</body>
-</html>
-`;
+</section>`,
+  });
 }
 
 function attemptHtml(a: ViewAttempt): string {
