@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { agentHelp, unreadAgentKeys } from '../agents/index.ts';
+import { agentChoiceNotes, agentHelp, unreadAgentKeys } from '../agents/index.ts';
 import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
@@ -47,7 +47,8 @@ export default defineCommand(
   async ({ values }) => {
     // Every input is checked before the store is opened: a bad command writes nothing.
     const config = loadConfig({ path: values.config, overrides: values.set });
-    for (const warning of [...config.warnings, ...unreadAgentKeys(config)]) process.stderr.write(`warning: ${warning}\n`);
+    const notes = [...config.warnings, ...unreadAgentKeys(config), ...agentChoiceNotes(config, { agent: values.agent, configs: listFlag(values.configs) })];
+    for (const warning of notes) process.stderr.write(`warning: ${warning}\n`);
     const arms = planArms(config, { configs: listFlag(values.configs), agent: values.agent });
     for (const arm of arms) {
       for (const llm of [arm.llm, arm.explorer]) {

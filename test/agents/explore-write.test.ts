@@ -171,7 +171,7 @@ llm_config = 'high-creativity'
     }
   }, 240_000);
 
-  it('--configs with an agent whose section fixes its config is a clear error, not a silent choice', async () => {
+  it('--configs with an agent whose section fixes its config is a clear error, and --configs beside the seed\'s pair says the pair is not run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-fixed-'));
     dirs.push(dir);
     writeFileSync(join(dir, 'config.toml'), `[llm]\nmodel = "gpt-4o"\napi_key = "k"\n\n[llm.cheap]\nmodel = "gpt-4o-mini"\n\n[agent.mine]\nllm_config = 'cheap'\nmax_files = 3\n`);
@@ -181,5 +181,11 @@ llm_config = 'high-creativity'
     expect(result.stderr).toMatch(/Drop --configs/);
     // The registry knows which keys each agent reads: the bash agent never reads max_files.
     expect(result.stderr).toMatch(/\[agent\.mine\] \(bash agent\) sets max_files, which the bash agent does not read/);
+
+    // --configs without --agent beside the seed's pair runs the bash agent, and says the pair is not run.
+    writeFileSync(join(dir, 'config.toml'), `[llm]\nmodel = "gpt-4o"\napi_key = "k"\n\n[llm.gpt3]\nmodel = "gpt-3.5-turbo"\n\n[agent.RepoExplorerAgent]\nllm_config = 'gpt3'\n\n[agent.CodeWriterAgent]\nllm_config = 'llm'\n`);
+    const unpaired = await bench(['run', '--configs', 'gpt3', '--instances', 'no-such-instance', '--db', join(dir, 'x.db')], { cwd: dir });
+    expect(unpaired.exitCode).toBe(2);
+    expect(unpaired.stderr).toMatch(/warning: --configs gpt3 without --agent runs the bash agent with each config; the explorer and writer pair RepoExplorerAgent\+CodeWriterAgent in the config is not run/);
   });
 });
