@@ -151,7 +151,7 @@ llm_config = 'high-creativity'
     expect(results.instances[0].cost_by_role.map((r: any) => [r.role, r.config, r.model])).toEqual([['explorer', 'gpt3', 'gpt-3.5-turbo'], ['writer', 'high-creativity', 'gpt-4']]);
   }, 180_000);
 
-  it('config.example.toml and the README\'s configuration example, pasted as they are, run the pipeline and the report names both configs', async () => {
+  it('config.example.toml and the README\'s configuration example, pasted as they are, run the pipeline and the report names both configs; so does its explicit explore-then-write section', async () => {
     const oracle = await startOracleModel({ usage: { input: 1000, output: 50 } });
     servers.push(oracle);
     const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
@@ -169,6 +169,16 @@ llm_config = 'high-creativity'
         ['gpt3+high-creativity', 'RepoExplorerAgent+CodeWriterAgent', 'gpt-3.5-turbo+gpt-4o', 1, ['explorer gpt3', 'writer high-creativity']],
       ]);
     }
+    // The same pipeline named outright: [agent.scout-and-write] type = "explore-then-write".
+    const dir = dirs[dirs.length - 2]!;
+    const db = join(dir, 'bench.db');
+    const env = { LLM_BASE_URL: oracle.openaiUrl, LLM_API_KEY: 'sk-example-0123456789', LLM_NUM_RETRIES: '0', BENCH_RESULTS_DIR: join(dir, 'results'), BENCH_CACHE_DIR: join(dir, 'cache'), CI: '1' };
+    const named = await bench(['run', '--agent', 'scout-and-write', '--instances', instance.instance_id, '--run-id', 'named', '--db', db], { cwd: dir, env });
+    expect(named.exitCode, named.stderr).toBe(0);
+    const report = JSON.parse((await bench(['report', 'named', '--format', 'json', '--db', db], { cwd: dir, env })).stdout);
+    expect(report.configs.map((c: any) => [c.config, c.agent, c.resolved, c.costByRole.map((r: any) => `${r.role} ${r.config}`)])).toEqual([
+      ['gpt3+high-creativity', 'scout-and-write', 1, ['explorer gpt3', 'writer high-creativity']],
+    ]);
   }, 240_000);
 
   it('--configs with an agent whose section fixes its config is a clear error, and --configs beside the seed\'s pair says the pair is not run', async () => {
