@@ -182,13 +182,15 @@ export class Store {
   roleCosts(runIds: string[]): RoleCostRow[] {
     if (runIds.length === 0) return [];
     const marks = runIds.map(() => '?').join(', ');
+    // CROSS JOIN keeps SQLite's order: the partial index of non-main calls first (empty for runs of
+    // one-config agents), never a probe per attempt of the runs.
     const rows = this.db.prepare(`WITH mixed AS (
-        SELECT DISTINCT attempt_id FROM llm_calls WHERE role <> 'main'
+        SELECT DISTINCT c.attempt_id FROM llm_calls c INDEXED BY llm_calls_roles CROSS JOIN attempts a ON a.id = c.attempt_id
+        WHERE c.role <> 'main' AND a.run_id IN (${marks})
       )
       SELECT a.run_id, a.config_name, a.agent, c.role, c.config_name AS llm_config, MAX(c.model) AS model,
         COUNT(*) AS calls, SUM(c.cost_usd) AS known_cost, SUM(CASE WHEN c.cost_usd IS NULL THEN 1 ELSE 0 END) AS unknown_calls
-      FROM mixed m JOIN attempts a ON a.id = m.attempt_id JOIN llm_calls c ON c.attempt_id = m.attempt_id
-      WHERE a.run_id IN (${marks})
+      FROM mixed m CROSS JOIN attempts a ON a.id = m.attempt_id CROSS JOIN llm_calls c ON c.attempt_id = m.attempt_id
       GROUP BY a.run_id, a.config_name, a.agent, c.role, c.config_name`).all(...runIds) as Record<string, unknown>[];
     return rows.map((r) => ({
       runId: r.run_id as string, configName: r.config_name as string, agent: r.agent as string, role: r.role as string,
