@@ -1,6 +1,7 @@
 export type {
   EnvironmentSpec,
   EnvironmentTarget,
+  ExecGate,
   ExecOptions,
   ExecResult,
   HostView,
