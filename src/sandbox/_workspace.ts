@@ -202,6 +202,14 @@ export class SandboxWorkspace implements Workspace {
   }
 }
 
+/**
+ * The variables a sandboxed command sees, with the harness's Node directory as the host names it:
+ * for running a command outside any sandbox with the same interpreters (benchmark baselines).
+ */
+export function commandEnv(home: string): Record<string, string> {
+  return sandboxEnv(dirname(process.execPath), home);
+}
+
 /** The only variables a command sees, besides the ones its caller passes. */
 function sandboxEnv(nodeDir: string, home: string): Record<string, string> {
   return { PATH: sandboxPath(nodeDir), HOME: home, LANG: 'C.UTF-8', TZ: 'UTC', TERM: 'dumb' };
