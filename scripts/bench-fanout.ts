@@ -22,7 +22,7 @@
  *   node scripts/bench-fanout.ts [--latency 100,300,1000] [--concurrency 4,8,16] [--repeats 3]
  *                                [--runs 2] [--instances 31] [--jobs N] [--json]
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +70,7 @@ const oracles: Oracle[] = [];
 
 /** The oracle in its own process (scripts/_oracle-process.ts), answering after latencyMs. */
 async function startOracle(latencyMs: number): Promise<Oracle> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [join(import.meta.dirname, '_oracle-process.ts'), String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, '_oracle-process.ts'), String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: Interface = createInterface({ input: child.stdout });
   const next = () => new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);

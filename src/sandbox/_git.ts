@@ -3,7 +3,7 @@ import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { emptyDir, emptyFile } from './_private.ts';
-import type { WorkspaceDiff } from './_types.ts';
+import type { ExecResult, WorkspaceDiff } from './_types.ts';
 
 /** Fixed identity and date: the same content always gives the same base commit sha. */
 const BASE_IDENTITY = {
@@ -215,7 +215,7 @@ async function changedBytes(target: DiffTarget, env: Record<string, string>, dea
   return total;
 }
 
-async function ensureControlDir(target: DiffTarget): Promise<void> {
+async function ensureControlDir(target: Pick<DiffTarget, 'controlDir' | 'baseDir' | 'baseCommit'>): Promise<void> {
   const { controlDir } = target;
   try {
     await access(join(controlDir, 'index'));
@@ -233,4 +233,33 @@ async function ensureControlDir(target: DiffTarget): Promise<void> {
   await writeFile(join(controlDir, 'info', 'exclude'), `${baseExclude}${CACHE_PATTERNS.join('\n')}\n`);
   const env = gitEnv({ GIT_DIR: controlDir, GIT_INDEX_FILE: join(controlDir, 'index') });
   await git(['read-tree', target.baseCommit], controlDir, env);
+}
+
+/**
+ * `git apply` of a patch to the work tree from the host, without starting a sandbox: applying is
+ * data only (git writes the files the patch names, refuses paths outside the tree or beyond a
+ * symlink, runs nothing). Git reads only our control directory and configuration, never the
+ * workspace's own `.git`, which the tree's content could have shaped.
+ */
+export async function applyToWorkTree(
+  target: Pick<DiffTarget, 'controlDir' | 'workTree' | 'baseDir' | 'baseCommit'>,
+  patch: string,
+  options: { recount?: boolean; timeoutMs: number },
+): Promise<ExecResult> {
+  const started = performance.now();
+  await ensureControlDir(target);
+  const env = gitEnv({ GIT_DIR: target.controlDir, GIT_WORK_TREE: target.workTree, GIT_INDEX_FILE: join(target.controlDir, 'index') });
+  const result = await execa('git', ['-c', 'core.fsmonitor=false', ...noHooks(), 'apply', '--whitespace=nowarn', ...(options.recount ? ['--recount'] : []), '-'], {
+    cwd: target.workTree, env, extendEnv: false, reject: false, stripFinalNewline: false, all: true,
+    input: patch, timeout: options.timeoutMs, maxBuffer: 1024 * 1024,
+  });
+  if (result.exitCode === undefined && !result.timedOut && !result.signal) throw new Error(`could not start git apply: ${result.message}`);
+  return {
+    exitCode: result.exitCode ?? null,
+    signal: result.signal ?? null,
+    timedOut: Boolean(result.timedOut),
+    outputLimited: Boolean(result.isMaxBuffer),
+    output: String(result.all ?? ''),
+    durationMs: Math.round(performance.now() - started),
+  };
 }
