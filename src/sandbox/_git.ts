@@ -1,8 +1,8 @@
 import { lstatSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { emptyDir, emptyFile } from './_private.ts';
+import { runCommand } from './_process.ts';
 import type { ExecResult, WorkspaceDiff } from './_types.ts';
 
 /** Fixed identity and date: the same content always gives the same base commit sha. */
@@ -41,14 +41,7 @@ function noHooks(): string[] {
 }
 
 async function git(args: string[], cwd: string, env: Record<string, string>, allowedExitCodes = [0]): Promise<string> {
-  const result = await execa('git', args, {
-    cwd,
-    env,
-    extendEnv: false,
-    reject: false,
-    stripFinalNewline: false,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const result = await runCommand('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
   if (result.exitCode === undefined || !allowedExitCodes.includes(result.exitCode)) {
     throw new Error(`git ${args.join(' ')} failed in ${cwd} (exit ${result.exitCode}): ${String(result.stderr).trim()}`);
   }
@@ -134,10 +127,7 @@ async function boundedDiff(target: DiffTarget): Promise<WorkspaceDiff> {
 
   const safe = ['-c', 'core.fsmonitor=false', ...noHooks()];
   const run = (args: string[], maxBuffer: number) =>
-    execa('git', [...safe, ...args], {
-      cwd: target.workTree, env, extendEnv: false, reject: false, stripFinalNewline: false, maxBuffer,
-      timeout: Math.max(1, deadline - Date.now()),
-    });
+    runCommand('git', [...safe, ...args], { cwd: target.workTree, env, maxBuffer, timeoutMs: Math.max(1, deadline - Date.now()) });
   // --ignore-errors: an unreadable or special file must not hide every other change (exit 128 is a real failure).
   const added = await run(['add', '-A', '--ignore-errors'], 16 * 1024 * 1024);
   if (added.timedOut) return oversized('adding them took too long');
@@ -185,9 +175,8 @@ function sizesOf(target: DiffTarget, env: Record<string, string>): Promise<Map<s
  * ones: what a patch would have to carry, at least, from lstat alone.
  */
 async function changedBytes(target: DiffTarget, env: Record<string, string>, deadline: number): Promise<number | 'timeout'> {
-  const listed = await execa('git', ['ls-files', '-z', '--others', '--exclude-standard'], {
-    cwd: target.workTree, env, extendEnv: false, reject: false, stripFinalNewline: false,
-    maxBuffer: 64 * 1024 * 1024, timeout: Math.max(1, deadline - Date.now()),
+  const listed = await runCommand('git', ['ls-files', '-z', '--others', '--exclude-standard'], {
+    cwd: target.workTree, env, maxBuffer: 64 * 1024 * 1024, timeoutMs: Math.max(1, deadline - Date.now()),
   });
   if (listed.timedOut) return 'timeout';
   // A listing beyond the buffer alone names more files than any patch may hold.
@@ -249,9 +238,8 @@ export async function applyToWorkTree(
   const started = performance.now();
   await ensureControlDir(target);
   const env = gitEnv({ GIT_DIR: target.controlDir, GIT_WORK_TREE: target.workTree, GIT_INDEX_FILE: join(target.controlDir, 'index') });
-  const result = await execa('git', ['-c', 'core.fsmonitor=false', ...noHooks(), 'apply', '--whitespace=nowarn', ...(options.recount ? ['--recount'] : []), '-'], {
-    cwd: target.workTree, env, extendEnv: false, reject: false, stripFinalNewline: false, all: true,
-    input: patch, timeout: options.timeoutMs, maxBuffer: 1024 * 1024,
+  const result = await runCommand('git', ['-c', 'core.fsmonitor=false', ...noHooks(), 'apply', '--whitespace=nowarn', ...(options.recount ? ['--recount'] : []), '-'], {
+    cwd: target.workTree, env, input: patch, timeoutMs: options.timeoutMs, maxBuffer: 1024 * 1024,
   });
   if (result.exitCode === undefined && !result.timedOut && !result.signal) throw new Error(`could not start git apply: ${result.message}`);
   return {
