@@ -166,7 +166,12 @@ export function rankFiles(source: RepoFile[] | RepoIndex, problemStatement: stri
   const { files, documents, averageLength } = Array.isArray(source) ? indexFiles(source) : source;
   const query = new Set(tokenize(problemStatement));
   const statement = problemStatement.toLowerCase();
-  const definitions = [...codeNames(problemStatement)].map(definitionOf);
+  // A file can define a name only if it holds it: the token counts (or a substring search) rule most files out before the pattern runs.
+  const definitions = [...codeNames(problemStatement)].map((name) => {
+    const token = name.toLowerCase();
+    const counted = /^[a-z][a-z0-9_]*$/.test(token) && token.length >= 2 && !STOP_WORDS.has(token);
+    return { name, token: counted ? token : undefined, pattern: definitionOf(name) };
+  });
   const documentFrequency = new Map<string, number>();
   for (const document of documents) {
     for (const token of query) if (document.counts.has(token)) documentFrequency.set(token, (documentFrequency.get(token) ?? 0) + 1);
@@ -182,10 +187,11 @@ export function rankFiles(source: RepoFile[] | RepoIndex, problemStatement: stri
       score += (idf * frequency * (K1 + 1)) / (frequency + K1 * (1 - B + (B * length) / Math.max(1, averageLength)));
     }
     // A file the issue names outright is almost always involved.
+    const name = basename(file.path).toLowerCase();
     if (statement.includes(file.path.toLowerCase())) score += 10;
-    else if (basename(file.path).includes('.') && new RegExp(`\\b${escape(basename(file.path).toLowerCase())}\\b`).test(statement)) score += 5;
+    else if (name.includes('.') && statement.includes(name) && new RegExp(`\\b${escape(name)}\\b`).test(statement)) score += 5;
     // Defining what the issue calls is the strongest sign a file holds the code to change.
-    score += DEFINITION_BONUS * definitions.filter((definition) => definition.test(file.content)).length;
+    score += DEFINITION_BONUS * definitions.filter((d) => (d.token ? counts.has(d.token) : file.content.includes(d.name)) && d.pattern.test(file.content)).length;
     if (isTestPath(file.path)) score *= 0.6;
     if (isDocumentPath(file.path)) score *= 0.5;
     return { ...file, score };
