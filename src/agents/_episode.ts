@@ -164,10 +164,15 @@ export class Episode {
   }
 
   /** Runs a command in the workspace within the wall time; null when the run was stopped meanwhile. */
-  async exec(command: string, options: { timeoutMs: number; stdin?: string }): Promise<ExecResult | null> {
+  exec(command: string, options: { timeoutMs: number; stdin?: string }): Promise<ExecResult | null> {
+    return this.within(options.timeoutMs, (timeoutMs) => this.workspace.exec(command, { ...options, timeoutMs }));
+  }
+
+  /** Runs work on the workspace (a command, a patch applied) within the wall time; null when the run was stopped meanwhile. */
+  async within(limitMs: number, start: (timeoutMs: number) => Promise<ExecResult>): Promise<ExecResult | null> {
     if (this.signal.aborted) return null;
-    const timeoutMs = Math.max(1, Math.min(options.timeoutMs, this.#deadline - Date.now()));
-    const running = this.workspace.exec(command, { ...options, timeoutMs });
+    const timeoutMs = Math.max(1, Math.min(limitMs, this.#deadline - Date.now()));
+    const running = start(timeoutMs);
     running.catch(() => undefined);
     let onAbort: () => void = () => {};
     const stopped = new Promise<null>((resolve) => {

@@ -3,10 +3,10 @@ import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, removeTree } from './_tree.ts';
 import { overlayArgv, overlayAvailable } from './_overlay.ts';
-import { cgroupProcsFiles, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
+import { cgroupProcsFiles, cgroupRefusal, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
-import { diffWorkTree } from './_git.ts';
+import { applyToWorkTree, diffWorkTree } from './_git.ts';
 import { runProcess, wrapCommand } from './_process.ts';
 import { ulimitArguments } from './_rlimits.ts';
 import { openSeccompDescriptor } from './_seccomp.ts';
@@ -34,6 +34,7 @@ export class SandboxWorkspace implements Workspace {
   readonly dir: string;
   readonly root: string;
   readonly baseCommit: string;
+  readonly contentKey: string;
   readonly reportChannel = true;
   #layout: WorkspaceLayout;
   #running = new Set<AbortController>();
@@ -44,6 +45,7 @@ export class SandboxWorkspace implements Workspace {
     this.dir = join(layout.home, 'repo');
     this.root = layout.kind === 'bwrap' ? SANDBOX_ROOT : this.dir;
     this.baseCommit = layout.environment.baseCommit;
+    this.contentKey = `${layout.kind}\0${layout.environment.key}\0${layout.environment.baseDir}\0${layout.environment.baseCommit}`;
   }
 
   /**
@@ -120,19 +122,22 @@ export class SandboxWorkspace implements Workspace {
     const keepFds = [...extraFds, ...(options.reportChannel ? [-1] : [])].map((_, index) => 3 + index);
     const wrapped = wrapCommand(argv, { cgroupProcs: cgroup ? cgroupProcsFiles(cgroup) : [], ulimits, keepFds });
     try {
-      return await runProcess({
+      const result = await runProcess({
         ...wrapped,
         cwd,
         env,
         timeoutMs: options.timeoutMs,
         ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
         ...(options.reportChannel ? { reportChannel: true } : {}),
+        ...(options.gate ? { gate: options.gate } : {}),
         maxOutputBytes: limits.maxOutputBytes,
         hardCapBytes: limits.maxOutputBytes * OUTPUT_HARD_CAP_FACTOR,
         ...(cgroup ? { killExtra: () => killCgroup(cgroup) } : {}),
         signal,
         extraFds,
       });
+      const refused = cgroup ? await cgroupRefusal(cgroup) : undefined;
+      return refused ? { ...result, resourceRefused: refused } : result;
     } finally {
       // Members are gone once killCgroup returns; the kernel may hold the empty cgroup a few ms
       // longer, so it is removed in the background rather than on every command's clock.
@@ -178,6 +183,13 @@ export class SandboxWorkspace implements Workspace {
     });
   }
 
+  async applyPatch(patch: string, options: { recount?: boolean; timeoutMs: number }): Promise<ExecResult> {
+    this.#assertAlive();
+    await mkdir(this.dir, { recursive: true });
+    const { environment } = this.#layout;
+    return applyToWorkTree({ controlDir: join(this.#layout.home, 'git'), workTree: this.dir, baseDir: environment.baseDir, baseCommit: this.baseCommit }, patch, options);
+  }
+
   /** The work tree itself: edits are already real. */
   async checkout(): Promise<{ dir: string; commit: (paths: string[]) => Promise<void> }> {
     this.#assertAlive();
@@ -197,6 +209,14 @@ export class SandboxWorkspace implements Workspace {
   #assertAlive(): void {
     if (this.#destroyed) throw new Error(`workspace ${this.dir} was destroyed`);
   }
+}
+
+/**
+ * The variables a sandboxed command sees, with the harness's Node directory as the host names it:
+ * for running a command outside any sandbox with the same interpreters (benchmark baselines).
+ */
+export function commandEnv(home: string): Record<string, string> {
+  return sandboxEnv(dirname(process.execPath), home);
 }
 
 /** The only variables a command sees, besides the ones its caller passes. */
