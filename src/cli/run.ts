@@ -9,7 +9,7 @@ import { checkCredentials, preflight } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
 import { Grader, resolveCacheDir, shellQuote } from '../grading/index.ts';
-import { type Arm, DEFAULT_FAIL_FAST, errorSummary, chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
+import { type Arm, DEFAULT_FAIL_FAST, errorSummary, chooseSandbox, gradeSlotsFor, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
@@ -76,7 +76,7 @@ export default defineCommand(
     return withStore(values.db, async (store, signal) => {
       if (values.replay && !store.getRun(values.replay)) throw new UserError(`--replay ${values.replay}: no such run in ${store.path}. List runs with \`bench report\`.`);
       const cacheDir = resolveCacheDir();
-      const grader = new Grader({ sandbox, cacheDir, store, regrade: values.regrade });
+      const grader = new Grader({ sandbox, cacheDir, store, regrade: values.regrade, jobs: gradeSlotsFor(jobs) });
       if (!modelCode) process.stderr.write(`No LLM config named: running the ${arms.map((a) => a.name).join(' and ')} baseline${arms.length > 1 ? 's' : ''} on ${taskSet.name} (pass --configs NAME to run a model).\n`);
       const result = await runBenchmark({
         store, grader, taskSet, instances, arms, runId, runs, jobs, maxCost, failFast, signal, quiet: values.json,
