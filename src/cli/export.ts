@@ -1,5 +1,6 @@
 import { defineCommand } from './_command.ts';
 import { withStore } from './_session.ts';
+import { DB_OPTION } from './_options.ts';
 import { writeExport, writeTrajectories } from '../results/index.ts';
 
 export default defineCommand(
@@ -9,19 +10,15 @@ export default defineCommand(
     usage: 'bench export RUN_ID --config NAME [--out DIR] [--trajectories]',
     positionals: { min: 1, max: 1, names: 'RUN_ID' },
     options: {
-      config: { type: 'string', value: 'NAME', description: 'The config (column) of the run to export' },
+      config: { type: 'string', required: true, value: 'NAME', description: 'The config (column) of the run to export' },
       out: { type: 'string', value: 'DIR', description: 'Folder to write to (default results/verified)' },
       trajectories: { type: 'boolean', description: 'Also write <base>.trajs/<instance_id>.traj.json in mini-swe-agent\'s trajectory format' },
-      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
+      ...DB_OPTION,
     },
   },
   async ({ values, positionals }) => {
-    if (!values.config) {
-      process.stderr.write('error: --config NAME is required: the config of the run to export (see `bench report RUN_ID`).\n');
-      return 2;
-    }
     return withStore(values.db, async (store) => {
-      const { path, predictionsPath, file } = writeExport(store, positionals[0]!, values.config!, values.out ?? 'results/verified');
+      const { path, predictionsPath, file } = writeExport(store, positionals[0]!, values.config, values.out ?? 'results/verified');
       const trajs = values.trajectories ? writeTrajectories(store, file.run_id, file.config.name, path) : undefined;
       const also = trajs ? ` and ${trajs.count} trajectories in ${trajs.dir}/` : '';
       process.stdout.write(`wrote ${path} and ${predictionsPath}${also} (${file.summary.resolved}/${file.summary.total} resolved)\n`);

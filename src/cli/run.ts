@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { agentHelp, unreadAgentKeys } from '../agents/index.ts';
 import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
-import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
+import { defineCommand } from './_command.ts';
+import { DB_OPTION, JSON_OPTION, configFileOptions, jobsOption } from './_options.ts';
+import { sandboxOptions } from './_sandbox-options.ts';
 import { useColor, withStore } from './_session.ts';
-import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 import { LLM_KEYS, isSecretKey, loadConfig, maskUrlsIn } from '../config/index.ts';
 import { checkCredentials, preflight } from '../llm/index.ts';
 import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
@@ -18,28 +19,26 @@ export default defineCommand(
     summary: 'Run task instances against named LLM configs: each model produces a patch, graded in a sandbox; results go to the store. With no config named, runs the gold and empty baselines of the built-in suite.',
     usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME] [--fail-fast N] [--no-preflight]',
     options: {
-      configs: { type: 'string', multiple: true, value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
+      configs: { type: 'list', value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
       agent: { type: 'string', value: 'NAME', description: `An [agent.NAME] section, an explorer and writer pair (A+B), or a built-in agent: ${agentHelp()} (default: the config's explorer and writer pair when it has one, else bash)` },
-      config: { type: 'string', value: 'PATH', description: 'Config file (default $BENCH_CONFIG, else ./config.toml)' },
-      set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
+      ...configFileOptions(),
       ...TASK_SOURCE_OPTIONS,
-      instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
+      instances: { type: 'list', value: 'ids', description: 'Only these instance ids (comma-separated)' },
       filter: { type: 'string', value: 'REGEX', description: 'Only instance ids matching this regular expression' },
       shuffle: { type: 'boolean', description: 'Shuffle the instance order (with --seed, repeatably)' },
-      seed: { type: 'string', value: 'N', description: 'Seed for --shuffle (default 0)' },
-      jobs: { type: 'string', short: 'j', value: 'N', description: 'Attempts in flight at once (default 4); each config also keeps to its max_concurrency' },
-      runs: { type: 'string', value: 'K', description: 'Repeat each (instance, config) K times, for pass@k (default 1)' },
-      'max-cost': { type: 'string', value: 'USD', description: 'Start no new attempt once the run has spent this much' },
+      seed: { type: 'integer', min: 0, default: 0, value: 'N', description: 'Seed for --shuffle' },
+      ...jobsOption('Attempts in flight at once; each config also keeps to its max_concurrency', 4),
+      runs: { type: 'integer', min: 1, default: 1, value: 'K', description: 'Repeat each (instance, config) K times, for pass@k' },
+      'max-cost': { type: 'number', value: 'USD', description: 'Start no new attempt once the run has spent this much' },
       'run-id': { type: 'string', value: 'ID', description: 'Run id (default: new); an existing id resumes, doing only what is missing' },
-      sandbox: sandboxFlag('Sandbox for agents and grading'),
-      image: imageFlag(),
+      ...sandboxOptions('Sandbox for agents and grading'),
       cache: { type: 'boolean', description: 'Keep model responses by request hash and reuse them (results/cache/responses)' },
       replay: { type: 'string', value: 'RUN', description: 'Re-execute from RUN\'s recorded responses, offline; no provider is called' },
       regrade: { type: 'boolean', description: 'Grade patches again even when graded before' },
       strict: { type: 'boolean', description: 'Exit 1 when any attempt ended in model_error or infra_error' },
-      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
-      json: { type: 'boolean', description: 'Print the run report as JSON' },
-      'fail-fast': { type: 'string', value: 'N', description: `Stop giving a config new attempts after N identical provider errors in a row (default ${DEFAULT_FAIL_FAST}; 0 never)` },
+      ...DB_OPTION,
+      ...JSON_OPTION,
+      'fail-fast': { type: 'integer', min: 0, default: DEFAULT_FAIL_FAST, value: 'N', description: 'Stop giving a config new attempts after N identical provider errors in a row (0 never)' },
       'no-preflight': { type: 'boolean', description: 'Skip (as BENCH_NO_PREFLIGHT=1 does) the one tiny request per provider endpoint that checks, before any attempt, that each config can be reached with its key and model' },
       queue: { type: 'string', value: 'redis://HOST:PORT[/DB]', description: 'Coordinate: enqueue the attempts for `bench worker` processes and store their records here' },
     },
@@ -48,7 +47,7 @@ export default defineCommand(
     // Every input is checked before the store is opened: a bad command writes nothing.
     const config = loadConfig({ path: values.config, overrides: values.set });
     for (const warning of [...config.warnings, ...unreadAgentKeys(config)]) process.stderr.write(`warning: ${warning}\n`);
-    const arms = planArms(config, { configs: listFlag(values.configs), agent: values.agent });
+    const arms = planArms(config, { configs: values.configs, agent: values.agent });
     for (const arm of arms) {
       for (const llm of [arm.llm, arm.explorer]) {
         if (!llm) continue;
@@ -58,12 +57,9 @@ export default defineCommand(
       }
     }
     const taskSet = await loadTaskSet(taskSource(values));
-    let instances = selectInstances(taskSet, { ids: listFlag(values.instances), filter: values.filter });
-    if (values.shuffle) instances = shuffled(instances, intFlag('seed', values.seed, 0, 0));
-    const jobs = intFlag('jobs', values.jobs, 4);
-    const runs = intFlag('runs', values.runs, 1);
-    const maxCost = numberFlag('max-cost', values['max-cost']);
-    const failFast = intFlag('fail-fast', values['fail-fast'], DEFAULT_FAIL_FAST, 0);
+    let instances = selectInstances(taskSet, { ids: values.instances, filter: values.filter });
+    if (values.shuffle) instances = shuffled(instances, values.seed);
+    const { jobs, runs, 'max-cost': maxCost, 'fail-fast': failFast } = values;
     if (values.cache && values.replay) throw new UserError('Pass either --cache or --replay RUN, not both.');
     const address = values.queue === undefined ? undefined : parseQueueUrl(values.queue);
     if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
