@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentHelp, unreadAgentKeys } from '../agents/index.ts';
 import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
@@ -7,17 +8,19 @@ import { sandboxOptions } from './_sandbox-options.ts';
 import { useColor, withStore } from './_session.ts';
 import { LLM_KEYS, isSecretKey, loadConfig, maskUrlsIn } from '../config/index.ts';
 import { checkCredentials, preflight } from '../llm/index.ts';
-import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
+import { loadTaskSet, narrowInstances, selectInstances } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
 import { Grader, resolveCacheDir, shellQuote } from '../grading/index.ts';
-import { type Arm, DEFAULT_FAIL_FAST, errorSummary, chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
+import { type Arm, DEFAULT_FAIL_FAST, errorSummary, chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, planRun, queueScheduler, replayCache, runBenchmark, unpricedConfigs } from '../runner/index.ts';
+import { Store, resolveDbPath } from '../store/index.ts';
+import { printPlan } from './_plan.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
   {
     name: 'run',
     summary: 'Run task instances against named LLM configs: each model produces a patch, graded in a sandbox; results go to the store. With no config named, runs the gold and empty baselines of the built-in suite.',
-    usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME] [--fail-fast N] [--no-preflight]',
+    usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--limit N] [--sample N --seed S] [--runs K] [--max-cost USD [--allow-unpriced]] [--dry-run] [--run-id ID] [--sandbox NAME] [--image NAME] [--fail-fast N] [--no-preflight]',
     options: {
       configs: { type: 'list', value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
       agent: { type: 'string', value: 'NAME', description: `An [agent.NAME] section, an explorer and writer pair (A+B), or a built-in agent: ${agentHelp()} (default: the config's explorer and writer pair when it has one, else bash)` },
@@ -25,11 +28,15 @@ export default defineCommand(
       ...TASK_SOURCE_OPTIONS,
       instances: { type: 'list', value: 'ids', description: 'Only these instance ids (comma-separated)' },
       filter: { type: 'string', value: 'REGEX', description: 'Only instance ids matching this regular expression' },
+      sample: { type: 'integer', min: 1, value: 'N', description: 'A random N of the selected instances (the same N for the same --seed), kept in the suite\'s order' },
       shuffle: { type: 'boolean', description: 'Shuffle the instance order (with --seed, repeatably)' },
-      seed: { type: 'integer', min: 0, default: 0, value: 'N', description: 'Seed for --shuffle' },
+      seed: { type: 'integer', min: 0, default: 0, value: 'S', description: 'Seed for --sample and --shuffle' },
+      limit: { type: 'integer', min: 1, value: 'N', description: 'Only the first N instances (after --sample and --shuffle): a smoke test' },
+      'dry-run': { type: 'boolean', description: 'Print the attempts the run would make and an estimated cost range per config; call no model, write nothing' },
       ...jobsOption('Attempts in flight at once; each config also keeps to its max_concurrency', 4),
       runs: { type: 'integer', min: 1, default: 1, value: 'K', description: 'Repeat each (instance, config) K times, for pass@k' },
-      'max-cost': { type: 'number', value: 'USD', description: 'Start no new attempt once the run has spent this much' },
+      'max-cost': { type: 'number', value: 'USD', description: 'Spending cap: an attempt starts only if what is spent, what the attempts in flight are expected to cost and its own expected cost stay within USD' },
+      'allow-unpriced': { type: 'boolean', description: 'With --max-cost: run configs whose model has no known price (their spending is not counted)' },
       'run-id': { type: 'string', value: 'ID', description: 'Run id (default: new); an existing id resumes, doing only what is missing' },
       ...sandboxOptions('Sandbox for agents and grading'),
       cache: { type: 'boolean', description: 'Keep model responses by request hash and reuse them (results/cache/responses)' },
@@ -48,7 +55,8 @@ export default defineCommand(
     const config = loadConfig({ path: values.config, overrides: values.set });
     for (const warning of [...config.warnings, ...unreadAgentKeys(config)]) process.stderr.write(`warning: ${warning}\n`);
     const arms = planArms(config, { configs: values.configs, agent: values.agent });
-    for (const arm of arms) {
+    // A dry run calls nothing, so it needs no key.
+    for (const arm of values['dry-run'] ? [] : arms) {
       for (const llm of [arm.llm, arm.explorer]) {
         if (!llm) continue;
         // A replay answers from the store and never calls a provider, so it needs no key.
@@ -58,13 +66,28 @@ export default defineCommand(
     }
     const taskSet = await loadTaskSet(taskSource(values));
     let instances = selectInstances(taskSet, { ids: values.instances, filter: values.filter });
-    if (values.shuffle) instances = shuffled(instances, values.seed);
+    instances = narrowInstances(instances, { sample: values.sample, shuffle: values.shuffle, limit: values.limit, seed: values.seed });
     const { jobs, runs, 'max-cost': maxCost, 'fail-fast': failFast } = values;
     if (values.cache && values.replay) throw new UserError('Pass either --cache or --replay RUN, not both.');
     const address = values.queue === undefined ? undefined : parseQueueUrl(values.queue);
     if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
     const modelCode = arms.some((arm) => arm.llm);
     const runId = values['run-id'] ?? newRunId();
+    if (values['dry-run']) {
+      const path = resolveDbPath(values.db);
+      const store = existsSync(path) ? Store.open(path, { readonly: true }) : undefined;
+      try {
+        printPlan(planRun({ store, runId, instances, arms, runs }), { json: values.json, maxCost });
+      } finally {
+        store?.close();
+      }
+      return 0;
+    }
+    const unpriced = maxCost === undefined || values['allow-unpriced'] ? [] : unpricedConfigs(arms);
+    if (unpriced.length) {
+      const named = unpriced.map((c) => `${c.name} (model \`${c.model}\`)`).join(', ');
+      throw new UserError(`--max-cost ${maxCost} cannot be kept: bench knows no price for ${named}, so its spending would count as $0 and the cap would not stop it. Set input_cost_per_token and output_cost_per_token in ${unpriced.map((c) => (c.name === 'llm' ? '[llm]' : `[llm.${c.name}]`)).join(', ')} (0 for a free local model), or pass --allow-unpriced to cap only the priced configs.`);
+    }
     if (modelCode && !values.replay && !values['no-preflight'] && process.env.BENCH_NO_PREFLIGHT !== '1') await checkProviders(arms);
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 

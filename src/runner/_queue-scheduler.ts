@@ -109,7 +109,7 @@ export class QueueScheduler implements Scheduler {
             if (!refused.has(worker)) this.log(`worker ${worker} refused this run: ${message}`);
             refused.add(worker);
           }
-          if (!draining && !coordinator.mayStart()) {
+          if (!draining && !(await coordinator.mayStart())) {
             draining = true;
             await attempts.drain(true);
           }

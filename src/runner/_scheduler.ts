@@ -6,7 +6,7 @@ import type { AttemptJob } from './_job.ts';
 /** What a scheduler reports to the coordinator, which alone writes the store, counts spending and draws progress. */
 export type Coordinator = {
   /** Asked before an attempt starts: false once the run is stopping (Ctrl-C, --max-cost), or for a job whose config was stopped. */
-  mayStart(job?: AttemptJob): boolean;
+  mayStart(job?: AttemptJob): boolean | Promise<boolean>;
   episodeEnded(job: AttemptJob, costUsd: number): void;
   recorded(record: AttemptRecord): void;
   /** Attempts running now, and on how many workers. */
@@ -37,7 +37,7 @@ export class LocalScheduler implements Scheduler {
     await Promise.all(jobs.map(async (job) => {
       const record = await executeAttempt(job, this.context, {
         episode: (work) => this.episodes(async () => {
-          if (!coordinator.mayStart(job)) return undefined;
+          if (!(await coordinator.mayStart(job))) return undefined;
           return work();
         }),
         grade: (work) => this.grading(work),
