@@ -9,10 +9,10 @@ import { armHash } from './_run-record.ts';
 import type { AttemptJob } from './_job.ts';
 import { jobKey } from './_job.ts';
 import {
-  PREFIX, RUNS_KEY, attemptsQueueName, connectionOf, finishedKey, redisClient, refusalsKey, resultsQueueName,
+  PREFIX, RUNS_KEY, attemptsQueueName, connectionOf, eventsChannel, finishedKey, redisClient, refusalsKey, resultsQueueName,
   type QueueAddress, type RunManifest,
 } from './_queue.ts';
-import type { Coordinator, Scheduler } from './_scheduler.ts';
+import type { Coordinator, Scheduler, TryEvent } from './_scheduler.ts';
 
 /** The BullMQ job id of an attempt: the same on every enqueue, so a re-attached run adds only what is missing. */
 export function attemptJobId(job: AttemptJob): string {
@@ -77,6 +77,18 @@ export class QueueScheduler implements Scheduler {
     results.on('error', () => {});
     attempts.on('error', () => {});
     resultsQueue.on('error', () => {});
+    // Retry and recovery lines from the workers, printed as a local run prints them.
+    const events = redis.duplicate();
+    events.on('error', () => {});
+    events.on('message', (_channel: string, text: string) => {
+      try {
+        coordinator.tried?.(JSON.parse(text) as TryEvent);
+      } catch {
+        // Not one of ours: ignored.
+      }
+    });
+    await events.subscribe(eventsChannel(runId)).catch(() => {});
+    const stoppedConfigs = new Set<string>();
 
     try {
       await this.publish(redis, 'running');
@@ -109,6 +121,7 @@ export class QueueScheduler implements Scheduler {
             if (!refused.has(worker)) this.log(`worker ${worker} refused this run: ${message}`);
             refused.add(worker);
           }
+          await this.withdrawStopped(attempts, pending, coordinator, stoppedConfigs);
           if (!draining && !(await coordinator.mayStart())) {
             draining = true;
             await attempts.drain(true);
@@ -120,10 +133,26 @@ export class QueueScheduler implements Scheduler {
       }
       await this.publish(redis, pending.size === 0 ? 'finished' : 'interrupted');
     } finally {
+      events.disconnect();
       await results.close();
       await resultsQueue.close();
       await attempts.close();
       redis.disconnect();
+    }
+  }
+
+  /** Takes the waiting jobs of a config --fail-fast stopped off the queue; those a worker already holds finish and are stored. */
+  private async withdrawStopped(attempts: Queue<AttemptJob>, pending: Map<string, AttemptJob>, coordinator: Coordinator, done: Set<string>): Promise<void> {
+    const configs = new Set([...pending.values()].map((job) => job.configName).filter((name) => !done.has(name) && coordinator.configStopped?.(name)));
+    for (const config of configs) {
+      for (const [key, job] of pending) {
+        if (job.configName !== config) continue;
+        const queued = await attempts.getJob(attemptJobId(job));
+        if (!queued || !(await queued.isWaiting())) continue;
+        // A job a worker took meanwhile is locked: remove() fails and its record comes in as usual.
+        if (await queued.remove().then(() => true, () => false)) pending.delete(key);
+      }
+      done.add(config);
     }
   }
 

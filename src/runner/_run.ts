@@ -121,6 +121,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       fleetInFlight = status.inFlight;
       progress.fleet(status);
     },
+    tried: (event) => progress.tried(event.config, event.ok, event.message, event.retry),
+    configStopped: (configName) => breaker.stopped(configName),
   });
   options.signal?.removeEventListener('abort', onAbort);
   progress.finish();

@@ -11,7 +11,14 @@ export type Coordinator = {
   recorded(record: AttemptRecord): void;
   /** Attempts running now, and on how many workers. */
   fleet?(status: { workers: number; inFlight: number }): void;
+  /** A config's calls started retrying (`retry` set) or got through again, as seen where its attempts run. */
+  tried?(event: TryEvent): void;
+  /** True once a config gets no new attempt (--fail-fast tripped). */
+  configStopped?(configName: string): boolean;
 };
+
+/** What travels from a worker about a provider's trouble: the config, whether the try got through, its message without secrets. */
+export type TryEvent = { config: string; ok: boolean; message?: string; retry?: { n: number; of: number; waitMs: number } };
 
 /** Decides when and where attempts run: in this process (`LocalScheduler`) or on workers behind a queue. */
 export interface Scheduler {
