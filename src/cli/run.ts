@@ -55,15 +55,9 @@ export default defineCommand(
     const config = loadConfig({ path: values.config, overrides: values.set });
     for (const warning of [...config.warnings, ...unreadAgentKeys(config)]) process.stderr.write(`warning: ${warning}\n`);
     const arms = planArms(config, { configs: values.configs, agent: values.agent });
-    // A dry run calls nothing, so it needs no key.
-    for (const arm of values['dry-run'] ? [] : arms) {
-      for (const llm of [arm.llm, arm.explorer]) {
-        if (!llm) continue;
-        // A replay answers from the store and never calls a provider, so it needs no key.
-        if (values.replay) llm.settings.api_key ??= 'replay-needs-no-key';
-        else checkCredentials(llm);
-      }
-    }
+    // A replay answers from the store and never calls a provider, and a dry run calls nothing: neither needs a key.
+    if (values.replay) for (const llm of configsOf(arms)) llm.settings.api_key ??= 'replay-needs-no-key';
+    else if (!values['dry-run']) checkKeys(arms);
     const taskSet = await loadTaskSet(taskSource(values));
     let instances = selectInstances(taskSet, { ids: values.instances, filter: values.filter });
     instances = narrowInstances(instances, { sample: values.sample, shuffle: values.shuffle, limit: values.limit, seed: values.seed });
@@ -124,10 +118,28 @@ export default defineCommand(
   },
 );
 
+/** Each LLM config of the run once, explorers first. */
+function configsOf(arms: Arm[]) {
+  return [...new Map(arms.flatMap((arm) => [arm.explorer, arm.llm]).filter((llm) => llm !== undefined).map((llm) => [llm.name, llm])).values()];
+}
+
+/** Every config without a key, one paragraph each, before anything starts. */
+function checkKeys(arms: Arm[]): void {
+  const missing: string[] = [];
+  for (const llm of configsOf(arms)) {
+    try {
+      checkCredentials(llm);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      missing.push(error.message.replace(/ Nothing was run\.$/, ''));
+    }
+  }
+  if (missing.length) throw new UserError(`${missing.join('\n\n')}${missing.length > 1 ? '\n\n' : ' '}Nothing was run.`);
+}
+
 /** Ends the run before any attempt when a config cannot work at all: one paragraph per config. */
 async function checkProviders(arms: Arm[]): Promise<void> {
-  const configs = [...new Map(arms.flatMap((arm) => [arm.explorer, arm.llm]).filter((llm) => llm !== undefined).map((llm) => [llm.name, llm])).values()];
-  const problems = await preflight(configs);
+  const problems = await preflight(configsOf(arms));
   for (const problem of problems.filter((p) => !p.fatal)) process.stderr.write(`warning: ${problem.message}\n`);
   const fatal = problems.filter((p) => p.fatal);
   if (fatal.length === 0) return;
