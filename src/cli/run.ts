@@ -6,14 +6,16 @@ import { defineCommand } from './_command.ts';
 import { DB_OPTION, JSON_OPTION, configFileOptions, jobsOption } from './_options.ts';
 import { sandboxOptions } from './_sandbox-options.ts';
 import { useColor, withStore } from './_session.ts';
-import { LLM_KEYS, isSecretKey, loadConfig, maskUrlsIn } from '../config/index.ts';
-import { checkCredentials, preflight } from '../llm/index.ts';
+import { loadConfig } from '../config/index.ts';
 import { loadTaskSet, narrowInstances, selectInstances } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
-import { Grader, resolveCacheDir, shellQuote } from '../grading/index.ts';
-import { type Arm, DEFAULT_FAIL_FAST, errorSummary, chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, planRun, queueScheduler, replayCache, runBenchmark, unpricedConfigs } from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import {
+  DEFAULT_FAIL_FAST, checkKeys, checkProviders, checkSpendingCap, chooseSandbox, configsOf, diskCache, errorSummary, newRunId, parseQueueUrl, planArms, planRun, queueScheduler, replayCache, runBenchmark,
+} from '../runner/index.ts';
 import { Store, resolveDbPath } from '../store/index.ts';
 import { printPlan } from './_plan.ts';
+import { resumeArgs, withoutSecretFlags } from './_command-line.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
@@ -77,12 +79,8 @@ export default defineCommand(
       }
       return 0;
     }
-    const unpriced = maxCost === undefined || values['allow-unpriced'] ? [] : unpricedConfigs(arms);
-    if (unpriced.length) {
-      const named = unpriced.map((c) => `${c.name} (model \`${c.model}\`)`).join(', ');
-      throw new UserError(`--max-cost ${maxCost} cannot be kept: bench knows no price for ${named}, so its spending would count as $0 and the cap would not stop it. Set input_cost_per_token and output_cost_per_token in ${unpriced.map((c) => (c.name === 'llm' ? '[llm]' : `[llm.${c.name}]`)).join(', ')} (0 for a free local model), or pass --allow-unpriced to cap only the priced configs.`);
-    }
-    if (modelCode && !values.replay && !values['no-preflight'] && process.env.BENCH_NO_PREFLIGHT !== '1') await checkProviders(arms);
+    checkSpendingCap(arms, maxCost, values['allow-unpriced']);
+    if (modelCode && !values.replay && !values['no-preflight'] && process.env.BENCH_NO_PREFLIGHT !== '1') await checkProviders(arms, (m) => process.stderr.write(`warning: ${m}\n`));
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
     return withStore(values.db, async (store, signal) => {
@@ -118,54 +116,3 @@ export default defineCommand(
   },
 );
 
-/** Each LLM config of the run once, explorers first. */
-function configsOf(arms: Arm[]) {
-  return [...new Map(arms.flatMap((arm) => [arm.explorer, arm.llm]).filter((llm) => llm !== undefined).map((llm) => [llm.name, llm])).values()];
-}
-
-/** Every config without a key, one paragraph each, before anything starts. */
-function checkKeys(arms: Arm[]): void {
-  const missing: string[] = [];
-  for (const llm of configsOf(arms)) {
-    try {
-      checkCredentials(llm);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      missing.push(error.message.replace(/ Nothing was run\.$/, ''));
-    }
-  }
-  if (missing.length) throw new UserError(`${missing.join('\n\n')}${missing.length > 1 ? '\n\n' : ' '}Nothing was run.`);
-}
-
-/** Ends the run before any attempt when a config cannot work at all: one paragraph per config. */
-async function checkProviders(arms: Arm[]): Promise<void> {
-  const problems = await preflight(configsOf(arms));
-  for (const problem of problems.filter((p) => !p.fatal)) process.stderr.write(`warning: ${problem.message}\n`);
-  const fatal = problems.filter((p) => p.fatal);
-  if (fatal.length === 0) return;
-  const paragraphs = fatal.map((p) => p.message);
-  const first = paragraphs.shift()!;
-  throw new UserError(`${first}${paragraphs.map((p) => `\n\n${p}`).join('')}\n\nNothing was run. Fix the config${fatal.length > 1 ? 's' : ''} above, or pass --no-preflight to skip this check.`);
-}
-
-function resumeArgs(argv: string[], runId: string): string {
-  const args = [...argv];
-  const at = args.findIndex((a) => a === '--run-id' || a.startsWith('--run-id='));
-  if (at >= 0) args.splice(at, args[at] === '--run-id' ? 2 : 1);
-  // Quoted for a POSIX shell, so `--filter 'a|b'` pastes back as it was typed.
-  return [...args, '--run-id', runId].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg))).join(' ');
-}
-
-/** `--set api_key=...` (either spelling) and any unknown key's value are masked before the command line is stored or printed. */
-function withoutSecretFlags(argv: string[]): string[] {
-  const mask = (pair: string) => {
-    const eq = pair.indexOf('=');
-    const key = eq > 0 ? pair.slice(0, eq).trim() : pair;
-    return eq > 0 && (isSecretKey(key) || !(LLM_KEYS as string[]).includes(key)) ? `${pair.slice(0, eq + 1)}***` : maskUrlsIn(pair);
-  };
-  return argv.map((arg, index) => {
-    if (arg.startsWith('--set=')) return `--set=${mask(arg.slice('--set='.length))}`;
-    // A credential inside a URL (a --queue redis://:password@host) is masked too.
-    return argv[index - 1] === '--set' ? mask(arg) : maskUrlsIn(arg);
-  });
-}
