@@ -49,8 +49,12 @@ export class CostBudget {
         return false;
       }
       await new Promise<void>((resolve) => {
-        this.wake.push(resolve);
-        signal?.addEventListener('abort', () => resolve(), { once: true });
+        const done = () => {
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        this.wake.push(done);
+        signal?.addEventListener('abort', done, { once: true });
       });
     }
   }
