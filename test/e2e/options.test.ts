@@ -54,7 +54,7 @@ describe('one option layer for every command', () => {
 
   test('a required option that is missing is named with the usage', async () => {
     expect(await refused(['eval'])).toMatch(/--predictions FILE\|gold is required: .*Usage: bench eval --predictions/);
-    expect(await refused(['export', 'some-run'])).toMatch(/--config NAME is required/);
+    expect(await refused(['export', 'some-run'])).toMatch(/--configs NAME is required: the config \(column\) of run some-run/);
     expect(await refused(['worker'])).toMatch(/--queue redis:\/\/HOST:PORT\[\/DB\] is required/);
   });
 
