@@ -40,7 +40,7 @@ export default defineCommand(
     const runId = values['run-id'] ?? newRunId();
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: [...taskPaths(values), ...(values.predictions === 'gold' ? [] : [values.predictions])], modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     return withStore(values.db, async (store, signal) => {
-      const grader = new Grader({ sandbox, cacheDir: resolveCacheDir(), store, regrade: values.regrade });
+      const grader = new Grader({ sandbox, cacheDir: resolveCacheDir(), store, regrade: values.regrade, jobs });
       const summaries = await runEvaluation({ store, grader, taskSet, instances, predictions, runId, jobs, signal, quiet: values.json });
       if (values.json) printJson(summaries.length === 1 ? summaries[0] : summaries);
       else printSummary(summaries, runId);

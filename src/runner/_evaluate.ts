@@ -29,7 +29,8 @@ export async function runEvaluation(options: {
   }
 
   const done = store.completedKeys(runId);
-  const limit = pLimit(options.jobs);
+  // Twice the grader's test slots: one grading prepares while another's tests run.
+  const limit = pLimit(options.jobs * 2);
   const progress = new Progress(wanted.length, { quiet: options.quiet });
   let reused = 0;
   await Promise.all(

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { OutputCapture } from './_output.ts';
-import type { ExecResult } from './_types.ts';
+import type { ExecGate, ExecResult } from './_types.ts';
 
 export type ProcessSpec = {
   file: string;
@@ -19,6 +19,8 @@ export type ProcessSpec = {
   extraFds?: number[];
   /** One more descriptor after `extraFds`: a socket read into `report` (see ExecOptions.reportChannel). */
   reportChannel?: boolean;
+  /** See ExecOptions.gate: the wall-time clock stops while the gate is shut. */
+  gate?: ExecGate;
 };
 
 /** How long we wait for the output pipes to close after killing before we close them ourselves. */
@@ -84,7 +86,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   const started = performance.now();
   const capture = new OutputCapture(spec.maxOutputBytes);
   const reportCapture = spec.reportChannel ? new OutputCapture(spec.maxOutputBytes) : undefined;
-  const stdin = spec.stdin === undefined ? ('ignore' as const) : ('pipe' as const);
+  const stdin = spec.stdin === undefined && !spec.gate ? ('ignore' as const) : ('pipe' as const);
   const child = execa(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
@@ -96,8 +98,10 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     // execa's types name only descriptors 3-9 of the parent; any open descriptor works at run time. Node makes the
     // report channel's 'pipe' a socketpair, and a socket cannot be reopened through /proc/PID/fd as a pipe can.
     stdio: [stdin, 'pipe', 'pipe', ...(spec.extraFds ?? []), ...(reportCapture ? ['pipe' as const] : [])] as ['pipe', 'pipe', 'pipe', ...3[]],
-    ...(spec.stdin === undefined ? {} : { input: spec.stdin }),
+    // With a gate, stdin stays open after its content: the go line comes later.
+    ...(spec.stdin === undefined || spec.gate ? {} : { input: spec.stdin }),
   });
+  if (spec.gate && spec.stdin !== undefined) child.stdin?.write(spec.stdin);
   const reportStream = reportCapture ? (child.stdio[3 + (spec.extraFds?.length ?? 0)] as unknown as Readable | undefined) : undefined;
   const pid = child.pid;
   if (pid !== undefined) track(pid);
@@ -122,9 +126,50 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     killTree();
   };
 
+  // The wall-time clock: stopped while the command waits at its gate.
+  let remainingMs = spec.timeoutMs;
+  let clockStarted = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const onTimeout = () => {
+    if (exit !== undefined) return;
+    timedOut = true;
+    stop();
+  };
+  const startClock = () => {
+    clockStarted = performance.now();
+    timer = setTimeout(onTimeout, remainingMs);
+  };
+  const stopClock = () => {
+    clearTimeout(timer);
+    remainingMs -= performance.now() - clockStarted;
+  };
+
+  const gate = spec.gate && { marker: Buffer.from(`${spec.gate.marker}\n`), seen: Buffer.alloc(0), reached: false };
+  const watchGate = (chunk: Buffer) => {
+    if (!gate || gate.reached) return;
+    // Only the last bytes of the previous chunks can start a marker split across chunks.
+    gate.seen = Buffer.concat([gate.seen.subarray(-gate.marker.length), chunk]);
+    if (!gate.seen.includes(gate.marker)) return;
+    gate.reached = true;
+    stopClock();
+    void spec.gate!.open().then(
+      () => {
+        if (exit !== undefined || killedByUs) return;
+        startClock();
+        child.stdin?.end('go\n');
+      },
+      () => stop(),
+    );
+  };
+  child.stdin?.on('error', () => {
+    // The command ended before it read its go line.
+  });
+
   const onChunk = (chunk: Buffer | string) => {
-    capture.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    capture.push(bytes);
     if (capture.total > spec.hardCapBytes) stop();
+    watchGate(bytes);
   };
   child.stdout?.on('data', onChunk);
   child.stderr?.on('data', onChunk);
@@ -137,17 +182,14 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     killTree();
   });
 
-  const timer = setTimeout(() => {
-    if (exit !== undefined) return;
-    timedOut = true;
-    stop();
-  }, spec.timeoutMs);
+  startClock();
   const onAbort = () => stop();
   spec.signal?.addEventListener('abort', onAbort, { once: true });
   if (spec.signal?.aborted) stop();
 
   const result = await child;
   clearTimeout(timer);
+  child.stdin?.destroy();
   spec.signal?.removeEventListener('abort', onAbort);
   killTree();
   await extraKill;

@@ -1,6 +1,7 @@
 export type {
   EnvironmentSpec,
   EnvironmentTarget,
+  ExecGate,
   ExecOptions,
   ExecResult,
   HostView,
@@ -17,4 +18,5 @@ export { createSandbox, sandboxBackend, imageSandboxes, SANDBOXES, SANDBOX_NAMES
 export type { ImageStatus, Leftovers } from './container/_manage.ts';
 export type { SandboxBackend, SandboxName, SandboxOptions } from './_registry.ts';
 export { bwrapAvailable } from './_bwrap.ts';
+export { commandEnv } from './_workspace.ts';
 export { imageFor, swebenchImage, TOOLCHAIN_IMAGE } from './container/_images.ts';
