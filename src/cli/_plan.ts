@@ -14,7 +14,7 @@ export function printPlan(plan: RunPlan, options: { json?: boolean; maxCost?: nu
   const table = rows.map((row) => `  ${row.map((cell, i) => (i === 1 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ')}`.trimEnd());
   const known = plan.configs.every((c) => c.high !== null);
   const total = known ? range(sum(plan.configs.map((c) => c.low!)), sum(plan.configs.map((c) => c.high!))) : 'unknown (see above)';
-  const cap = options.maxCost === undefined ? '' : `; --max-cost $${options.maxCost} would stop it${known && sum(plan.configs.map((c) => c.low!)) <= options.maxCost ? ' only if it costs more' : ''}`;
+  const cap = options.maxCost === undefined ? '' : `; ${capNote(options.maxCost, known ? sum(plan.configs.map((c) => c.low!)) : null, known ? sum(plan.configs.map((c) => c.high!)) : null)}`;
   process.stdout.write([
     `Dry run: ${plan.attempts.length} attempt${plan.attempts.length === 1 ? '' : 's'}${done}; no model is called and nothing is written.`,
     ...lines,
@@ -24,6 +24,12 @@ export function printPlan(plan: RunPlan, options: { json?: boolean; maxCost?: nu
     `Estimated total: ${total}${cap}.${plan.configs.some((c) => c.low !== c.high) ? ' A range runs from the 25th to the 75th percentile of one recorded attempt\'s cost (at the config\'s prices), times the attempts.' : ''}`,
     '',
   ].join('\n'));
+}
+
+function capNote(cap: number, low: number | null, high: number | null): string {
+  if (low === null || high === null) return `--max-cost ${money(cap)} may stop it part-way`;
+  if (high <= cap) return `within --max-cost ${money(cap)}`;
+  return `--max-cost ${money(cap)} ${low > cap ? 'stops it' : 'may stop it'} part-way (a partial run)`;
 }
 
 function range(low: number | null, high: number | null): string {

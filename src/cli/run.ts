@@ -69,6 +69,7 @@ export default defineCommand(
     if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
     const modelCode = arms.some((arm) => arm.llm);
     const runId = values['run-id'] ?? newRunId();
+    checkSpendingCap(arms, maxCost, values['allow-unpriced']);
     if (values['dry-run']) {
       const path = resolveDbPath(values.db);
       const store = existsSync(path) ? Store.open(path, { readonly: true }) : undefined;
@@ -79,7 +80,6 @@ export default defineCommand(
       }
       return 0;
     }
-    checkSpendingCap(arms, maxCost, values['allow-unpriced']);
     if (modelCode && !values.replay && !values['no-preflight'] && process.env.BENCH_NO_PREFLIGHT !== '1') await checkProviders(arms, (m) => process.stderr.write(`warning: ${m}\n`));
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
