@@ -47,7 +47,7 @@ export default defineCommand(
       strict: { type: 'boolean', description: 'Exit 1 when any attempt ended in model_error or infra_error' },
       ...DB_OPTION,
       ...JSON_OPTION,
-      'fail-fast': { type: 'integer', min: 0, default: DEFAULT_FAIL_FAST, value: 'N', description: 'Stop giving a config new attempts after N identical provider errors in a row (0 never)' },
+      'fail-fast': { type: 'integer', min: 0, default: DEFAULT_FAIL_FAST, value: 'N', description: 'Stop giving a config new attempts after N identical provider errors in a row; 0 never' },
       'no-preflight': { type: 'boolean', description: 'Skip (as BENCH_NO_PREFLIGHT=1 does) the one tiny request per provider endpoint that checks, before any attempt, that each config can be reached with its key and model' },
       queue: { type: 'string', value: 'redis://HOST:PORT[/DB]', description: 'Coordinate: enqueue the attempts for `bench worker` processes and store their records here' },
     },
