@@ -85,12 +85,12 @@ export class CostBudget {
     this.notify();
   }
 
-  /** Spent and settled so far, with reservations for `inFlight` attempts running elsewhere (queue workers). */
-  committed(inFlight = 0): number {
+  /** Spent, settled and reserved so far. */
+  committed(): number {
     let total = this.spent;
     for (const usd of this.settled.values()) total += usd;
     for (const usd of this.reserved.values()) total += usd ?? 0;
-    return total + inFlight * (this.expected() ?? 0);
+    return total;
   }
 
   /** The mean cost of a config's episodes; for a config with none yet, the dearest config's mean. */
@@ -99,10 +99,6 @@ export class CostBudget {
     if (own) return own.sum / own.count;
     const means = [...this.perConfig.values()].map((c) => c.sum / c.count);
     return means.length ? Math.max(...means) : undefined;
-  }
-
-  get cap(): number | undefined {
-    return this.limit;
   }
 
   private learn(configName: string, usd: number): void {

@@ -95,7 +95,13 @@ export class QueueScheduler implements Scheduler {
       // Records already waiting (a coordinator killed before storing them) come in before anything is enqueued again.
       await results.waitUntilReady();
       for (let i = 0; i < 200 && (await resultsWaiting()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-      await this.enqueue(attempts, [...pending.values()]);
+      // Under a spending cap each job is admitted (its cost reserved) before it is enqueued; otherwise all go at once.
+      const admitted = new Set<string>();
+      let withheld = 0;
+      const feeding = coordinator.paced
+        ? this.feed(attempts, pending, admitted, coordinator, () => withheld++)
+        : this.enqueue(attempts, [...pending.values()]).then(() => { for (const key of pending.keys()) admitted.add(key); });
+      if (!coordinator.paced) await feeding;
       const refused = new Set<string>();
       let draining = false;
       const since = Date.now();
@@ -108,7 +114,7 @@ export class QueueScheduler implements Scheduler {
           if (!(await redis.hexists(RUNS_KEY, runId))) {
             this.log(`The run's queue is gone from Redis (restarted without its data); enqueuing the ${pending.size} attempts without a record again.`);
             await this.publish(redis, 'running');
-            if (!draining) await this.enqueue(attempts, [...pending.values()]);
+            if (!draining) await this.enqueue(attempts, [...pending.values()].filter((job) => admitted.has(jobKey(job))));
           }
           const counts = await attempts.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
           const workers = (await attempts.getWorkers()).length;
@@ -121,7 +127,7 @@ export class QueueScheduler implements Scheduler {
             if (!refused.has(worker)) this.log(`worker ${worker} refused this run: ${message}`);
             refused.add(worker);
           }
-          await this.withdrawStopped(attempts, pending, coordinator, stoppedConfigs);
+          await this.withdrawStopped(attempts, pending, coordinator, stoppedConfigs, admitted);
           if (!draining && !(await coordinator.mayStart())) {
             draining = true;
             await attempts.drain(true);
@@ -131,7 +137,8 @@ export class QueueScheduler implements Scheduler {
           // A command lost to a connection drop; the next tick tries again.
         }
       }
-      await this.publish(redis, pending.size === 0 ? 'finished' : 'interrupted');
+      await feeding.catch(() => {});
+      await this.publish(redis, pending.size === 0 && withheld === 0 ? 'finished' : 'interrupted');
     } finally {
       events.disconnect();
       await results.close();
@@ -142,7 +149,32 @@ export class QueueScheduler implements Scheduler {
   }
 
   /** Takes the waiting jobs of a config --fail-fast stopped off the queue; those a worker already holds finish and are stored. */
-  private async withdrawStopped(attempts: Queue<AttemptJob>, pending: Map<string, AttemptJob>, coordinator: Coordinator, done: Set<string>): Promise<void> {
+  /**
+   * Enqueues the jobs one by one as the coordinator admits them (a cap reserves each one's expected
+   * cost first and waits for room), so the workers never hold more than the cap can pay for.
+   */
+  private async feed(attempts: Queue<AttemptJob>, pending: Map<string, AttemptJob>, admitted: Set<string>, coordinator: Coordinator, withheld: () => void): Promise<void> {
+    for (const [key, job] of [...pending]) {
+      if (!pending.has(key)) continue;
+      if (!(await coordinator.mayStart(job))) {
+        pending.delete(key);
+        withheld();
+        continue;
+      }
+      admitted.add(key);
+      // Redis away: the job is tried again until it is queued (the connection waits for Redis).
+      for (;;) {
+        try {
+          await this.enqueue(attempts, [job]);
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+        }
+      }
+    }
+  }
+
+  private async withdrawStopped(attempts: Queue<AttemptJob>, pending: Map<string, AttemptJob>, coordinator: Coordinator, done: Set<string>, admitted: Set<string>): Promise<void> {
     const configs = new Set([...pending.values()].map((job) => job.configName).filter((name) => !done.has(name) && coordinator.configStopped?.(name)));
     for (const config of configs) {
       for (const [key, job] of pending) {
@@ -150,7 +182,10 @@ export class QueueScheduler implements Scheduler {
         const queued = await attempts.getJob(attemptJobId(job));
         if (!queued || !(await queued.isWaiting())) continue;
         // A job a worker took meanwhile is locked: remove() fails and its record comes in as usual.
-        if (await queued.remove().then(() => true, () => false)) pending.delete(key);
+        if (await queued.remove().then(() => true, () => false)) {
+          pending.delete(key);
+          if (admitted.delete(key)) coordinator.dropped?.(job);
+        }
       }
       done.add(config);
     }

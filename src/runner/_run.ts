@@ -70,7 +70,6 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const breaker = new ConfigBreaker(options.failFast ?? DEFAULT_FAIL_FAST);
   let stoppedByCost = false;
   let attempted = 0;
-  let fleetInFlight = 0;
 
   let started = 0;
   const onAbort = () => {
@@ -83,15 +82,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     mayStart: async (job) => {
       const stopped = () => Boolean(options.signal?.aborted) || Boolean(job && breaker.stopped(job.configName));
       if (stopped()) return false;
-      if (!job) {
-        // Attempts queued for workers: stop handing them out once those running could reach the cap.
-        const cap = budget.cap;
-        if (cap !== undefined && budget.committed(fleetInFlight) + (budget.expected() ?? 0) >= cap) {
-          stoppedByCost = true;
-          return false;
-        }
-        return true;
-      }
+      // Asked without a job, by a queue that hands its jobs out unpaced: only a stop can say no.
+      if (!job) return true;
       if (!(await budget.reserve(job, options.signal))) {
         if (budget.refused) stoppedByCost = true;
         return false;
@@ -117,10 +109,9 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       const tripped = breaker.record(record);
       if (tripped) progress.note(`${record.configName}: no more attempts for this config after ${tripped}. The other configs go on.`);
     },
-    fleet: (status) => {
-      fleetInFlight = status.inFlight;
-      progress.fleet(status);
-    },
+    fleet: (status) => progress.fleet(status),
+    paced: options.maxCost !== undefined,
+    dropped: (job) => budget.release(job),
     tried: (event) => progress.tried(event.config, event.ok, event.message, event.retry),
     configStopped: (configName) => breaker.stopped(configName),
   });

@@ -15,6 +15,10 @@ export type Coordinator = {
   tried?(event: TryEvent): void;
   /** True once a config gets no new attempt (--fail-fast tripped). */
   configStopped?(configName: string): boolean;
+  /** Each job must be admitted with `mayStart(job)` before it is handed out: a spending cap reserves for it. */
+  paced?: boolean;
+  /** A job admitted by `mayStart(job)` that will not run after all (taken off a queue). */
+  dropped?(job: AttemptJob): void;
 };
 
 /** What travels from a worker about a provider's trouble: the config, whether the try got through, its message without secrets. */

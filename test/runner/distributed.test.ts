@@ -261,4 +261,28 @@ describe.runIf(haveRedis)('trouble in a distributed run', () => {
       await denied.close();
     }
   }, 300_000);
+
+  test('--max-cost hands the workers only the attempts the cap can pay for, the ones in flight included', async () => {
+    // $0.01 an attempt, four slots on two workers: all four would be taken at once if all were queued.
+    const priced = await startOracleModel({ latencyMs: 300, usage: { input: 1000, output: 0 } });
+    try {
+      const dir = tempDir('bench-dist-capped-');
+      const prices = 'input_cost_per_token = 0.00001\noutput_cost_per_token = 0';
+      writeFileSync(join(dir, 'config.toml'), configToml(priced.openaiUrl, prices));
+      const workers = [worker(priced.openaiUrl, { extraToml: prices, args: ['--run-id', 'capped'] }), worker(priced.openaiUrl, { extraToml: prices, args: ['--run-id', 'capped'] })];
+      const run = await bench(['run', '--queue', redis.url, '--config', join(dir, 'config.toml'), '--configs', 'oracle', '--agent', 'patch', '--instances', INSTANCES.join(','),
+        '--max-cost', '0.025', '--db', join(dir, 'bench.db'), '--run-id', 'capped'], { cwd: dir, env: { BENCH_CACHE_DIR: join(dir, 'cache'), BENCH_RESULTS_DIR: join(dir, 'results'), CI: '1' }, timeout: 300_000 });
+      for (const w of workers) await stop(w);
+      printed.push(run.stdout, run.stderr);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/Stopped starting attempts at --max-cost 0\.025/);
+      const raw = new Database(join(dir, 'bench.db'), { readonly: true });
+      const spent = raw.prepare("SELECT count(*) AS n, sum(cost_usd) AS usd FROM attempts WHERE run_id = 'capped'").get();
+      raw.close();
+      expect(spent).toEqual({ n: 2, usd: expect.closeTo(0.02, 9) });
+      expect(priced.requests).toHaveLength(2);
+    } finally {
+      await priced.close();
+    }
+  }, 300_000);
 });
