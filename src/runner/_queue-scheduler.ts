@@ -148,7 +148,6 @@ export class QueueScheduler implements Scheduler {
     }
   }
 
-  /** Takes the waiting jobs of a config --fail-fast stopped off the queue; those a worker already holds finish and are stored. */
   /**
    * Enqueues the jobs one by one as the coordinator admits them (a cap reserves each one's expected
    * cost first and waits for room), so the workers never hold more than the cap can pay for.
@@ -174,6 +173,7 @@ export class QueueScheduler implements Scheduler {
     }
   }
 
+  /** Takes the waiting jobs of a config --fail-fast stopped off the queue; those a worker already holds finish and are stored. */
   private async withdrawStopped(attempts: Queue<AttemptJob>, pending: Map<string, AttemptJob>, coordinator: Coordinator, done: Set<string>, admitted: Set<string>): Promise<void> {
     const configs = new Set([...pending.values()].map((job) => job.configName).filter((name) => !done.has(name) && coordinator.configStopped?.(name)));
     for (const config of configs) {
