@@ -1,5 +1,6 @@
 import { defineCommand, printJson } from './_command.ts';
 import { withStore } from './_session.ts';
+import { DB_OPTION, JSON_OPTION } from './_options.ts';
 import { UserError } from '../errors.ts';
 import { roleCostCell, roleCostsOfCalls } from '../report/index.ts';
 
@@ -10,16 +11,16 @@ export default defineCommand(
     usage: 'bench show ATTEMPT_ID [--json] | bench show RUN_ID INSTANCE CONFIG [--repeat N]',
     positionals: { min: 1, max: 3, names: 'ATTEMPT_ID, or RUN_ID INSTANCE CONFIG' },
     options: {
-      repeat: { type: 'string', value: 'N', description: 'Which repeat, with RUN_ID INSTANCE CONFIG (default 0)' },
-      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
-      json: { type: 'boolean', description: 'Print JSON' },
+      repeat: { type: 'integer', min: 0, default: 0, value: 'N', description: 'Which repeat, with RUN_ID INSTANCE CONFIG' },
+      ...DB_OPTION,
+      ...JSON_OPTION,
     },
   },
   async ({ values, positionals }) => {
     return withStore(values.db, async (store) => {
       const attempt = positionals.length === 1
         ? store.attempt(Number(positionals[0]))
-        : store.attemptFor(positionals[0]!, positionals[1] ?? '', positionals[2] ?? '', Number(values.repeat ?? 0));
+        : store.attemptFor(positionals[0]!, positionals[1] ?? '', positionals[2] ?? '', values.repeat);
       if (!attempt) throw new UserError(`No attempt ${positionals.join(' ')} in ${store.path}. Name an attempt by its id, or as \`bench show RUN_ID INSTANCE CONFIG\` (run ids: \`bench report\`).`);
       const costByRole = roleCostsOfCalls(attempt.llmCalls);
       if (values.json) {

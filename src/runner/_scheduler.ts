@@ -6,12 +6,23 @@ import type { AttemptJob } from './_job.ts';
 /** What a scheduler reports to the coordinator, which alone writes the store, counts spending and draws progress. */
 export type Coordinator = {
   /** Asked before an attempt starts: false once the run is stopping (Ctrl-C, --max-cost), or for a job whose config was stopped. */
-  mayStart(job?: AttemptJob): boolean;
+  mayStart(job?: AttemptJob): boolean | Promise<boolean>;
   episodeEnded(job: AttemptJob, costUsd: number): void;
   recorded(record: AttemptRecord): void;
   /** Attempts running now, and on how many workers. */
   fleet?(status: { workers: number; inFlight: number }): void;
+  /** A config's calls started retrying (`retry` set) or got through again, as seen where its attempts run. */
+  tried?(event: TryEvent): void;
+  /** True once a config gets no new attempt (--fail-fast tripped). */
+  configStopped?(configName: string): boolean;
+  /** Each job must be admitted with `mayStart(job)` before it is handed out: a spending cap reserves for it. */
+  paced?: boolean;
+  /** A job admitted by `mayStart(job)` that will not run after all (taken off a queue). */
+  dropped?(job: AttemptJob): void;
 };
+
+/** What travels from a worker about a provider's trouble: the config, whether the try got through, its message without secrets. */
+export type TryEvent = { config: string; ok: boolean; message?: string; retry?: { n: number; of: number; waitMs: number } };
 
 /** Decides when and where attempts run: in this process (`LocalScheduler`) or on workers behind a queue. */
 export interface Scheduler {
@@ -50,7 +61,7 @@ export class LocalScheduler implements Scheduler {
     await Promise.all(jobs.map(async (job) => {
       const record = await executeAttempt(job, this.context, {
         episode: (work) => this.episodes(async () => {
-          if (!coordinator.mayStart(job)) return undefined;
+          if (!(await coordinator.mayStart(job))) return undefined;
           return work();
         }),
         grade: (work) => this.grading(work),

@@ -29,3 +29,6 @@ export type { QueueAddress, RunManifest } from './_queue.ts';
 export { queueStatus } from './_queue-status.ts';
 export type { RunQueueStatus } from './_queue-status.ts';
 export { ConfigBreaker, DEFAULT_FAIL_FAST, errorSummary } from './_fail-fast.ts';
+export { planRun } from './_estimate.ts';
+export type { RunPlan, ConfigEstimate } from './_estimate.ts';
+export { checkKeys, checkProviders, checkSpendingCap, configsOf } from './_run-checks.ts';

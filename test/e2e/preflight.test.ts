@@ -1,9 +1,11 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
-import { bench } from '../helpers/cli.ts';
+import { execa } from 'execa';
+import { BENCH_BIN, PROJECT_ROOT, bench } from '../helpers/cli.ts';
+import { bwrapAvailable } from '../../src/sandbox/index.ts';
 import { startLlmServer, type Script } from '../helpers/llm-server.ts';
 
 const API_KEY = 'sk-test-preflight-3f9a61c0d2e84b7a';
@@ -139,5 +141,44 @@ describe('bench run retry notices', () => {
     // Only the first retry of the streak is announced, then the recovery.
     expect(result.stderr).not.toMatch(/retry 2\/8/);
     expect(result.stderr).toMatch(/busy: calls get through again/);
+  });
+});
+
+const offline = await bwrapAvailable();
+if (!offline) console.warn('the no-network pre-flight test is skipped: bwrap (apt-get install bubblewrap) is needed to take the network away');
+
+describe.runIf(offline)('with no network at all', () => {
+  /** `bench run --configs gpt3,high-creativity` with the example config as config.toml, in a network namespace of its own. */
+  async function seedRun(env: Record<string, string>) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-offline-'));
+    made.push(dir);
+    writeFileSync(join(dir, 'config.toml'), readFileSync(join(PROJECT_ROOT, 'config.example.toml')));
+    const started = Date.now();
+    const result = await execa('bwrap', ['--dev-bind', '/', '/', '--unshare-net', '--chdir', dir, process.execPath, BENCH_BIN, 'run', '--configs', 'gpt3,high-creativity'], {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NO_COLOR: '1', CI: '1', BENCH_DB: join(dir, 'bench.db'), BENCH_RESULTS_DIR: join(dir, 'results'), ...env },
+      extendEnv: false, reject: false, timeout: 60_000,
+    });
+    return { ...result, seconds: (Date.now() - started) / 1000, db: join(dir, 'bench.db') };
+  }
+
+  test('the seed\'s two configs end within 30 s, one paragraph per config, non-zero exit', async () => {
+    const result = await seedRun({ OPENAI_API_KEY: API_KEY });
+    expect(result.exitCode, result.stderr).not.toBe(0);
+    expect(result.seconds).toBeLessThan(30);
+    const paragraphs = result.stderr.trim().split(/\n\s*\n/);
+    expect(paragraphs.find((p) => p.includes("'gpt3'"))).toMatch(/pre-flight request failed: connection.*api\.openai\.com/);
+    expect(paragraphs.find((p) => p.includes("'high-creativity'"))).toMatch(/pre-flight request failed: connection.*api\.openai\.com/);
+    expect(result.stderr).not.toContain(API_KEY);
+    expect(existsSync(result.db)).toBe(false);
+  });
+
+  test('without a key both configs are named at once, each with the variable to set', async () => {
+    const result = await seedRun({});
+    expect(result.exitCode).toBe(2);
+    const paragraphs = result.stderr.trim().split(/\n\s*\n/);
+    expect(paragraphs).toHaveLength(3);
+    expect(paragraphs[0]).toMatch(/^error: LLM config 'gpt3' .*has no API key\. Set OPENAI_API_KEY/);
+    expect(paragraphs[1]).toMatch(/^LLM config 'high-creativity' .*has no API key/);
+    expect(paragraphs[2]).toBe('Nothing was run.');
   });
 });
