@@ -2,9 +2,10 @@
 // Usage: node scripts/bench-report.ts [configs=5] [instances=500] [repeats=40] [pipelines=0]
 // `pipelines` of the configs are explorer-then-writer rows (3 calls: 2 explorer, 1 writer), whose
 // report reads the cost per role. The report path is timed REPORT_REPEATS times on the same store.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Store, OUTCOMES } from '../src/store/index.ts';
 import type { AttemptRecord, Outcome } from '../src/store/index.ts';
 import { buildReport, loadReportInput, renderReport } from '../src/report/index.ts';
@@ -67,12 +68,39 @@ try {
     `report (${REPORT_REPEATS} times): min ${fastest.total.toFixed(0)} / median ${middle.total.toFixed(0)} / max ${slowest.total.toFixed(0)} ms   target < 2000 ms`,
     `  at the median: loadReportInput ${middle.load.toFixed(0)} ms (cost per role query ${middle.roles.toFixed(1)} ms) + buildReport ${middle.build.toFixed(0)} ms + render table ${middle.render.toFixed(0)} ms`,
     `table output: ${table.split('\n').length} lines`,
+    commandFigures(store.path, runId),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exitCode = mean < 1 && middle.total < 2000 ? 0 : 1;
 } finally {
   store.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * `bench report` as a user runs it, a process of its own on the same store: wall time and peak
+ * resident memory (its own getrusage at exit), min / median / max over REPORT_REPEATS.
+ */
+function commandFigures(db: string, runId: string): string {
+  const bin = join(dirname(import.meta.dirname), 'bin', 'bench.js');
+  // NODE_OPTIONS splits at spaces: the module's text is URL-encoded.
+  const peak = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write(`peak-rss-kb ${process.resourceUsage().maxRSS}\\n`))")}`;
+  const wall: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < REPORT_REPEATS; i++) {
+    const started = performance.now();
+    const { stderr: output, status } = spawnSync(process.execPath, [bin, 'report', runId, '--db', db], {
+      encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: `--import=${peak}`, COLUMNS: '100' },
+    });
+    if (status !== 0) throw new Error(`bench report exited ${status}: ${output}`);
+    wall.push(performance.now() - started);
+    rss.push(Number(/peak-rss-kb (\d+)/.exec(output)?.[1] ?? NaN) / 1024);
+  }
+  const spread = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return `${sorted[0]!.toFixed(0)} / ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} / ${sorted.at(-1)!.toFixed(0)}`;
+  };
+  return `bench report as a process (${REPORT_REPEATS} times, min / median / max): wall ${spread(wall)} ms, peak RSS ${spread(rss)} MB`;
 }
 
 function sampleAttempt(runId: string, instanceId: string, configName: string, repeat: number, c: number, random: () => number, pipeline: boolean): AttemptRecord {
