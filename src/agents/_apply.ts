@@ -114,16 +114,20 @@ export async function applyDiff(episode: Episode, diff: string, dir: string): Pr
     if ('refused' in target) return target.refused;
   }
   const patch = withPrefixes(diff);
-  const tries = [
-    'git apply --whitespace=nowarn -',
-    'git apply --whitespace=nowarn --recount -',
+  const tries: { command: string; recount?: boolean }[] = [
+    { command: 'git apply --whitespace=nowarn -' },
+    { command: 'git apply --whitespace=nowarn --recount -', recount: true },
     // Dry run first: patch would otherwise leave the hunks it could apply when others fail.
-    'f=$(mktemp) && cat > "$f" && patch -p1 --fuzz=3 --batch --forward --dry-run --quiet -i "$f" && ' +
-      'patch -p1 --fuzz=3 --batch --forward --no-backup-if-mismatch --reject-file=- --quiet -i "$f"; status=$?; rm -f "$f"; exit $status',
+    { command: 'f=$(mktemp) && cat > "$f" && patch -p1 --fuzz=3 --batch --forward --dry-run --quiet -i "$f" && ' +
+      'patch -p1 --fuzz=3 --batch --forward --no-backup-if-mismatch --reject-file=- --quiet -i "$f"; status=$?; rm -f "$f"; exit $status' },
   ];
   let last = '';
-  for (const command of tries) {
-    const result = await episode.exec(command, { timeoutMs: episode.limits.commandTimeoutMs, stdin: patch });
+  for (const { command, recount } of tries) {
+    const timeoutMs = episode.limits.commandTimeoutMs;
+    // git apply needs no sandbox where the workspace can apply from the host; patch (which may follow links) always runs inside.
+    const result = workspace.applyPatch && command.startsWith('git apply')
+      ? await episode.within(timeoutMs, (limit) => workspace.applyPatch!(patch, { recount, timeoutMs: limit }))
+      : await episode.exec(command, { timeoutMs, stdin: patch });
     if (!result) return 'the run was stopped';
     episode.trajectory.push({ kind: 'command', command, exitCode: result.exitCode, timedOut: result.timedOut, output: result.output.slice(0, 4000), durationMs: result.durationMs });
     if (result.exitCode === 0) return null;

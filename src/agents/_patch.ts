@@ -7,7 +7,7 @@ import { Episode } from './_episode.ts';
 import {
   CHARS_PER_TOKEN, DEFAULT_INPUT_TOKENS, EXPLORER_SYSTEM_PROMPT, explorerChoice, explorerUserPrompt, patchSystemPrompt, patchUserPrompt,
 } from './_patch-prompt.ts';
-import { collectFiles, rankFiles, type RankedFile } from './_rank.ts';
+import { rankFiles, repositoryIndex, type RankedFile } from './_rank.ts';
 import type { AgentInput, AgentResult } from './_types.ts';
 
 /** Files in the order the explorer chose them, then the rest in lexical order (all of it when the explorer fails). */
@@ -90,9 +90,10 @@ export async function runPatchAgent(input: AgentInput, main: LlmClient): Promise
   const budgetTokens = main.maxInputTokens ?? DEFAULT_INPUT_TOKENS;
   const budgetChars = budgetTokens * CHARS_PER_TOKEN;
   episode.note(`prompt budget: ${budgetTokens} tokens (${main.maxInputTokens === undefined ? 'the model\'s context is unknown: default' : 'from max_input_tokens'})`);
-  // Read on the host: the work tree itself, or a copy of a container's.
-  const files = await collectFiles((await workspace.checkout()).dir);
-  let order = rankFiles(files, instance.problem_statement);
+  // Read on the host (the work tree itself, or a copy of a container's) before anything changes it: once per repository content.
+  const index = await repositoryIndex((await workspace.checkout()).dir, input.fresh ? workspace.contentKey : undefined);
+  const { files } = index;
+  let order = rankFiles(index, instance.problem_statement);
 
   if (input.clients.explorer) {
     const stop = episode.stopped();

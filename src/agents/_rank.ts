@@ -95,13 +95,13 @@ export function codeNames(problemStatement: string): Set<string> {
   return names;
 }
 
-/** Whether `content` defines `name`: a function, class, method, or a binding given a value. */
-function defines(content: string, name: string): boolean {
+/** What matches a definition of `name` in a file: a function, class, method, or a binding given a value. */
+function definitionOf(name: string): RegExp {
   const id = escape(name);
   return new RegExp(
     `(?:\\b(?:function\\*?|def|class|fn|func|const|let|var)\\s+${id}\\b)|(?:^[ \\t]*(?:async\\s+|static\\s+|get\\s+|set\\s+)*${id}\\s*\\([^)\\n]*\\)\\s*\\{)|(?:^[ \\t]*(?:this\\.)?${id}\\s*[:=]\\s*(?:async\\s+)?(?:function\\b|\\([^)\\n]*\\)\\s*=>))`,
     'm',
-  ).test(content);
+  );
 }
 
 const K1 = 1.2;
@@ -109,11 +109,14 @@ const B = 0.75;
 const PATH_WEIGHT = 3;
 const DEFINITION_BONUS = 4;
 
-/** BM25 of every file against the problem statement, paths counted as well as contents; best first. */
-export function rankFiles(files: RepoFile[], problemStatement: string): RankedFile[] {
-  const query = new Set(tokenize(problemStatement));
-  const statement = problemStatement.toLowerCase();
-  const names = [...codeNames(problemStatement)];
+/** A repository's files with their token counts: what ranking needs, computed once per repository content. */
+export type RepoIndex = {
+  files: RepoFile[];
+  documents: { counts: Map<string, number>; length: number }[];
+  averageLength: number;
+};
+
+export function indexFiles(files: RepoFile[]): RepoIndex {
   const documents = files.map((file) => {
     const counts = new Map<string, number>();
     for (const token of tokenize(file.content)) counts.set(token, (counts.get(token) ?? 0) + 1);
@@ -123,9 +126,55 @@ export function rankFiles(files: RepoFile[], problemStatement: string): RankedFi
     return { counts, length };
   });
   const averageLength = documents.reduce((sum, document) => sum + document.length, 0) / Math.max(1, documents.length);
+  return { files, documents, averageLength };
+}
+
+/** Indexes kept, newest last; bounded by the bytes of content they hold. */
+const indexes = new Map<string, { index: Promise<RepoIndex>; bytes: number }>();
+const INDEX_CACHE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The index of the repository under `dir`. With a `contentKey` (the workspace's pristine content,
+ * see Workspace.contentKey) it is read once per key and shared by every attempt on that content;
+ * without one it is read every time. Call it before anything has changed the work tree.
+ */
+export function repositoryIndex(dir: string, contentKey?: string): Promise<RepoIndex> {
+  if (contentKey === undefined) return collectFiles(dir).then(indexFiles);
+  const found = indexes.get(contentKey);
+  if (found) {
+    indexes.delete(contentKey);
+    indexes.set(contentKey, found);
+    return found.index;
+  }
+  const entry = { index: collectFiles(dir).then(indexFiles), bytes: 0 };
+  indexes.set(contentKey, entry);
+  entry.index.then((index) => {
+    entry.bytes = index.files.reduce((sum, file) => sum + file.content.length, 0);
+    let total = 0;
+    for (const { bytes } of indexes.values()) total += bytes;
+    for (const [key, { bytes }] of indexes) {
+      if (total <= INDEX_CACHE_BYTES || key === contentKey) break;
+      indexes.delete(key);
+      total -= bytes;
+    }
+  }, () => indexes.delete(contentKey));
+  return entry.index;
+}
+
+/** BM25 of every file against the problem statement, paths counted as well as contents; best first. */
+export function rankFiles(source: RepoFile[] | RepoIndex, problemStatement: string): RankedFile[] {
+  const { files, documents, averageLength } = Array.isArray(source) ? indexFiles(source) : source;
+  const query = new Set(tokenize(problemStatement));
+  const statement = problemStatement.toLowerCase();
+  // A file can define a name only if it holds it: the token counts (or a substring search) rule most files out before the pattern runs.
+  const definitions = [...codeNames(problemStatement)].map((name) => {
+    const token = name.toLowerCase();
+    const counted = /^[a-z][a-z0-9_]*$/.test(token) && token.length >= 2 && !STOP_WORDS.has(token);
+    return { name, token: counted ? token : undefined, pattern: definitionOf(name) };
+  });
   const documentFrequency = new Map<string, number>();
   for (const document of documents) {
-    for (const token of document.counts.keys()) if (query.has(token)) documentFrequency.set(token, (documentFrequency.get(token) ?? 0) + 1);
+    for (const token of query) if (document.counts.has(token)) documentFrequency.set(token, (documentFrequency.get(token) ?? 0) + 1);
   }
   const ranked = files.map((file, index) => {
     const { counts, length } = documents[index]!;
@@ -138,10 +187,11 @@ export function rankFiles(files: RepoFile[], problemStatement: string): RankedFi
       score += (idf * frequency * (K1 + 1)) / (frequency + K1 * (1 - B + (B * length) / Math.max(1, averageLength)));
     }
     // A file the issue names outright is almost always involved.
+    const name = basename(file.path).toLowerCase();
     if (statement.includes(file.path.toLowerCase())) score += 10;
-    else if (basename(file.path).includes('.') && new RegExp(`\\b${escape(basename(file.path).toLowerCase())}\\b`).test(statement)) score += 5;
+    else if (name.includes('.') && statement.includes(name) && new RegExp(`\\b${escape(name)}\\b`).test(statement)) score += 5;
     // Defining what the issue calls is the strongest sign a file holds the code to change.
-    score += DEFINITION_BONUS * names.filter((name) => defines(file.content, name)).length;
+    score += DEFINITION_BONUS * definitions.filter((d) => (d.token ? counts.has(d.token) : file.content.includes(d.name)) && d.pattern.test(file.content)).length;
     if (isTestPath(file.path)) score *= 0.6;
     if (isDocumentPath(file.path)) score *= 0.5;
     return { ...file, score };

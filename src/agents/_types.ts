@@ -49,6 +49,11 @@ export type AgentInput = {
   clients: { main?: LlmClient; explorer?: LlmClient };
   /** Run cancelled (Ctrl-C): stop promptly, still return the diff. */
   signal?: AbortSignal;
+  /**
+   * The workspace is as createWorkspace made it, nothing changed in it yet: what an agent reads
+   * from it may be shared with other workspaces of the same `contentKey`.
+   */
+  fresh?: boolean;
 };
 
 export type SubmitMode = 'explicit' | 'autosubmit';

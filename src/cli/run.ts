@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentHelp, unreadAgentKeys } from '../agents/index.ts';
+import { agentChoiceNotes, agentHelp, unreadAgentKeys } from '../agents/index.ts';
 import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand } from './_command.ts';
 import { DB_OPTION, JSON_OPTION, configFileOptions, jobsOption } from './_options.ts';
@@ -11,7 +11,7 @@ import { loadTaskSet, narrowInstances, selectInstances } from '../tasks/index.ts
 import { UserError } from '../errors.ts';
 import { Grader, resolveCacheDir } from '../grading/index.ts';
 import {
-  DEFAULT_FAIL_FAST, checkKeys, checkProviders, checkSpendingCap, chooseSandbox, configsOf, diskCache, errorSummary, newRunId, parseQueueUrl, planArms, planRun, queueScheduler, replayCache, runBenchmark,
+  DEFAULT_FAIL_FAST, checkKeys, checkProviders, checkSpendingCap, chooseSandbox, configsOf, gradeSlotsFor, diskCache, errorSummary, newRunId, parseQueueUrl, planArms, planRun, queueScheduler, replayCache, runBenchmark,
 } from '../runner/index.ts';
 import { Store, resolveDbPath } from '../store/index.ts';
 import { printPlan } from './_plan.ts';
@@ -55,7 +55,8 @@ export default defineCommand(
   async ({ values }) => {
     // Every input is checked before the store is opened: a bad command writes nothing.
     const config = loadConfig({ path: values.config, overrides: values.set });
-    for (const warning of [...config.warnings, ...unreadAgentKeys(config)]) process.stderr.write(`warning: ${warning}\n`);
+    const notes = [...config.warnings, ...unreadAgentKeys(config), ...agentChoiceNotes(config, { agent: values.agent, configs: values.configs })];
+    for (const warning of notes) process.stderr.write(`warning: ${warning}\n`);
     const arms = planArms(config, { configs: values.configs, agent: values.agent });
     // A replay answers from the store and never calls a provider, and a dry run calls nothing: neither needs a key.
     if (values.replay) for (const llm of configsOf(arms)) llm.settings.api_key ??= 'replay-needs-no-key';
@@ -86,7 +87,7 @@ export default defineCommand(
     return withStore(values.db, async (store, signal) => {
       if (values.replay && !store.getRun(values.replay)) throw new UserError(`--replay ${values.replay}: no such run in ${store.path}. List runs with \`bench report\`.`);
       const cacheDir = resolveCacheDir();
-      const grader = new Grader({ sandbox, cacheDir, store, regrade: values.regrade });
+      const grader = new Grader({ sandbox, cacheDir, store, regrade: values.regrade, jobs: gradeSlotsFor(jobs) });
       if (!modelCode) process.stderr.write(`No LLM config named: running the ${arms.map((a) => a.name).join(' and ')} baseline${arms.length > 1 ? 's' : ''} on ${taskSet.name} (pass --configs NAME to run a model).\n`);
       const result = await runBenchmark({
         store, grader, taskSet, instances, arms, runId, runs, jobs, maxCost, failFast, signal, quiet: values.json,

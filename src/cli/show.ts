@@ -2,6 +2,7 @@ import { defineCommand, printJson } from './_command.ts';
 import { withStore } from './_session.ts';
 import { DB_OPTION, JSON_OPTION } from './_options.ts';
 import { UserError } from '../errors.ts';
+import { roleCostCell, roleCostsOfCalls } from '../report/index.ts';
 
 export default defineCommand(
   {
@@ -21,8 +22,9 @@ export default defineCommand(
         ? store.attempt(Number(positionals[0]))
         : store.attemptFor(positionals[0]!, positionals[1] ?? '', positionals[2] ?? '', values.repeat);
       if (!attempt) throw new UserError(`No attempt ${positionals.join(' ')} in ${store.path}. Name an attempt by its id, or as \`bench show RUN_ID INSTANCE CONFIG\` (run ids: \`bench report\`).`);
+      const costByRole = roleCostsOfCalls(attempt.llmCalls);
       if (values.json) {
-        printJson(attempt);
+        printJson({ ...attempt, costByRole });
         return 0;
       }
       const cost = attempt.costUnknown ? 'unknown' : `$${(attempt.costUsd ?? 0).toFixed(6)}`;
@@ -33,6 +35,7 @@ export default defineCommand(
         `outcome ${attempt.outcome}${attempt.resolution ? ` (${attempt.resolution})` : ''}; agent stopped: ${attempt.exitReason ?? '-'}; malformed answers: ${attempt.malformedCount}`,
         ...(submit ? [`submission: ${submit} (${submit === 'explicit' ? 'only what the model submitted is graded; nothing on a limit, as mini-swe-agent v2' : 'the source diff is graded on any exit, as SWE-agent'})`] : []),
         `cost ${cost}; tokens in ${attempt.tokensIn}, out ${attempt.tokensOut}, cache read ${attempt.tokensCacheRead}, cache write ${attempt.tokensCacheWrite}; ${attempt.calls} calls, ${attempt.retries} retries`,
+        ...(costByRole.length > 0 ? [`cost by role: ${roleCostCell({ costByRole })}`] : []),
         `time ${(attempt.durationMs / 1000).toFixed(1)} s (agent ${(attempt.agentMs / 1000).toFixed(1)} s, grading ${(attempt.gradeMs / 1000).toFixed(1)} s)`,
         ...(attempt.error ? [`error: ${attempt.error}`] : []),
         ...(attempt.tamperReason ? [`tampered: ${attempt.tamperReason}`] : []),

@@ -5,7 +5,7 @@ import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { loadConfig } from '../config/index.ts';
 import { UserError } from '../errors.ts';
 import { Grader, resolveCacheDir } from '../grading/index.ts';
-import { chooseSandbox, parseQueueUrl, runWorker } from '../runner/index.ts';
+import { chooseSandbox, gradeSlotsFor, parseQueueUrl, runWorker } from '../runner/index.ts';
 import { loadTaskSet } from '../tasks/index.ts';
 
 export default defineCommand(
@@ -29,7 +29,7 @@ export default defineCommand(
     const { jobs } = values;
     const named = values.suite !== undefined || values.dataset !== undefined;
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode: true, runLabel: 'worker', warn: (m) => process.stderr.write(`warning: ${m}\n`) });
-    const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
+    const grader = new Grader({ sandbox, cacheDir: resolveCacheDir(), jobs: gradeSlotsFor(jobs) });
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       if (controller.signal.aborted) {

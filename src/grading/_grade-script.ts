@@ -112,9 +112,12 @@ export function gradingScript(parts: ScriptParts): GradingScript {
     `  printf '%s\\0' "$1" >> "$scratch/restore"`,
     '}',
   ];
-  if (parts.patch !== null) lines.push(...modelPatchSteps(parts));
-  else lines.push('applied=none');
-  for (const path of new Set(parts.testFiles)) lines.push(`restore ${shellQuote(path)}`);
+  if (parts.patch !== null) {
+    lines.push(...modelPatchSteps(parts));
+    // A test-patch file comes back from the base when the patch touched it, a folder above it or anything under it
+    // (with no model patch the tree is the base's already).
+    for (const path of new Set(parts.testFiles)) lines.push(`if touches ${shellQuote(path)}; then restore ${shellQuote(path)}; fi`);
+  } else lines.push('applied=none');
   // One checkout for everything queued: what the base has comes back, what it lacks stays removed.
   lines.push(
     'if [ -s "$scratch/restore" ]; then',
@@ -166,7 +169,16 @@ function modelPatchSteps(parts: ScriptParts): string[] {
     `pytest_section() { awk '/^[[:space:]]*\\[/ { on = ($0 ~ /pytest/) } on' "$@" 2>/dev/null; }`,
     // One pass over the changed paths, in bash: test infrastructure, a top-level module named like one the
     // runner imports (unittest.py or .pyc, pluggy/, say) that would run in its place, a changed pytest section.
+    // Every changed path, and every folder above one, for `touches`.
+    'declare -A touched=() above=()',
+    'touches() {',
+    '  local d="$1"',
+    '  [[ -n "${touched[$d]:-}${above[$d]:-}" ]] && return 0',
+    '  while [[ "$d" == */* ]]; do d="${d%/*}"; [[ -n "${touched[$d]:-}" ]] && return 0; done',
+    '  return 1',
+    '}',
     `while IFS= read -r -d '' path; do`,
+    '  touched["$path"]=1; d="$path"; while [[ "$d" == */* ]]; do d="${d%/*}"; above["$d"]=1; done',
     '  if [[ $path =~ $infrastructure ]] || shadows "$path"; then printf \'%s\\0\' "$path" >> "$scratch/revert"',
     '  elif [[ $path =~ $pytest_config ]] && [ "$(git show "HEAD:$path" 2>/dev/null | pytest_section)" != "$(pytest_section "$path")" ]; then',
     `    printf '%s\\0' "$path" >> "$scratch/revert"`,

@@ -30,6 +30,8 @@ export class Grader {
   private readonly cacheDir: string;
   private readonly store: GradeCache | undefined;
   private readonly regrade: boolean;
+  /** Gradings whose tests may run at once; undefined: no limit of the grader's own. */
+  readonly jobs: number | undefined;
   private readonly setupSlots: Slots | undefined;
   private readonly testSlots: Slots | undefined;
 
@@ -38,6 +40,7 @@ export class Grader {
     this.cacheDir = options.cacheDir;
     this.store = options.store;
     this.regrade = options.regrade ?? false;
+    this.jobs = options.jobs;
     if (options.jobs !== undefined) {
       this.setupSlots = new Slots(options.jobs);
       this.testSlots = new Slots(options.jobs);

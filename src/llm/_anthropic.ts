@@ -1,11 +1,10 @@
-import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+import { loadAnthropicSdk } from './_sdk.ts';
 import type { LlmSettings } from '../config/index.ts';
 import { THINKING_BUDGET, claudeTakesOneSampler } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall } from './_types.ts';
 import { count, failureFromSdk, isRecord, malformed, splitBaseUrl, type Transport, type WireResponse } from './_wire.ts';
-
-const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError };
 
 type Block = Record<string, unknown>;
 type Turn = { role: 'user' | 'assistant'; content: Block[] };
@@ -17,13 +16,15 @@ function defaultMaxTokens(model: string): number {
 
 /** Anthropic Messages: the system prompt goes apart, tool results are user turns, caching is marked per block. */
 export function anthropicTransport(endpoint: Endpoint, settings: Partial<LlmSettings>, timeoutMs: number): Transport {
-  const client = new Anthropic({
+  // The SDK loads with the first call: commands that never call a model never pay for it.
+  let client: Promise<Anthropic> | undefined;
+  const connect = () => (client ??= loadAnthropicSdk().then(({ default: Anthropic }) => new Anthropic({
     apiKey: endpoint.apiKey ?? 'no-key',
     // The SDK appends /v1/messages itself.
     ...(({ baseURL, defaultQuery }) => ({ baseURL: baseURL.replace(/\/+$/, '').replace(/\/v1$/, ''), defaultQuery }))(splitBaseUrl(endpoint.baseUrl)),
     maxRetries: 0,
     timeout: timeoutMs,
-  });
+  })));
   const caching = settings.caching_prompt ?? true;
 
   const maxTokens = settings.max_output_tokens ?? defaultMaxTokens(endpoint.model);
@@ -56,9 +57,9 @@ export function anthropicTransport(endpoint: Endpoint, settings: Partial<LlmSett
       }
       let raw: unknown;
       try {
-        raw = await client.messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming, { signal, timeout });
+        raw = await (await connect()).messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming, { signal, timeout });
       } catch (error) {
-        throw failureFromSdk(error, SDK_ERRORS);
+        throw failureFromSdk(error, await loadAnthropicSdk());
       }
       return parseMessage(raw, endpoint.model);
     },

@@ -1,20 +1,21 @@
-import OpenAI, { AzureOpenAI, APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type OpenAI from 'openai';
 import type { LlmSettings } from '../config/index.ts';
 import { isOpenAiReasoning } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall, ToolSpec } from './_types.ts';
+import { loadOpenAiSdk } from './_sdk.ts';
 import { count, failureFromSdk, isRecord, malformed, splitBaseUrl, type Transport, type WireResponse } from './_wire.ts';
-
-const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError };
 
 /** OpenAI chat completions: OpenAI itself, Azure OpenAI, and every server that copies the format. */
 export function openAiTransport(endpoint: Endpoint, settings: Partial<LlmSettings>, timeoutMs: number): Transport {
   const apiKey = endpoint.apiKey ?? 'no-key';
   // Our retry layer is the only one, and nothing is read from process.env behind the config's back.
   const common = { maxRetries: 0, timeout: timeoutMs, organization: null, project: null, adminAPIKey: null, webhookSecret: null };
-  const client = endpoint.provider === 'azure'
+  // The SDK loads with the first call: commands that never call a model never pay for it.
+  let client: Promise<OpenAI> | undefined;
+  const connect = () => (client ??= loadOpenAiSdk().then(({ default: OpenAI, AzureOpenAI }) => endpoint.provider === 'azure'
     ? new AzureOpenAI({ ...common, apiKey, apiVersion: endpoint.apiVersion, baseURL: azureBaseUrl(endpoint.baseUrl), deployment: endpoint.model })
-    : new OpenAI({ ...common, apiKey, ...splitBaseUrl(endpoint.baseUrl) });
+    : new OpenAI({ ...common, apiKey, ...splitBaseUrl(endpoint.baseUrl) })));
 
   const params: Record<string, unknown> = {};
   // OpenAI's reasoning models refuse temperature and top_p: never sent, so no call fails for them.
@@ -41,9 +42,9 @@ export function openAiTransport(endpoint: Endpoint, settings: Partial<LlmSetting
       if (request.tools && request.tools.length > 0) body.tools = request.tools.map(toTool);
       let raw: unknown;
       try {
-        raw = await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal, timeout });
+        raw = await (await connect()).chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal, timeout });
       } catch (error) {
-        throw failureFromSdk(error, SDK_ERRORS);
+        throw failureFromSdk(error, await loadOpenAiSdk());
       }
       return parseChatCompletion(raw, endpoint.model);
     },

@@ -1,11 +1,10 @@
-import OpenAI, { AzureOpenAI, APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type OpenAI from 'openai';
 import type { LlmSettings } from '../config/index.ts';
 import { isOpenAiReasoning } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall, ToolSpec } from './_types.ts';
+import { loadOpenAiSdk } from './_sdk.ts';
 import { count, failureFromSdk, isRecord, malformed, splitBaseUrl, type Transport, type WireResponse } from './_wire.ts';
-
-const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError };
 
 type Item = Record<string, unknown>;
 
@@ -17,9 +16,11 @@ type Item = Record<string, unknown>;
 export function responsesTransport(endpoint: Endpoint, settings: Partial<LlmSettings>, timeoutMs: number): Transport {
   const apiKey = endpoint.apiKey ?? 'no-key';
   const common = { maxRetries: 0, timeout: timeoutMs, organization: null, project: null, adminAPIKey: null, webhookSecret: null };
-  const client = endpoint.provider === 'azure'
+  // The SDK loads with the first call: commands that never call a model never pay for it.
+  let client: Promise<OpenAI> | undefined;
+  const connect = () => (client ??= loadOpenAiSdk().then(({ default: OpenAI, AzureOpenAI }) => endpoint.provider === 'azure'
     ? new AzureOpenAI({ ...common, apiKey, apiVersion: endpoint.apiVersion, baseURL: `${endpoint.baseUrl.replace(/\/+$/, '').replace(/\/openai$/, '')}/openai`, deployment: endpoint.model })
-    : new OpenAI({ ...common, apiKey, ...splitBaseUrl(endpoint.baseUrl) });
+    : new OpenAI({ ...common, apiKey, ...splitBaseUrl(endpoint.baseUrl) })));
   const reasoning = isOpenAiReasoning(endpoint.model);
 
   const params: Record<string, unknown> = { store: false };
@@ -46,9 +47,9 @@ export function responsesTransport(endpoint: Endpoint, settings: Partial<LlmSett
       }
       let raw: unknown;
       try {
-        raw = await client.responses.create(body as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming, { signal, timeout });
+        raw = await (await connect()).responses.create(body as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming, { signal, timeout });
       } catch (error) {
-        throw failureFromSdk(error, SDK_ERRORS);
+        throw failureFromSdk(error, await loadOpenAiSdk());
       }
       return parseResponse(raw, endpoint.model);
     },

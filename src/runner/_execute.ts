@@ -106,7 +106,7 @@ async function runEpisode(instance: Instance, arm: Arm, repeat: number, context:
     try {
       const result = await runAgent({
         // The run's Ctrl-C is not passed on: the first one lets episodes in flight finish, whole.
-        instance, workspace, settings: arm.settings,
+        instance, workspace, settings: arm.settings, fresh: true,
         clients: { main: arm.llm && client(arm.llm, repeat, context, cut), explorer: arm.explorer && client(arm.explorer, repeat, context, cut) },
       });
       return cut.happened ? { result, cut: true } : { result };

@@ -29,9 +29,22 @@ export interface Scheduler {
   run(jobs: AttemptJob[], coordinator: Coordinator): Promise<void>;
 }
 
+/** Gradings whose tests run at once for `jobs` attempts in flight: the sandboxes' tests use the CPU, the episodes mostly wait. */
+export function gradeSlotsFor(jobs: number): number {
+  return Math.max(1, Math.min(jobs, 2));
+}
+
 /**
- * In-process scheduling: at most `jobs` agent episodes at once; grading waits for one of
- * `gradeSlots` after the episode's slot is released, so a slow grader never keeps a provider idle.
+ * How many gradings an attempt runner lets be in flight: twice the grader's test slots when it
+ * has them (one prepares while another's tests run), else gradeSlotsFor(jobs).
+ */
+export function gradingsInFlight(grader: { jobs: number | undefined }, jobs: number): number {
+  return grader.jobs ? grader.jobs * 2 : gradeSlotsFor(jobs);
+}
+
+/**
+ * In-process scheduling: at most `jobs` agent episodes at once; grading waits for a slot (see
+ * gradingsInFlight) after the episode's slot is released, so a slow grader never keeps a provider idle.
  */
 export class LocalScheduler implements Scheduler {
   private readonly episodes: ReturnType<typeof pLimit>;
@@ -40,7 +53,7 @@ export class LocalScheduler implements Scheduler {
 
   constructor(options: { jobs: number; gradeSlots?: number; context: AttemptContext }) {
     this.episodes = pLimit(options.jobs);
-    this.grading = pLimit(options.gradeSlots ?? Math.max(1, Math.min(options.jobs, 2)));
+    this.grading = pLimit(options.gradeSlots ?? gradingsInFlight(options.context.grader, options.jobs));
     this.context = options.context;
   }
 

@@ -6,6 +6,7 @@ import type { Grader } from '../grading/index.ts';
 import { checkCredentials } from '../llm/index.ts';
 import type { TaskSet } from '../tasks/index.ts';
 import { planArms, type Arm } from './_arms.ts';
+import { gradingsInFlight } from './_scheduler.ts';
 import { executeAttempt, type AttemptContext } from './_execute.ts';
 import type { AttemptJob } from './_job.ts';
 import { PREFIX, attemptsQueueName, connectionOf, eventsChannel, readManifests, redisClient, refusalsKey, resultsQueueName, type QueueAddress, type RunManifest } from './_queue.ts';
@@ -94,7 +95,7 @@ function serve(manifest: RunManifest, context: AttemptContext, options: WorkerOp
   const connection = connectionOf(options.address);
   const results = new Queue(resultsQueueName(manifest.runId), { connection, prefix: PREFIX });
   results.on('error', () => {});
-  const grading = pLimit(Math.max(1, Math.min(options.jobs, 2)));
+  const grading = pLimit(gradingsInFlight(context.grader, options.jobs));
   const worker = new Worker<AttemptJob>(attemptsQueueName(manifest.runId), async (job: Job<AttemptJob>) => {
     const attempt = job.data;
     const record = await executeAttempt(attempt, context, { episode: (work) => work(), grade: (work) => grading(work) });

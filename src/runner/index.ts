@@ -18,7 +18,7 @@ export { missingJobs, jobKey } from './_job.ts';
 export type { AttemptJob } from './_job.ts';
 export { armHash, snapshotOf } from './_run-record.ts';
 export { diskCache } from './_response-cache.ts';
-export { LocalScheduler } from './_scheduler.ts';
+export { LocalScheduler, gradeSlotsFor } from './_scheduler.ts';
 export type { Scheduler, Coordinator } from './_scheduler.ts';
 export { queueScheduler, QueueScheduler } from './_queue-scheduler.ts';
 export { RedisPacing } from './_redis-pacing.ts';

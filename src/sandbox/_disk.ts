@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { execa } from 'execa';
+import { runCommand } from './_process.ts';
 import type { Limits } from './_types.ts';
 
 /**
@@ -53,11 +53,7 @@ export function diskOptions(limits: Limits, base: TreeUsage): string {
 /** Mounts a bounded tmpfs on `dir` (an empty directory); false when mounts are not permitted here. */
 export async function mountWorkspaceDisk(dir: string, limits: Limits, base: TreeUsage): Promise<boolean> {
   if (mountable === false || process.platform !== 'linux' || process.getuid?.() !== 0) return fallback();
-  const result = await execa('mount', ['-t', 'tmpfs', '-o', diskOptions(limits, base), MOUNT_SOURCE, dir], {
-    reject: false,
-    extendEnv: false,
-    env: MOUNT_ENV,
-  });
+  const result = await runCommand('mount', ['-t', 'tmpfs', '-o', diskOptions(limits, base), MOUNT_SOURCE, dir], { env: MOUNT_ENV });
   if (result.exitCode !== 0) {
     mountable = false;
     return fallback(String(result.stderr).trim());
@@ -93,8 +89,8 @@ function track(dir: string): void {
 /** Unmounts the workspace's filesystem (freeing all it held at once), lazily if still busy. */
 export async function unmountWorkspaceDisk(dir: string): Promise<void> {
   if (!mounted.has(dir)) return;
-  const result = await execa('umount', [dir], { reject: false, extendEnv: false, env: MOUNT_ENV });
-  if (result.exitCode !== 0) await execa('umount', ['-l', dir], { reject: false, extendEnv: false, env: MOUNT_ENV });
+  const result = await runCommand('umount', [dir], { env: MOUNT_ENV });
+  if (result.exitCode !== 0) await runCommand('umount', ['-l', dir], { env: MOUNT_ENV });
   mounted.delete(dir);
 }
 
@@ -113,7 +109,7 @@ export async function removeStaleDisks(): Promise<void> {
     const path = point.replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
     const owner = /^ws-(\d+)-/.exec(basename(path))?.[1];
     if (owner === undefined || owner === String(process.pid) || alive(Number(owner))) continue;
-    await execa('umount', ['-l', path], { reject: false, extendEnv: false, env: MOUNT_ENV });
+    await runCommand('umount', ['-l', path], { env: MOUNT_ENV });
     await rm(path, { recursive: true, force: true }).catch(() => undefined);
   }
 }

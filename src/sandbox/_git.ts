@@ -1,9 +1,9 @@
 import { lstatSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { emptyDir, emptyFile } from './_private.ts';
-import type { WorkspaceDiff } from './_types.ts';
+import { runCommand } from './_process.ts';
+import type { ExecResult, WorkspaceDiff } from './_types.ts';
 
 /** Fixed identity and date: the same content always gives the same base commit sha. */
 const BASE_IDENTITY = {
@@ -41,14 +41,7 @@ function noHooks(): string[] {
 }
 
 async function git(args: string[], cwd: string, env: Record<string, string>, allowedExitCodes = [0]): Promise<string> {
-  const result = await execa('git', args, {
-    cwd,
-    env,
-    extendEnv: false,
-    reject: false,
-    stripFinalNewline: false,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const result = await runCommand('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
   if (result.exitCode === undefined || !allowedExitCodes.includes(result.exitCode)) {
     throw new Error(`git ${args.join(' ')} failed in ${cwd} (exit ${result.exitCode}): ${String(result.stderr).trim()}`);
   }
@@ -134,10 +127,7 @@ async function boundedDiff(target: DiffTarget): Promise<WorkspaceDiff> {
 
   const safe = ['-c', 'core.fsmonitor=false', ...noHooks()];
   const run = (args: string[], maxBuffer: number) =>
-    execa('git', [...safe, ...args], {
-      cwd: target.workTree, env, extendEnv: false, reject: false, stripFinalNewline: false, maxBuffer,
-      timeout: Math.max(1, deadline - Date.now()),
-    });
+    runCommand('git', [...safe, ...args], { cwd: target.workTree, env, maxBuffer, timeoutMs: Math.max(1, deadline - Date.now()) });
   // --ignore-errors: an unreadable or special file must not hide every other change (exit 128 is a real failure).
   const added = await run(['add', '-A', '--ignore-errors'], 16 * 1024 * 1024);
   if (added.timedOut) return oversized('adding them took too long');
@@ -185,9 +175,8 @@ function sizesOf(target: DiffTarget, env: Record<string, string>): Promise<Map<s
  * ones: what a patch would have to carry, at least, from lstat alone.
  */
 async function changedBytes(target: DiffTarget, env: Record<string, string>, deadline: number): Promise<number | 'timeout'> {
-  const listed = await execa('git', ['ls-files', '-z', '--others', '--exclude-standard'], {
-    cwd: target.workTree, env, extendEnv: false, reject: false, stripFinalNewline: false,
-    maxBuffer: 64 * 1024 * 1024, timeout: Math.max(1, deadline - Date.now()),
+  const listed = await runCommand('git', ['ls-files', '-z', '--others', '--exclude-standard'], {
+    cwd: target.workTree, env, maxBuffer: 64 * 1024 * 1024, timeoutMs: Math.max(1, deadline - Date.now()),
   });
   if (listed.timedOut) return 'timeout';
   // A listing beyond the buffer alone names more files than any patch may hold.
@@ -215,7 +204,7 @@ async function changedBytes(target: DiffTarget, env: Record<string, string>, dea
   return total;
 }
 
-async function ensureControlDir(target: DiffTarget): Promise<void> {
+async function ensureControlDir(target: Pick<DiffTarget, 'controlDir' | 'baseDir' | 'baseCommit'>): Promise<void> {
   const { controlDir } = target;
   try {
     await access(join(controlDir, 'index'));
@@ -233,4 +222,32 @@ async function ensureControlDir(target: DiffTarget): Promise<void> {
   await writeFile(join(controlDir, 'info', 'exclude'), `${baseExclude}${CACHE_PATTERNS.join('\n')}\n`);
   const env = gitEnv({ GIT_DIR: controlDir, GIT_INDEX_FILE: join(controlDir, 'index') });
   await git(['read-tree', target.baseCommit], controlDir, env);
+}
+
+/**
+ * `git apply` of a patch to the work tree from the host, without starting a sandbox: applying is
+ * data only (git writes the files the patch names, refuses paths outside the tree or beyond a
+ * symlink, runs nothing). Git reads only our control directory and configuration, never the
+ * workspace's own `.git`, which the tree's content could have shaped.
+ */
+export async function applyToWorkTree(
+  target: Pick<DiffTarget, 'controlDir' | 'workTree' | 'baseDir' | 'baseCommit'>,
+  patch: string,
+  options: { recount?: boolean; timeoutMs: number },
+): Promise<ExecResult> {
+  const started = performance.now();
+  await ensureControlDir(target);
+  const env = gitEnv({ GIT_DIR: target.controlDir, GIT_WORK_TREE: target.workTree, GIT_INDEX_FILE: join(target.controlDir, 'index') });
+  const result = await runCommand('git', ['-c', 'core.fsmonitor=false', ...noHooks(), 'apply', '--whitespace=nowarn', ...(options.recount ? ['--recount'] : []), '-'], {
+    cwd: target.workTree, env, input: patch, timeoutMs: options.timeoutMs, maxBuffer: 1024 * 1024,
+  });
+  if (result.exitCode === undefined && !result.timedOut && !result.signal) throw new Error(`could not start git apply: ${result.message}`);
+  return {
+    exitCode: result.exitCode ?? null,
+    signal: result.signal ?? null,
+    timedOut: Boolean(result.timedOut),
+    outputLimited: Boolean(result.isMaxBuffer),
+    output: String(result.all ?? ''),
+    durationMs: Math.round(performance.now() - started),
+  };
 }

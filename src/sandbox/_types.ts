@@ -104,10 +104,22 @@ export interface Workspace {
   readonly root: string;
   /** Sha of the single base commit. */
   readonly baseCommit: string;
+  /**
+   * Names the content the workspace starts with: workspaces with one key start with the same
+   * files, so what is read from a fresh one (the files a patch agent ranks) may be shared. Absent
+   * when the backend cannot tell.
+   */
+  readonly contentKey?: string;
   /** Whether `exec` honours `reportChannel` (grading then reads the runner's report from it, not from the output). */
   readonly reportChannel: boolean;
   /** Runs `bash -c command` with cwd = root, a fresh process each call. */
   exec(command: string, options: ExecOptions): Promise<ExecResult>;
+  /**
+   * `git apply --whitespace=nowarn [--recount] -` of a patch on the work tree, without starting a
+   * sandbox (git reads none of the workspace's own `.git`); backends that cannot do it safely leave
+   * it out and the patch is applied with `exec`.
+   */
+  applyPatch?(patch: string, options: { recount?: boolean; timeoutMs: number }): Promise<ExecResult>;
   /**
    * Unified diff (git diff --binary, a/ b/ prefixes) of the tree against the base, new files
    * included; bounded by `maxDiffMb` and DIFF_TIMEOUT_MS, beyond which it is `oversized`.

@@ -6,7 +6,7 @@ import { overlayArgv, overlayAvailable } from './_overlay.ts';
 import { cgroupProcsFiles, cgroupRefusal, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
-import { diffWorkTree } from './_git.ts';
+import { applyToWorkTree, diffWorkTree } from './_git.ts';
 import { runProcess, wrapCommand } from './_process.ts';
 import { ulimitArguments } from './_rlimits.ts';
 import { openSeccompDescriptor } from './_seccomp.ts';
@@ -34,6 +34,7 @@ export class SandboxWorkspace implements Workspace {
   readonly dir: string;
   readonly root: string;
   readonly baseCommit: string;
+  readonly contentKey: string;
   readonly reportChannel = true;
   #layout: WorkspaceLayout;
   #running = new Set<AbortController>();
@@ -44,6 +45,7 @@ export class SandboxWorkspace implements Workspace {
     this.dir = join(layout.home, 'repo');
     this.root = layout.kind === 'bwrap' ? SANDBOX_ROOT : this.dir;
     this.baseCommit = layout.environment.baseCommit;
+    this.contentKey = `${layout.kind}\0${layout.environment.key}\0${layout.environment.baseDir}\0${layout.environment.baseCommit}`;
   }
 
   /**
@@ -179,6 +181,13 @@ export class SandboxWorkspace implements Workspace {
       maxBytes: this.#layout.limits.maxDiffMb * 1024 * 1024,
       timeoutMs: DIFF_TIMEOUT_MS,
     });
+  }
+
+  async applyPatch(patch: string, options: { recount?: boolean; timeoutMs: number }): Promise<ExecResult> {
+    this.#assertAlive();
+    await mkdir(this.dir, { recursive: true });
+    const { environment } = this.#layout;
+    return applyToWorkTree({ controlDir: join(this.#layout.home, 'git'), workTree: this.dir, baseDir: environment.baseDir, baseCommit: this.baseCommit }, patch, options);
   }
 
   /** The work tree itself: edits are already real. */

@@ -235,9 +235,10 @@ explorer_llm_config = "scout"
       expect(attempt).toMatchObject({ outcome: 'model_error', exit_reason: 'model_error', calls: 1, retries: 2 });
       expect(attempt.error).toMatch(/retries exhausted \(num_retries = 2\).*server_error/);
     }
-    const calls = p.query('SELECT status, error_class, error_message, retries, tries_json FROM llm_calls');
+    const calls = p.query('SELECT status, error_class, error_message, retries, tries_json, cost_usd FROM llm_calls');
     for (const call of calls) {
-      expect(call).toMatchObject({ status: 'error', error_class: 'server_error', retries: 2 });
+      // Nothing billed: the call costs what the attempt counts for it, $0, not an unknown.
+      expect(call).toMatchObject({ status: 'error', error_class: 'server_error', retries: 2, cost_usd: 0 });
       expect(JSON.parse(call.tries_json).map((t: Row) => t.httpStatus)).toEqual([500, 500, 500]);
     }
     expect(failing.requests).toHaveLength(6);
