@@ -60,7 +60,7 @@ async function rawPass(jobs: number): Promise<number> {
 /** Every gold patch graded as `bench eval -j jobs` grades: wall ms. */
 async function gradedPass(jobs: number): Promise<number> {
   const grader = new Grader({ sandbox, cacheDir, jobs });
-  const limit = pLimit(jobs * 2);
+  const limit = pLimit(grader.inFlight!);
   const started = performance.now();
   await Promise.all(suite.instances.map((instance) => limit(async () => {
     const grade = await grader.grade(instance, instance.patch);

@@ -20,10 +20,10 @@ export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string {
  * Grades patches: environments prepared once per repository + install, and grades reused from
  * the store when the same patch was graded on the same instance content (unless regrade).
  *
- * With `jobs`, at most that many gradings run their tests at once, and as many more prepare
- * theirs meanwhile (workspace, patch applied, test files put back: nothing of the patch runs),
- * then wait at the gate: the next grading's setup overlaps this one's tests. Callers let up to
- * twice `jobs` gradings be in flight to use that.
+ * With `jobs`, at most that many gradings run their tests at once, and up to twice as many more
+ * prepare theirs meanwhile (workspace, patch applied, test files put back: nothing of the patch
+ * runs), then wait at the gate: the next gradings' setups overlap the tests running, also when a
+ * setup takes longer than the tests before it. Callers let `inFlight` gradings be in flight.
  */
 export class Grader {
   readonly sandbox: Sandbox;
@@ -32,6 +32,8 @@ export class Grader {
   private readonly regrade: boolean;
   /** Gradings whose tests may run at once; undefined: no limit of the grader's own. */
   readonly jobs: number | undefined;
+  /** How many gradings a caller should let be in flight to keep the test slots busy (with `jobs`). */
+  readonly inFlight: number | undefined;
   private readonly setupSlots: Slots | undefined;
   private readonly testSlots: Slots | undefined;
 
@@ -41,8 +43,9 @@ export class Grader {
     this.store = options.store;
     this.regrade = options.regrade ?? false;
     this.jobs = options.jobs;
+    this.inFlight = options.jobs === undefined ? undefined : options.jobs * 3;
     if (options.jobs !== undefined) {
-      this.setupSlots = new Slots(options.jobs);
+      this.setupSlots = new Slots(options.jobs * 2);
       this.testSlots = new Slots(options.jobs);
     }
   }

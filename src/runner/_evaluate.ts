@@ -30,8 +30,8 @@ export async function runEvaluation(options: {
   }
 
   const done = store.completedKeys(runId);
-  // Twice the grader's test slots: one grading prepares while another's tests run.
-  const limit = pLimit(options.jobs * 2);
+  // As many as the grader asks for: some prepare while others' tests run.
+  const limit = pLimit(grader.inFlight ?? options.jobs);
   const progress = new Progress(wanted.length, { quiet: options.quiet });
   let reused = 0;
   await Promise.all(

@@ -34,12 +34,9 @@ export function gradeSlotsFor(jobs: number): number {
   return Math.max(1, Math.min(jobs, 2));
 }
 
-/**
- * How many gradings an attempt runner lets be in flight: twice the grader's test slots when it
- * has them (one prepares while another's tests run), else gradeSlotsFor(jobs).
- */
-export function gradingsInFlight(grader: { jobs: number | undefined }, jobs: number): number {
-  return grader.jobs ? grader.jobs * 2 : gradeSlotsFor(jobs);
+/** How many gradings an attempt runner lets be in flight: what the grader asks for (see Grader), else gradeSlotsFor(jobs). */
+export function gradingsInFlight(grader: { inFlight: number | undefined }, jobs: number): number {
+  return grader.inFlight ?? gradeSlotsFor(jobs);
 }
 
 /**
