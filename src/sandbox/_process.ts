@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
+import type { execa as Execa } from 'execa';
 import { OutputCapture } from './_output.ts';
 import { helperCanPass, processHelper, type SpawnEvents } from './_spawner.ts';
 import type { ExecResult } from './_types.ts';
@@ -26,6 +26,14 @@ export type ProcessSpec = {
 const PIPE_GRACE_MS = 2000;
 
 const liveGroups = new Set<number>();
+
+let execaModule: Promise<typeof Execa> | undefined;
+
+/** execa (a hundred modules) loads when a process is first started here, not with every command that might start one. */
+export function loadExeca(): Promise<typeof Execa> {
+  execaModule ??= import('execa').then((module) => module.execa);
+  return execaModule;
+}
 let exitHookInstalled = false;
 
 function killGroup(pid: number): void {
@@ -86,9 +94,9 @@ type Launched = {
 };
 
 /** Started by this process (execa): used when no process helper runs here. */
-function launchDirect(spec: ProcessSpec, events: SpawnEvents): Launched {
+async function launchDirect(spec: ProcessSpec, events: SpawnEvents): Promise<Launched> {
   const stdin = spec.stdin === undefined ? ('ignore' as const) : ('pipe' as const);
-  const child = execa(spec.file, spec.args, {
+  const child = (await loadExeca())(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
     extendEnv: false,
@@ -181,7 +189,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
       throw new Error(`could not start ${spec.file}: ${(error as Error).message}`, { cause: error });
     }
   } else {
-    launched = launchDirect(spec, events);
+    launched = await launchDirect(spec, events);
   }
   const pid = launched.pid;
   if (pid !== undefined) track(pid);
@@ -249,7 +257,7 @@ export async function runCommand(
   const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
   const helper = processHelper();
   if (!helper) {
-    const result = await execa(file, args, {
+    const result = await (await loadExeca())(file, args, {
       cwd: options.cwd, env: options.env, extendEnv: false, reject: false, stripFinalNewline: false, all: true, maxBuffer,
       ...(options.input === undefined ? {} : { input: options.input }), ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     });
