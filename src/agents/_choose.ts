@@ -83,6 +83,20 @@ export function unreadAgentKeys(config: BenchConfig): string[] {
   return warnings;
 }
 
+/**
+ * What a run's choice of agent leaves out, said rather than done silently: `--configs` without
+ * `--agent` runs the bash agent, so an explorer and writer pair in the config does not run.
+ */
+export function agentChoiceNotes(config: BenchConfig, options: { agent?: string; configs: string[] }): string[] {
+  const pair = rolePair(config);
+  if (!pair || options.agent !== undefined || options.configs.length === 0) return [];
+  const pairName = `${pair.explorer.name}+${pair.writer.name}`;
+  return [
+    `--configs ${options.configs.join(',')} without --agent runs the bash agent with each config; the explorer and writer pair ${pairName} in the config is not run. ` +
+      `Run \`bench run\` without --configs (or with --agent ${pairName}) for the pipeline.`,
+  ];
+}
+
 /** `--agent` help: every agent type with what it needs. */
 export function agentHelp(): string {
   return AGENT_NAMES.map((name) => `${name} (${AGENTS[name].needs === 'nothing' ? 'no model' : AGENTS[name].needs === 'model' ? 'one config' : 'explorer and writer configs'})`).join(', ');

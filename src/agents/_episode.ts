@@ -68,6 +68,9 @@ export class Episode {
   #abortNoted = false;
   #timer: NodeJS.Timeout | undefined;
   #wall = new AbortController();
+  #pauses = 0;
+  #pausedAt = 0;
+  #finished = false;
 
   constructor(input: AgentInput) {
     this.limits = limitsOf(input.settings);
@@ -84,11 +87,24 @@ export class Episode {
     this.#timer.unref();
   }
 
-  /** A provider's retry wait is not the agent's time: the wall-time deadline moves by it. */
-  #extend(ms: number): void {
-    if (this.#wall.signal.aborted) return;
-    this.#deadline += ms;
-    this.#arm();
+  /**
+   * A wait for the provider (retry back-off, rate-limit pause, a free call slot) is not the
+   * agent's time: the wall-time clock stops while it lasts and the deadline moves by it.
+   */
+  #pause(): () => void {
+    if (this.#wall.signal.aborted) return () => {};
+    if (this.#pauses++ === 0) {
+      clearTimeout(this.#timer);
+      this.#pausedAt = Date.now();
+    }
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      if (--this.#pauses > 0 || this.#finished) return;
+      this.#deadline += Date.now() - this.#pausedAt;
+      this.#arm();
+    };
   }
 
   note(text: string): void {
@@ -133,7 +149,7 @@ export class Episode {
   /** One model call, recorded in order; an LlmError becomes exit model_error, never a throw. */
   async call(role: AgentCall['role'], client: LlmClient, messages: Message[], tools?: ToolSpec[]): Promise<CallOutcome> {
     try {
-      const completion = await client.complete(messages, { ...(tools ? { tools } : {}), signal: this.signal, onWait: (ms) => this.#extend(ms) });
+      const completion = await client.complete(messages, { ...(tools ? { tools } : {}), signal: this.signal, onPause: () => this.#pause() });
       this.calls.push({ role, configName: client.configName, completion });
       return { ok: true, completion };
     } catch (error) {
@@ -177,6 +193,7 @@ export class Episode {
    * submit their diff by ending with `submitted`.
    */
   async finish(exit: AgentExit, options: { error?: string; submission?: string } = {}): Promise<AgentResult> {
+    this.#finished = true;
     clearTimeout(this.#timer);
     const { submission } = options;
     let { error } = options;

@@ -1,5 +1,6 @@
 import { agentTypeOf } from '../agents/index.ts';
-import { defineCommand, printJson, listFlag } from './_command.ts';
+import { defineCommand, printJson } from './_command.ts';
+import { JSON_OPTION, configFileOptions } from './_options.ts';
 import { LLM_KEYS, loadConfig, selectConfigs, withMaskedSecrets, type ResolvedLlmConfig, type Source } from '../config/index.ts';
 
 export default defineCommand(
@@ -8,16 +9,15 @@ export default defineCommand(
     summary: 'Show each resolved LLM config and where each value came from (file, env, default, flag). Secrets are masked.',
     usage: 'bench configs [--config PATH] [--configs a,b] [--set KEY=VALUE] [--json]',
     options: {
-      config: { type: 'string', value: 'PATH', description: 'Config file (default: $BENCH_CONFIG, else ./config.toml)' },
-      configs: { type: 'string', value: 'a,b', description: 'Only these named configs' },
-      set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
-      json: { type: 'boolean', description: 'Print JSON' },
+      ...configFileOptions(),
+      configs: { type: 'list', value: 'a,b', description: 'Only these named configs' },
+      ...JSON_OPTION,
     },
   },
   async ({ values }) => {
     const config = loadConfig({ path: values.config, overrides: values.set });
     for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
-    const names = listFlag(values.configs);
+    const names = values.configs;
     const chosen = names.length ? selectConfigs(config, names) : [...config.llm.values()];
     if (values.json) {
       printJson({

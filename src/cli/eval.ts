@@ -1,9 +1,10 @@
 import Table from 'cli-table3';
 import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
-import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
+import { defineCommand, printJson } from './_command.ts';
+import { DB_OPTION, JSON_OPTION, jobsOption } from './_options.ts';
+import { sandboxOptions } from './_sandbox-options.ts';
 import { withStore } from './_session.ts';
-import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
-import { loadPredictions, loadTaskSet, selectInstances } from '../tasks/index.ts';
+import { loadPredictions, loadTaskSet, narrowInstances, selectInstances } from '../tasks/index.ts';
 import { Grader, resolveCacheDir } from '../grading/index.ts';
 import type { EvaluationSummary } from '../results/index.ts';
 import { chooseSandbox, newRunId, runEvaluation } from '../runner/index.ts';
@@ -12,29 +13,26 @@ export default defineCommand(
   {
     name: 'eval',
     summary: 'Grade SWE-bench predictions (or the gold patches) in sandboxes; writes grades to the store and SWE-bench report.json files.',
-    usage: 'bench eval --predictions FILE|gold [--suite NAME | --dataset FILE --repos-dir DIR] [--instances ids] [-j N] [--run-id ID] [--sandbox NAME] [--image NAME] [--regrade] [--json]',
+    usage: 'bench eval --predictions FILE|gold [--suite NAME | --dataset FILE --repos-dir DIR] [--instances ids] [--limit N] [--sample N --seed S] [-j N] [--run-id ID] [--sandbox NAME] [--image NAME] [--regrade] [--json]',
     options: {
-      predictions: { type: 'string', value: 'FILE|gold', description: 'Predictions (.jsonl, .json list, or .json keyed by instance id), or `gold`' },
+      predictions: { type: 'string', required: true, value: 'FILE|gold', description: 'Predictions (.jsonl, .json list, or .json keyed by instance id), or `gold`' },
       ...TASK_SOURCE_OPTIONS,
-      instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
-      jobs: { type: 'string', short: 'j', value: 'N', description: 'Grade N instances at once (default 2)' },
+      instances: { type: 'list', value: 'ids', description: 'Only these instance ids (comma-separated)' },
+      sample: { type: 'integer', min: 1, value: 'N', description: 'Grade a random N of the selected instances (the same N for the same --seed)' },
+      seed: { type: 'integer', min: 0, default: 0, value: 'S', description: 'Seed for --sample' },
+      limit: { type: 'integer', min: 1, value: 'N', description: 'Grade only the first N instances (after --sample)' },
+      ...jobsOption('Grade N instances at once', 2),
       'run-id': { type: 'string', value: 'ID', description: 'Run id (default: a new one); an existing id resumes it' },
-      sandbox: sandboxFlag('Where tests run'),
-      image: imageFlag(),
+      ...sandboxOptions('Where tests run'),
       regrade: { type: 'boolean', description: 'Grade again even when this patch was graded before' },
-      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
-      json: { type: 'boolean', description: 'Print the run summary as JSON' },
+      ...DB_OPTION,
+      ...JSON_OPTION,
     },
   },
   async ({ values }) => {
-    if (!values.predictions) {
-      process.stderr.write('error: --predictions FILE|gold is required. Usage: bench eval --predictions preds.jsonl\n');
-      return 2;
-    }
-    const jobs = intFlag('jobs', values.jobs, 2);
+    const { jobs } = values;
     const taskSet = await loadTaskSet(taskSource(values));
-    const ids = listFlag(values.instances);
-    const instances = selectInstances(taskSet, { ids });
+    const instances = narrowInstances(selectInstances(taskSet, { ids: values.instances }), { sample: values.sample, limit: values.limit, seed: values.seed });
     // Checked against the whole task set; --instances then narrows which predictions are graded.
     const chosen = new Set(instances.map((i) => i.instance_id));
     const predictions = loadPredictions(values.predictions, taskSet.instances).filter((p) => chosen.has(p.instance_id));
@@ -42,7 +40,7 @@ export default defineCommand(
     const runId = values['run-id'] ?? newRunId();
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: [...taskPaths(values), ...(values.predictions === 'gold' ? [] : [values.predictions])], modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     return withStore(values.db, async (store, signal) => {
-      const grader = new Grader({ sandbox, cacheDir: resolveCacheDir(), store, regrade: values.regrade });
+      const grader = new Grader({ sandbox, cacheDir: resolveCacheDir(), store, regrade: values.regrade, jobs });
       const summaries = await runEvaluation({ store, grader, taskSet, instances, predictions, runId, jobs, signal, quiet: values.json });
       if (values.json) printJson(summaries.length === 1 ? summaries[0] : summaries);
       else printSummary(summaries, runId);

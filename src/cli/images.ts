@@ -1,10 +1,11 @@
 import Table from 'cli-table3';
 import { TASK_SOURCE_OPTIONS, taskSource } from './_task-source.ts';
-import { defineCommand, listFlag, printJson } from './_command.ts';
+import { defineCommand, printJson } from './_command.ts';
+import { JSON_OPTION } from './_options.ts';
 import { UserError } from '../errors.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
 import { imageBackend, imagesOf } from '../runner/index.ts';
-import { TOOLCHAIN_IMAGE } from '../sandbox/index.ts';
+import { TOOLCHAIN_IMAGE, imageSandboxes } from '../sandbox/index.ts';
 
 export default defineCommand(
   {
@@ -13,12 +14,12 @@ export default defineCommand(
     usage: 'bench images check [--suite NAME | --dataset FILE --repos-dir DIR] [--instances ids] [--image NAME] [--sandbox docker|podman] [--json] | build [--tag NAME] [--base IMAGE] [--sandbox docker|podman]',
     options: {
       ...TASK_SOURCE_OPTIONS,
-      instances: { type: 'string', multiple: true, value: 'ids', description: 'check: only these instance ids' },
+      instances: { type: 'list', value: 'ids', description: 'check: only these instance ids' },
       image: { type: 'string', value: 'NAME', description: 'check: the --image a run would get ({instance_id} filled in)' },
-      sandbox: { type: 'string', value: 'docker|podman', description: 'Engine to ask (default docker, else podman if only it is installed)' },
+      sandbox: { type: 'choice', choices: imageSandboxes(), value: imageSandboxes().join('|'), description: 'Engine to ask (default docker, else podman if only it is installed)' },
       tag: { type: 'string', value: 'NAME', description: 'build: name of the image (default bench-toolchain:node24-python3)' },
       base: { type: 'string', value: 'IMAGE', description: 'build: base image with Node 24 (default node:24-bookworm-slim; pulled by the engine)' },
-      json: { type: 'boolean', description: 'Print JSON' },
+      ...JSON_OPTION,
     },
     positionals: { min: 1, max: 1, names: 'check|build' },
   },
@@ -35,7 +36,7 @@ export default defineCommand(
       return 0;
     }
     const taskSet = await loadTaskSet(taskSource(values));
-    const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
+    const instances = selectInstances(taskSet, { ids: values.instances });
     const statuses = await backend.images!.check(imagesOf(instances, values.image));
     const missing = statuses.filter((s) => !s.present);
     if (values.json) printJson({ engine: name, images: statuses });

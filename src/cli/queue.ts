@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { defineCommand, printJson } from './_command.ts';
+import { JSON_OPTION } from './_options.ts';
 import { UserError } from '../errors.ts';
 import { parseQueueUrl, queueStatus } from '../runner/index.ts';
 
@@ -10,8 +11,8 @@ export default defineCommand(
     usage: 'bench queue status --queue redis://HOST:PORT[/DB] [--json]',
     positionals: { min: 1, max: 1, names: 'status' },
     options: {
-      queue: { type: 'string', value: 'redis://HOST:PORT[/DB]', description: 'The Redis of the runs' },
-      json: { type: 'boolean', description: 'Print JSON' },
+      queue: { type: 'string', required: true, value: 'redis://HOST:PORT[/DB]', description: 'The Redis of the runs' },
+      ...JSON_OPTION,
     },
   },
   async ({ values, positionals }) => {

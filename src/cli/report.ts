@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { defineCommand } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
+import { DB_OPTION } from './_options.ts';
 import { UserError } from '../errors.ts';
-import { REPORT_FORMATS, buildReport, loadReportInput, renderReport, type ReportFormat } from '../report/index.ts';
+import { REPORT_FORMATS, buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
   {
@@ -12,15 +13,14 @@ export default defineCommand(
     usage: 'bench report [RUN_ID...] [--format table|md|json|csv|html] [--baseline CONFIG] [--output FILE]',
     positionals: { min: 0, max: 50, names: 'RUN_ID...' },
     options: {
-      format: { type: 'string', value: 'FORMAT', description: `One of ${REPORT_FORMATS.join(', ')} (default table)` },
+      format: { type: 'choice', choices: REPORT_FORMATS, default: 'table', value: REPORT_FORMATS.join('|'), description: 'Output format' },
       baseline: { type: 'string', value: 'CONFIG', description: 'Config the others are compared with (default: the first)' },
       output: { type: 'string', short: 'o', value: 'FILE', description: 'Write to FILE (html defaults to $BENCH_RESULTS_DIR/report.html, else results/report.html)' },
-      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
+      ...DB_OPTION,
     },
   },
   async ({ values, positionals }) => {
-    const format = (values.format ?? 'table') as ReportFormat;
-    if (!REPORT_FORMATS.includes(format)) throw new UserError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got \`${values.format}\`.`);
+    const { format } = values;
     return withStore(values.db, async (store) => {
       const report = buildReport(loadReportInput(store, positionals), { baseline: values.baseline });
       const text = renderReport(report, format, { color: format === 'table' && !values.output && useColor() });

@@ -1,45 +1,53 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentHelp, unreadAgentKeys } from '../agents/index.ts';
+import { agentChoiceNotes, agentHelp, unreadAgentKeys } from '../agents/index.ts';
 import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
-import { defineCommand, intFlag, listFlag, numberFlag } from './_command.ts';
+import { defineCommand } from './_command.ts';
+import { DB_OPTION, JSON_OPTION, configFileOptions, jobsOption } from './_options.ts';
+import { sandboxOptions } from './_sandbox-options.ts';
 import { useColor, withStore } from './_session.ts';
-import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
-import { LLM_KEYS, isSecretKey, loadConfig, maskUrlsIn } from '../config/index.ts';
-import { checkCredentials, preflight } from '../llm/index.ts';
-import { loadTaskSet, selectInstances, shuffled } from '../tasks/index.ts';
+import { loadConfig } from '../config/index.ts';
+import { loadTaskSet, narrowInstances, selectInstances } from '../tasks/index.ts';
 import { UserError } from '../errors.ts';
-import { Grader, resolveCacheDir, shellQuote } from '../grading/index.ts';
-import { type Arm, DEFAULT_FAIL_FAST, errorSummary, chooseSandbox, diskCache, newRunId, parseQueueUrl, planArms, queueScheduler, replayCache, runBenchmark } from '../runner/index.ts';
+import { Grader, resolveCacheDir } from '../grading/index.ts';
+import {
+  DEFAULT_FAIL_FAST, checkKeys, checkProviders, checkSpendingCap, chooseSandbox, configsOf, gradeSlotsFor, diskCache, errorSummary, newRunId, parseQueueUrl, planArms, planRun, queueScheduler, replayCache, runBenchmark,
+} from '../runner/index.ts';
+import { Store, resolveDbPath } from '../store/index.ts';
+import { printPlan } from './_plan.ts';
+import { resumeArgs, withoutSecretFlags } from './_command-line.ts';
 import { buildReport, loadReportInput, renderReport } from '../report/index.ts';
 
 export default defineCommand(
   {
     name: 'run',
     summary: 'Run task instances against named LLM configs: each model produces a patch, graded in a sandbox; results go to the store. With no config named, runs the gold and empty baselines of the built-in suite.',
-    usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--runs K] [--max-cost USD] [--run-id ID] [--sandbox NAME] [--image NAME] [--fail-fast N] [--no-preflight]',
+    usage: 'bench run [--queue redis://HOST:PORT[/DB]] [--configs a,b] [--agent NAME] [--suite S | --dataset FILE] [--instances ids] [--filter REGEX] [-j N] [--limit N] [--sample N --seed S] [--runs K] [--max-cost USD [--allow-unpriced]] [--dry-run] [--run-id ID] [--sandbox NAME] [--image NAME] [--fail-fast N] [--no-preflight]',
     options: {
-      configs: { type: 'string', multiple: true, value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
+      configs: { type: 'list', value: 'a,b', description: 'Named LLM configs to compare ([llm.NAME] sections; `llm` is the default)' },
       agent: { type: 'string', value: 'NAME', description: `An [agent.NAME] section, an explorer and writer pair (A+B), or a built-in agent: ${agentHelp()} (default: the config's explorer and writer pair when it has one, else bash)` },
-      config: { type: 'string', value: 'PATH', description: 'Config file (default $BENCH_CONFIG, else ./config.toml)' },
-      set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'Override an [llm] key for every config (beats env and file)' },
+      ...configFileOptions(),
       ...TASK_SOURCE_OPTIONS,
-      instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids (comma-separated)' },
+      instances: { type: 'list', value: 'ids', description: 'Only these instance ids (comma-separated)' },
       filter: { type: 'string', value: 'REGEX', description: 'Only instance ids matching this regular expression' },
+      sample: { type: 'integer', min: 1, value: 'N', description: 'A random N of the selected instances (the same N for the same --seed), kept in the suite\'s order' },
       shuffle: { type: 'boolean', description: 'Shuffle the instance order (with --seed, repeatably)' },
-      seed: { type: 'string', value: 'N', description: 'Seed for --shuffle (default 0)' },
-      jobs: { type: 'string', short: 'j', value: 'N', description: 'Attempts in flight at once (default 4); each config also keeps to its max_concurrency' },
-      runs: { type: 'string', value: 'K', description: 'Repeat each (instance, config) K times, for pass@k (default 1)' },
-      'max-cost': { type: 'string', value: 'USD', description: 'Start no new attempt once the run has spent this much' },
+      seed: { type: 'integer', min: 0, default: 0, value: 'S', description: 'Seed for --sample and --shuffle' },
+      limit: { type: 'integer', min: 1, value: 'N', description: 'Only the first N instances (after --sample and --shuffle): a smoke test' },
+      'dry-run': { type: 'boolean', description: 'Print the attempts the run would make and an estimated cost range per config; call no model, write nothing' },
+      ...jobsOption('Attempts in flight at once; each config also keeps to its max_concurrency', 4),
+      runs: { type: 'integer', min: 1, default: 1, value: 'K', description: 'Repeat each (instance, config) K times, for pass@k' },
+      'max-cost': { type: 'number', value: 'USD', description: 'Spending cap: an attempt starts only if what is spent, what the attempts in flight are expected to cost and its own expected cost stay within USD' },
+      'allow-unpriced': { type: 'boolean', description: 'With --max-cost: run configs whose model has no known price (their spending is not counted)' },
       'run-id': { type: 'string', value: 'ID', description: 'Run id (default: new); an existing id resumes, doing only what is missing' },
-      sandbox: sandboxFlag('Sandbox for agents and grading'),
-      image: imageFlag(),
+      ...sandboxOptions('Sandbox for agents and grading'),
       cache: { type: 'boolean', description: 'Keep model responses by request hash and reuse them (results/cache/responses)' },
       replay: { type: 'string', value: 'RUN', description: 'Re-execute from RUN\'s recorded responses, offline; no provider is called' },
       regrade: { type: 'boolean', description: 'Grade patches again even when graded before' },
       strict: { type: 'boolean', description: 'Exit 1 when any attempt ended in model_error or infra_error' },
-      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
-      json: { type: 'boolean', description: 'Print the run report as JSON' },
-      'fail-fast': { type: 'string', value: 'N', description: `Stop giving a config new attempts after N identical provider errors in a row (default ${DEFAULT_FAIL_FAST}; 0 never)` },
+      ...DB_OPTION,
+      ...JSON_OPTION,
+      'fail-fast': { type: 'integer', min: 0, default: DEFAULT_FAIL_FAST, value: 'N', description: 'Stop giving a config new attempts after N identical provider errors in a row; 0 never' },
       'no-preflight': { type: 'boolean', description: 'Skip (as BENCH_NO_PREFLIGHT=1 does) the one tiny request per provider endpoint that checks, before any attempt, that each config can be reached with its key and model' },
       queue: { type: 'string', value: 'redis://HOST:PORT[/DB]', description: 'Coordinate: enqueue the attempts for `bench worker` processes and store their records here' },
     },
@@ -47,35 +55,39 @@ export default defineCommand(
   async ({ values }) => {
     // Every input is checked before the store is opened: a bad command writes nothing.
     const config = loadConfig({ path: values.config, overrides: values.set });
-    for (const warning of [...config.warnings, ...unreadAgentKeys(config)]) process.stderr.write(`warning: ${warning}\n`);
-    const arms = planArms(config, { configs: listFlag(values.configs), agent: values.agent });
-    for (const arm of arms) {
-      for (const llm of [arm.llm, arm.explorer]) {
-        if (!llm) continue;
-        // A replay answers from the store and never calls a provider, so it needs no key.
-        if (values.replay) llm.settings.api_key ??= 'replay-needs-no-key';
-        else checkCredentials(llm);
-      }
-    }
+    const notes = [...config.warnings, ...unreadAgentKeys(config), ...agentChoiceNotes(config, { agent: values.agent, configs: values.configs })];
+    for (const warning of notes) process.stderr.write(`warning: ${warning}\n`);
+    const arms = planArms(config, { configs: values.configs, agent: values.agent });
+    // A replay answers from the store and never calls a provider, and a dry run calls nothing: neither needs a key.
+    if (values.replay) for (const llm of configsOf(arms)) llm.settings.api_key ??= 'replay-needs-no-key';
+    else if (!values['dry-run']) checkKeys(arms);
     const taskSet = await loadTaskSet(taskSource(values));
-    let instances = selectInstances(taskSet, { ids: listFlag(values.instances), filter: values.filter });
-    if (values.shuffle) instances = shuffled(instances, intFlag('seed', values.seed, 0, 0));
-    const jobs = intFlag('jobs', values.jobs, 4);
-    const runs = intFlag('runs', values.runs, 1);
-    const maxCost = numberFlag('max-cost', values['max-cost']);
-    const failFast = intFlag('fail-fast', values['fail-fast'], DEFAULT_FAIL_FAST, 0);
+    let instances = selectInstances(taskSet, { ids: values.instances, filter: values.filter });
+    instances = narrowInstances(instances, { sample: values.sample, shuffle: values.shuffle, limit: values.limit, seed: values.seed });
+    const { jobs, runs, 'max-cost': maxCost, 'fail-fast': failFast } = values;
     if (values.cache && values.replay) throw new UserError('Pass either --cache or --replay RUN, not both.');
     const address = values.queue === undefined ? undefined : parseQueueUrl(values.queue);
     if (address && (values.cache || values.replay)) throw new UserError(`--${values.cache ? 'cache' : 'replay'} keeps responses on this machine, so it cannot be combined with --queue, whose attempts run on the workers. Drop one of the two.`);
     const modelCode = arms.some((arm) => arm.llm);
     const runId = values['run-id'] ?? newRunId();
-    if (modelCode && !values.replay && !values['no-preflight'] && process.env.BENCH_NO_PREFLIGHT !== '1') await checkProviders(arms);
+    checkSpendingCap(arms, maxCost, values['allow-unpriced']);
+    if (values['dry-run']) {
+      const path = resolveDbPath(values.db);
+      const store = existsSync(path) ? Store.open(path, { readonly: true }) : undefined;
+      try {
+        printPlan(planRun({ store, runId, instances, arms, runs }), { json: values.json, maxCost });
+      } finally {
+        store?.close();
+      }
+      return 0;
+    }
+    if (modelCode && !values.replay && !values['no-preflight'] && process.env.BENCH_NO_PREFLIGHT !== '1') await checkProviders(arms, (m) => process.stderr.write(`warning: ${m}\n`));
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
 
     return withStore(values.db, async (store, signal) => {
       if (values.replay && !store.getRun(values.replay)) throw new UserError(`--replay ${values.replay}: no such run in ${store.path}. List runs with \`bench report\`.`);
       const cacheDir = resolveCacheDir();
-      const grader = new Grader({ sandbox, cacheDir, store, regrade: values.regrade });
+      const grader = new Grader({ sandbox, cacheDir, store, regrade: values.regrade, jobs: gradeSlotsFor(jobs) });
       if (!modelCode) process.stderr.write(`No LLM config named: running the ${arms.map((a) => a.name).join(' and ')} baseline${arms.length > 1 ? 's' : ''} on ${taskSet.name} (pass --configs NAME to run a model).\n`);
       const result = await runBenchmark({
         store, grader, taskSet, instances, arms, runId, runs, jobs, maxCost, failFast, signal, quiet: values.json,
@@ -105,36 +117,3 @@ export default defineCommand(
   },
 );
 
-/** Ends the run before any attempt when a config cannot work at all: one paragraph per config. */
-async function checkProviders(arms: Arm[]): Promise<void> {
-  const configs = [...new Map(arms.flatMap((arm) => [arm.explorer, arm.llm]).filter((llm) => llm !== undefined).map((llm) => [llm.name, llm])).values()];
-  const problems = await preflight(configs);
-  for (const problem of problems.filter((p) => !p.fatal)) process.stderr.write(`warning: ${problem.message}\n`);
-  const fatal = problems.filter((p) => p.fatal);
-  if (fatal.length === 0) return;
-  const paragraphs = fatal.map((p) => p.message);
-  const first = paragraphs.shift()!;
-  throw new UserError(`${first}${paragraphs.map((p) => `\n\n${p}`).join('')}\n\nNothing was run. Fix the config${fatal.length > 1 ? 's' : ''} above, or pass --no-preflight to skip this check.`);
-}
-
-function resumeArgs(argv: string[], runId: string): string {
-  const args = [...argv];
-  const at = args.findIndex((a) => a === '--run-id' || a.startsWith('--run-id='));
-  if (at >= 0) args.splice(at, args[at] === '--run-id' ? 2 : 1);
-  // Quoted for a POSIX shell, so `--filter 'a|b'` pastes back as it was typed.
-  return [...args, '--run-id', runId].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg))).join(' ');
-}
-
-/** `--set api_key=...` (either spelling) and any unknown key's value are masked before the command line is stored or printed. */
-function withoutSecretFlags(argv: string[]): string[] {
-  const mask = (pair: string) => {
-    const eq = pair.indexOf('=');
-    const key = eq > 0 ? pair.slice(0, eq).trim() : pair;
-    return eq > 0 && (isSecretKey(key) || !(LLM_KEYS as string[]).includes(key)) ? `${pair.slice(0, eq + 1)}***` : maskUrlsIn(pair);
-  };
-  return argv.map((arg, index) => {
-    if (arg.startsWith('--set=')) return `--set=${mask(arg.slice('--set='.length))}`;
-    // A credential inside a URL (a --queue redis://:password@host) is masked too.
-    return argv[index - 1] === '--set' ? mask(arg) : maskUrlsIn(arg);
-  });
-}

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { defineCommand, printJson } from './_command.ts';
 import { withStore } from './_session.ts';
+import { DB_OPTION, JSON_OPTION } from './_options.ts';
 import { UserError } from '../errors.ts';
 import { listRuns, removeRun, renderRunList } from '../report/index.ts';
 import { runDir } from '../results/index.ts';
@@ -14,8 +15,8 @@ export default defineCommand(
     positionals: { min: 0, max: 2, names: 'nothing, or `rm RUN`' },
     options: {
       force: { type: 'boolean', description: 'With rm: delete a run even when it is marked running' },
-      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
-      json: { type: 'boolean', description: 'Print JSON' },
+      ...DB_OPTION,
+      ...JSON_OPTION,
     },
   },
   async ({ values, positionals }) => {

@@ -1,7 +1,10 @@
 import Table from 'cli-table3';
 import { defineCommand, printJson } from './_command.ts';
+import { JSON_OPTION } from './_options.ts';
 import { UserError } from '../errors.ts';
 import { SANDBOXES, SANDBOX_NAMES, DEFAULT_SANDBOX, type SandboxBackend } from '../sandbox/index.ts';
+
+const COLLECTED = SANDBOX_NAMES.filter((n) => (SANDBOXES[n] as SandboxBackend).leftovers);
 
 export default defineCommand(
   {
@@ -9,10 +12,10 @@ export default defineCommand(
     summary: 'List the sandbox backends and whether each can run here; remove containers a killed run left behind.',
     usage: 'bench sandbox list | gc [--sandbox NAME] [--run ID] [--all] [--json]',
     options: {
-      sandbox: { type: 'string', value: 'NAME', description: `gc: only this backend (default every backend that can leave something: ${SANDBOX_NAMES.filter((n) => (SANDBOXES[n] as SandboxBackend).leftovers).join(', ')})` },
+      sandbox: { type: 'choice', choices: COLLECTED, value: COLLECTED.join('|'), description: `gc: only this backend (default every backend that can leave something: ${COLLECTED.join(', ')})` },
       run: { type: 'string', value: 'ID', description: 'gc: only the containers of this run, running or not' },
       all: { type: 'boolean', description: 'gc: also the containers of bench processes still running' },
-      json: { type: 'boolean', description: 'Print JSON' },
+      ...JSON_OPTION,
     },
     positionals: { min: 1, max: 1, names: 'list|gc' },
   },
@@ -33,12 +36,11 @@ export default defineCommand(
       return 0;
     }
     if (action !== 'gc') throw new UserError(`bench sandbox: unknown action \`${action}\`; use \`list\` or \`gc\`.`);
-    const names = values.sandbox ? [values.sandbox] : SANDBOX_NAMES.filter((n) => (SANDBOXES[n] as SandboxBackend).leftovers);
+    const names = values.sandbox ? [values.sandbox] : COLLECTED;
     const results: Record<string, { removed: string[]; kept: string[] }> = {};
     for (const name of names) {
-      const backend = SANDBOXES[name as keyof typeof SANDBOXES] as SandboxBackend | undefined;
-      if (!backend) throw new UserError(`--sandbox must be one of ${SANDBOX_NAMES.join(', ')}, got \`${name}\`.`);
-      if (!backend.leftovers) throw new UserError(`--sandbox ${name} leaves nothing behind to collect; gc applies to ${names.join(', ')}.`);
+      const backend: SandboxBackend = SANDBOXES[name];
+      if (!backend.leftovers) continue;
       // An engine that is not installed has nothing of ours to remove, unless it was named.
       if (!values.sandbox && (await backend.unavailable())) continue;
       results[name] = await backend.leftovers({ run: values.run, all: values.all });

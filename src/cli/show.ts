@@ -1,6 +1,8 @@
 import { defineCommand, printJson } from './_command.ts';
 import { withStore } from './_session.ts';
+import { DB_OPTION, JSON_OPTION } from './_options.ts';
 import { UserError } from '../errors.ts';
+import { roleCostCell, roleCostsOfCalls } from '../report/index.ts';
 
 export default defineCommand(
   {
@@ -9,19 +11,20 @@ export default defineCommand(
     usage: 'bench show ATTEMPT_ID [--json] | bench show RUN_ID INSTANCE CONFIG [--repeat N]',
     positionals: { min: 1, max: 3, names: 'ATTEMPT_ID, or RUN_ID INSTANCE CONFIG' },
     options: {
-      repeat: { type: 'string', value: 'N', description: 'Which repeat, with RUN_ID INSTANCE CONFIG (default 0)' },
-      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
-      json: { type: 'boolean', description: 'Print JSON' },
+      repeat: { type: 'integer', min: 0, default: 0, value: 'N', description: 'Which repeat, with RUN_ID INSTANCE CONFIG' },
+      ...DB_OPTION,
+      ...JSON_OPTION,
     },
   },
   async ({ values, positionals }) => {
     return withStore(values.db, async (store) => {
       const attempt = positionals.length === 1
         ? store.attempt(Number(positionals[0]))
-        : store.attemptFor(positionals[0]!, positionals[1] ?? '', positionals[2] ?? '', Number(values.repeat ?? 0));
+        : store.attemptFor(positionals[0]!, positionals[1] ?? '', positionals[2] ?? '', values.repeat);
       if (!attempt) throw new UserError(`No attempt ${positionals.join(' ')} in ${store.path}. Name an attempt by its id, or as \`bench show RUN_ID INSTANCE CONFIG\` (run ids: \`bench report\`).`);
+      const costByRole = roleCostsOfCalls(attempt.llmCalls);
       if (values.json) {
-        printJson(attempt);
+        printJson({ ...attempt, costByRole });
         return 0;
       }
       const cost = attempt.costUnknown ? 'unknown' : `$${(attempt.costUsd ?? 0).toFixed(6)}`;
@@ -32,6 +35,7 @@ export default defineCommand(
         `outcome ${attempt.outcome}${attempt.resolution ? ` (${attempt.resolution})` : ''}; agent stopped: ${attempt.exitReason ?? '-'}; malformed answers: ${attempt.malformedCount}`,
         ...(submit ? [`submission: ${submit} (${submit === 'explicit' ? 'only what the model submitted is graded; nothing on a limit, as mini-swe-agent v2' : 'the source diff is graded on any exit, as SWE-agent'})`] : []),
         `cost ${cost}; tokens in ${attempt.tokensIn}, out ${attempt.tokensOut}, cache read ${attempt.tokensCacheRead}, cache write ${attempt.tokensCacheWrite}; ${attempt.calls} calls, ${attempt.retries} retries`,
+        ...(costByRole.length > 0 ? [`cost by role: ${roleCostCell({ costByRole })}`] : []),
         `time ${(attempt.durationMs / 1000).toFixed(1)} s (agent ${(attempt.agentMs / 1000).toFixed(1)} s, grading ${(attempt.gradeMs / 1000).toFixed(1)} s)`,
         ...(attempt.error ? [`error: ${attempt.error}`] : []),
         ...(attempt.tamperReason ? [`tampered: ${attempt.tamperReason}`] : []),

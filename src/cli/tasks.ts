@@ -1,11 +1,12 @@
 import Table from 'cli-table3';
 import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
-import { defineCommand, intFlag, listFlag, printJson } from './_command.ts';
+import { defineCommand, printJson } from './_command.ts';
+import { JSON_OPTION, jobsOption } from './_options.ts';
+import { sandboxOptions } from './_sandbox-options.ts';
 import { UserError } from '../errors.ts';
 import { loadTaskSet, selectInstances } from '../tasks/index.ts';
-import { Grader, TEST_NAMINGS, resolveCacheDir, type TestNaming } from '../grading/index.ts';
+import { Grader, TEST_NAMINGS, resolveCacheDir } from '../grading/index.ts';
 import { chooseSandbox, validateInstances } from '../runner/index.ts';
-import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 
 export default defineCommand(
   {
@@ -15,18 +16,17 @@ export default defineCommand(
     positionals: { min: 1, max: 2, names: 'list | show ID | validate [SUITE|FILE]' },
     options: {
       ...TASK_SOURCE_OPTIONS,
-      instances: { type: 'string', multiple: true, value: 'ids', description: 'Only these instance ids' },
+      instances: { type: 'list', value: 'ids', description: 'Only these instance ids' },
       derive: { type: 'boolean', description: 'validate: compute FAIL_TO_PASS / PASS_TO_PASS from runs before and after the gold patch' },
-      naming: { type: 'string', value: TEST_NAMINGS.join('|'), description: 'validate --derive: write test names as we do (bench, default), as SWE-bench or as SWE-PolyBench' },
-      jobs: { type: 'string', short: 'j', value: 'N', description: 'validate: instances at once (default 2)' },
-      sandbox: sandboxFlag('validate: where tests run'),
-      image: imageFlag(),
-      json: { type: 'boolean', description: 'Print JSON' },
+      naming: { type: 'choice', choices: TEST_NAMINGS, value: TEST_NAMINGS.join('|'), description: 'validate --derive: write test names as we do (bench, default: file::suites::title), as SWE-bench\'s log parsers name tests or as SWE-PolyBench\'s do' },
+      ...jobsOption('validate: instances at once', 2),
+      ...sandboxOptions('validate: where tests run'),
+      ...JSON_OPTION,
     },
   },
   async ({ values, positionals }) => {
     const [action, argument] = positionals;
-    const naming = namingFlag(values.naming);
+    const { naming } = values;
     const source = taskSource(values);
     if (action === 'validate' && argument) {
       if (/\.(jsonl?|parquet)$/.test(argument)) source.dataset = argument;
@@ -35,7 +35,7 @@ export default defineCommand(
     const taskSet = await loadTaskSet(source);
     switch (action) {
       case 'list': {
-        const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
+        const instances = selectInstances(taskSet, { ids: values.instances });
         if (values.json) {
           printJson(instances.map((i) => ({ instance_id: i.instance_id, repo: i.repo, language: i.language, FAIL_TO_PASS: i.FAIL_TO_PASS.length, PASS_TO_PASS: i.PASS_TO_PASS.length })));
           return 0;
@@ -59,10 +59,10 @@ export default defineCommand(
         return 0;
       }
       case 'validate': {
-        const instances = selectInstances(taskSet, { ids: listFlag(values.instances) });
+        const instances = selectInstances(taskSet, { ids: values.instances });
         const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: taskPaths(values), modelCode: false, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
         const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
-        const results = await validateInstances(instances, grader, { jobs: intFlag('jobs', values.jobs, 2), derive: values.derive, naming });
+        const results = await validateInstances(instances, grader, { jobs: values.jobs, derive: values.derive, naming });
         const failed = results.filter((r) => !r.ok);
         if (values.json) printJson(results);
         else {
@@ -83,10 +83,4 @@ export default defineCommand(
 function firstLine(text: string): string {
   const line = text.split('\n').map((l) => l.replace(/^#+\s*/, '').trim()).find(Boolean) ?? '';
   return line.length > 60 ? `${line.slice(0, 57)}...` : line;
-}
-
-function namingFlag(value: string | undefined): TestNaming | undefined {
-  if (value === undefined) return undefined;
-  if ((TEST_NAMINGS as readonly string[]).includes(value)) return value as TestNaming;
-  throw new UserError(`Unknown --naming \`${value}\`. Use one of: ${TEST_NAMINGS.join(', ')} (bench: file::suites::title; swebench: as SWE-bench's log parsers name tests; polybench: as SWE-PolyBench's do).`);
 }

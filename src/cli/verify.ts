@@ -1,8 +1,9 @@
-import { defineCommand, intFlag, printJson } from './_command.ts';
+import { defineCommand, printJson } from './_command.ts';
+import { JSON_OPTION, jobsOption } from './_options.ts';
+import { sandboxOptions } from './_sandbox-options.ts';
 import { Grader, resolveCacheDir } from '../grading/index.ts';
 import { readResultsFile, recordVerification, verifyResults } from '../results/index.ts';
 import { chooseSandbox } from '../runner/index.ts';
-import { imageFlag, sandboxFlag } from '../sandbox/index.ts';
 
 export default defineCommand(
   {
@@ -11,11 +12,10 @@ export default defineCommand(
     usage: 'bench verify FILE [-j N] [--record] [--json]',
     positionals: { min: 1, max: 1, names: 'FILE' },
     options: {
-      jobs: { type: 'string', short: 'j', value: 'N', description: 'Instances graded at once (default 2)' },
-      sandbox: sandboxFlag('Where patches run'),
-      image: imageFlag(),
+      ...jobsOption('Instances graded at once', 2),
+      ...sandboxOptions('Where patches run'),
       record: { type: 'boolean', description: 'When everything matches, add a verification entry to the file (the leaderboard\'s ✓)' },
-      json: { type: 'boolean', description: 'Print JSON' },
+      ...JSON_OPTION,
     },
   },
   async ({ values, positionals }) => {
@@ -24,7 +24,7 @@ export default defineCommand(
     const modelCode = file.instances.some((i) => i.patch && i.patch.trim()) && file.config.name !== 'gold';
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, modelCode, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const grader = new Grader({ sandbox, cacheDir: resolveCacheDir() });
-    const { mismatches, problems, skipped } = await verifyResults(file, grader, { jobs: intFlag('jobs', values.jobs, 2) });
+    const { mismatches, problems, skipped } = await verifyResults(file, grader, { jobs: values.jobs });
     const verified = mismatches.length === 0 && problems.length === 0;
     if (verified && values.record) recordVerification(path, file, sandbox.kind);
     if (values.json) printJson({ verified, problems, mismatches, skipped });

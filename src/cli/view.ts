@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { defineCommand, intFlag } from './_command.ts';
+import { defineCommand } from './_command.ts';
+import { DB_OPTION } from './_options.ts';
 import { withStore } from './_session.ts';
 import { UserError } from '../errors.ts';
 import { loadRunView, openInBrowser, renderView, servePage } from '../report/index.ts';
@@ -15,14 +16,13 @@ export default defineCommand(
     options: {
       output: { type: 'string', short: 'o', value: 'FILE', description: 'Write to FILE (default $BENCH_RESULTS_DIR/view-<run>.html, else results/view-<run>.html)' },
       open: { type: 'boolean', description: 'Also serve the page on http://127.0.0.1 (and open a browser when there is a display) until Ctrl-C' },
-      port: { type: 'string', value: 'N', description: 'Port for --open (default: a free one)' },
+      port: { type: 'integer', min: 1, max: 65535, value: 'N', description: 'Port for --open (default: a free one)' },
       baseline: { type: 'string', value: 'CONFIG', description: 'Config the others are compared with (default: the first)' },
-      db: { type: 'string', value: 'PATH', description: 'Results database (default $BENCH_DB, else results/bench.db)' },
+      ...DB_OPTION,
     },
   },
   async ({ values, positionals }) => {
-    const port = values.port === undefined ? undefined : intFlag('port', values.port, 0, 1);
-    if (port !== undefined && port > 65535) throw new UserError(`--port must be at most 65535, got \`${values.port}\`.`);
+    const { port } = values;
     const { html, runIds } = await withStore(values.db, async (store) => {
       const view = loadRunView(store, positionals, { baseline: values.baseline });
       return { html: renderView(view), runIds: view.report.runs.map((r) => r.id) };

@@ -48,10 +48,24 @@ export function runnerModuleNames(): readonly string[] {
   return runnerModules;
 }
 
-/** Only what Python imports: a module file, a compiled module, or the __init__ that makes a package, at an import root. */
-function shadowedModulesPattern(): string {
-  return `^(src/)?(${runnerModuleNames().join('|')})(/__init__)?(\\.(py|pyc|pyo|pyd|so)|\\.[^/]*\\.so)$`;
+/**
+ * Sets `shadowing` for a changed path that Python would import in a runner module's place: a
+ * module file, a compiled module or a package's __init__ at an import root, named like a module
+ * the runner loads (one table lookup instead of a pattern of every name).
+ */
+function shadowingCheck(): string[] {
+  return [
+    `declare -A runner_module=(${runnerModuleNames().map((name) => `[${name}]=1`).join(' ')})`,
+    `module_at_root=${shellQuote('^([^/.]+)(/__init__)?(\\.(py|pyc|pyo|pyd|so)|\\.[^/]*\\.so)$')}`,
+    'shadows() {',
+    '  local p="${1#src/}"',
+    '  [[ $p =~ $module_at_root ]] && [[ -n "${runner_module[${BASH_REMATCH[1]}]:-}" ]]',
+    '}',
+  ];
 }
+
+/** The grading script and what it reads from its stdin before the gate: the patches, byte-counted. */
+export type GradingScript = { script: string; stdin: string; readyMarker: string };
 
 export type ScriptParts = {
   nonce: string;
@@ -69,18 +83,22 @@ export type ScriptParts = {
  * The grading script. Our git directory is moved out of the work tree first, so nothing the patch
  * writes (a `.git/config` with hooks or filters, say) reaches the git commands that follow. Then:
  * apply chain with resets; every changed test-infrastructure path, every test-patch file and every
- * new top-level module nothing imports put back to the base; the test patch; the canaries; our
- * status line; and bash `exec`s the tests last, with the report channel's settings.
+ * new top-level module nothing imports put back to the base; the test patch; the canaries. The
+ * script then prints `readyMarker` and waits for a line on stdin (the harness holds it there until
+ * a test slot is free: nothing of the patch has run yet); then our status line, and bash `exec`s
+ * the tests last, with the report channel's settings.
  */
-export function gradingScript(parts: ScriptParts): string {
+export function gradingScript(parts: ScriptParts): GradingScript {
   const say = (text: string) => `printf '%s\\n' "${parts.nonce} ${text}"`;
+  const payloads = [{ name: 'test.patch', text: parts.testPatch }, ...(parts.patch === null ? [] : [{ name: 'model.patch', text: parts.patch }])];
   const lines = [
     'set -u',
     // A private scratch folder: the local sandbox shares the host's /tmp between gradings.
-    'scratch=$(mktemp -d)',
+    'scratch=$(mktemp -d) || exit 1',
+    // The patches come on stdin, each read to its exact length (head -c reads no further), so the script stays small.
+    ...payloads.map(({ name, text }) => `head -c ${Buffer.byteLength(text)} > "$scratch/${name}" || exit 1`),
     'mv .git "$scratch/git" || exit 1',
     'export GIT_DIR="$scratch/git" GIT_WORK_TREE="$PWD" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null',
-    `printf '%s' '${b64(parts.testPatch)}' | base64 -d > "$scratch/test.patch"`,
     // Logs the patch can influence are indented, so no line of theirs can look like ours.
     'quote() { sed "s/^/| /" "$1" | tail -c 2000; }',
     // Clears a path (and any parent the patch turned into a file or link) and queues it to be put back from the base.
@@ -94,9 +112,12 @@ export function gradingScript(parts: ScriptParts): string {
     `  printf '%s\\0' "$1" >> "$scratch/restore"`,
     '}',
   ];
-  if (parts.patch !== null) lines.push(...modelPatchSteps(parts));
-  else lines.push('applied=none');
-  for (const path of new Set(parts.testFiles)) lines.push(`restore ${shellQuote(path)}`);
+  if (parts.patch !== null) {
+    lines.push(...modelPatchSteps(parts));
+    // A test-patch file comes back from the base when the patch touched it, a folder above it or anything under it
+    // (with no model patch the tree is the base's already).
+    for (const path of new Set(parts.testFiles)) lines.push(`if touches ${shellQuote(path)}; then restore ${shellQuote(path)}; fi`);
+  } else lines.push('applied=none');
   // One checkout for everything queued: what the base has comes back, what it lacks stays removed.
   lines.push(
     'if [ -s "$scratch/restore" ]; then',
@@ -106,18 +127,24 @@ export function gradingScript(parts: ScriptParts): string {
   );
   lines.push(`git apply --verbose "$scratch/test.patch" > "$scratch/tp.log" 2>&1 || { quote "$scratch/tp.log"; exit ${TEST_PATCH_FAILED}; }`);
   for (const { path, text } of parts.canaries?.appends ?? []) {
-    lines.push(`if [ -f ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then printf '%s' '${b64(text)}' | base64 -d >> ${shellQuote(path)}; fi`);
+    lines.push(`if [ -f ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then printf '%s' ${shellQuote(text)} >> ${shellQuote(path)}; fi`);
   }
   // The tests see the repository as it was: our git directory back in place, git's variables gone.
   lines.push('rm -rf .git && mv "$scratch/git" .git || exit 1', 'unset GIT_DIR GIT_WORK_TREE GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL');
-  lines.push('rm -rf "$scratch"', ...channelSteps(parts.channel), say('applied $applied $(date +%s%3N)'));
+  lines.push('rm -rf "$scratch"', ...channelSteps(parts.channel));
+  // Held here until the harness lets the tests start; a closed stdin means it gave up.
+  const readyMarker = `${parts.nonce} ready`;
+  lines.push(`printf '%s\\n' ${shellQuote(readyMarker)}`, 'IFS= read -r go || exit 1');
+  // The clock in microseconds (bash 5); `date` where bash is older.
+  lines.push('now=${EPOCHREALTIME:-}; now=${now/[.,]/}; [ -n "$now" ] || now=$(( $(date +%s%3N) * 1000 ))');
+  lines.push(say('applied $applied $now'));
   // coreutils timeout bounds the tests alone and kills their whole process group.
   lines.push(`exec timeout --kill-after=5 ${parts.timeoutSeconds} bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
-  return `${lines.join('\n')}\n`;
+  return { script: `${lines.join('\n')}\n`, stdin: payloads.map((p) => p.text).join(''), readyMarker };
 }
 
 function modelPatchSteps(parts: ScriptParts): string[] {
-  const lines = [`printf '%s' '${b64(parts.patch!)}' | base64 -d > "$scratch/model.patch"`, 'applied=""'];
+  const lines = ['applied=""'];
   // Between tries, everything but the shared dependency folders goes, ignored leftovers included.
   const keep = parts.sharedDirs.map((dir) => ` -e ${shellQuote(`/${dir}`)}`).join('');
   const reset = `git reset --hard --quiet && git clean -ffdxq${keep}`;
@@ -131,29 +158,48 @@ function modelPatchSteps(parts: ScriptParts): string[] {
   const grepExcluded = parts.sharedDirs.map((dir) => ` --exclude-dir=${shellQuote(dir)}`).join('');
   lines.push(
     // A .git anywhere in the tree hides what is under it from git itself; no fix creates one.
-    `if [ -n "$(find .${prune} -name .git -print -quit)" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
+    `if [ -n "$(find .${prune} -name .git -print -quit 2>/dev/null)" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
     // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold newlines).
-    `git ls-files --others -z -- .${excluded} > "$scratch/new"`,
-    `{ git diff --name-only -z HEAD; cat "$scratch/new"; } > "$scratch/changed"`,
-    `grep -zE ${shellQuote(TEST_INFRASTRUCTURE_PATTERN)} "$scratch/changed" > "$scratch/revert"`,
-    // A top-level module named like one the runner imports (unittest.py or .pyc, pluggy/, say) would run in its place.
-    `grep -zE ${shellQuote(shadowedModulesPattern())} "$scratch/changed" >> "$scratch/revert"`,
+    `git ls-files --others -z -- .${excluded} > "$scratch/new" 2>/dev/null`,
+    `{ git diff --name-only -z HEAD; cat "$scratch/new"; } > "$scratch/changed" 2>/dev/null`,
+    ...shadowingCheck(),
+    `infrastructure=${shellQuote(TEST_INFRASTRUCTURE_PATTERN)}`,
+    `pytest_config=${shellQuote(`(^|/)(${PYTEST_CONFIG_FILES.join('|').replaceAll('.', '\\.')})$`)}`,
     // pytest reads its options from a section of these files: a changed section is a reconfigured runner.
     `pytest_section() { awk '/^[[:space:]]*\\[/ { on = ($0 ~ /pytest/) } on' "$@" 2>/dev/null; }`,
-    `grep -zE ${shellQuote(`(^|/)(${PYTEST_CONFIG_FILES.join('|').replaceAll('.', '\\.')})$`)} "$scratch/changed" | while IFS= read -r -d '' path; do`,
-    `  if [ "$(git show "HEAD:$path" 2>/dev/null | pytest_section)" != "$(pytest_section "$path")" ]; then printf '%s\\0' "$path" >> "$scratch/revert"; fi`,
-    'done',
+    // One pass over the changed paths, in bash: test infrastructure, a top-level module named like one the
+    // runner imports (unittest.py or .pyc, pluggy/, say) that would run in its place, a changed pytest section.
+    // Every changed path, and every folder above one, for `touches`.
+    'declare -A touched=() above=()',
+    'touches() {',
+    '  local d="$1"',
+    '  [[ -n "${touched[$d]:-}${above[$d]:-}" ]] && return 0',
+    '  while [[ "$d" == */* ]]; do d="${d%/*}"; [[ -n "${touched[$d]:-}" ]] && return 0; done',
+    '  return 1',
+    '}',
+    `while IFS= read -r -d '' path; do`,
+    '  touched["$path"]=1; d="$path"; while [[ "$d" == */* ]]; do d="${d%/*}"; above["$d"]=1; done',
+    '  if [[ $path =~ $infrastructure ]] || shadows "$path"; then printf \'%s\\0\' "$path" >> "$scratch/revert"',
+    '  elif [[ $path =~ $pytest_config ]] && [ "$(git show "HEAD:$path" 2>/dev/null | pytest_section)" != "$(pytest_section "$path")" ]; then',
+    `    printf '%s\\0' "$path" >> "$scratch/revert"`,
+    '  fi',
+    `done < "$scratch/changed"`,
     // A new top-level Python module or package (whatever its alphabet) runs only if something imports it: discovery or
     // start-up would import it with nothing asking for it. Kept when an existing file, another new file or the test
     // patch imports it by name.
-    `grep -zE '^(src/)?[^/]+(\\.py|/.*\\.py)$' "$scratch/new" | sed -zE 's#^(src/)?([^/]+)(\\.py|/.*)$#\\1\\2#' | sort -zu | while IFS= read -r -d '' top; do`,
-    '  name="${top#src/}"; name="${name%.py}"',
+    'declare -A new_top=()',
+    `module_file=${shellQuote('^(src/)?([^/]+)(\\.py|/.*\\.py)$')}`,
+    `while IFS= read -r -d '' path; do`,
+    `  if [[ $path =~ $module_file ]]; then new_top["\${BASH_REMATCH[1]}\${BASH_REMATCH[2]}"]=1; fi`,
+    `done < "$scratch/new"`,
+    'for top in "${!new_top[@]}"; do',
+    '  name="${top#src/}"',
     `  importers=$(grep -rlE --include='*.py'${grepExcluded} --exclude-dir=.git "^[+[:space:]]*(from[[:space:]]+$name([.[:space:]])|import[[:space:]]+([^#]*,[[:space:]]*)?$name([.,[:space:]]|$))" . "$scratch/test.patch" 2>/dev/null | grep -v -e "^\\./$top/" -e "^\\./$top\\.py$" | head -1)`,
-    '  if [ -z "$importers" ]; then grep -zE "^$top(\\.py$|/)" "$scratch/new" >> "$scratch/revert"; fi',
+    `  if [ -z "$importers" ]; then while IFS= read -r -d '' path; do if [[ $path == "$top.py" || $path == "$top"/* ]]; then printf '%s\\0' "$path" >> "$scratch/revert"; fi; done < "$scratch/new"; fi`,
     'done',
-    `sort -zu "$scratch/revert" | while IFS= read -r -d '' path; do`,
+    `if [ -s "$scratch/revert" ]; then sort -zu "$scratch/revert" | while IFS= read -r -d '' path; do`,
     `  restore "$path"; printf '%s reverted %q\\n' "${parts.nonce}" "$path"`,
-    'done',
+    'done; fi',
   );
   return lines;
 }
@@ -165,15 +211,11 @@ function channelSteps(channel: Channel | undefined): string[] {
   const files = Object.entries(channel.files);
   if (files.length) {
     lines.push('BENCH_CHANNEL_DIR=$(mktemp -d -p "${HOME:-/tmp}") || exit 1');
-    for (const [name, text] of files) lines.push(`printf '%s' '${b64(text)}' | base64 -d > "$BENCH_CHANNEL_DIR"/${shellQuote(name)}`);
+    for (const [name, text] of files) lines.push(`printf '%s' ${shellQuote(text)} > "$BENCH_CHANNEL_DIR"/${shellQuote(name)}`);
     lines.push('export PYTHONPATH="$BENCH_CHANNEL_DIR${PYTHONPATH:+:$PYTHONPATH}"');
   }
   for (const [name, value] of Object.entries(channel.env)) lines.push(`export ${name}=${shellQuote(value)}`);
   return lines;
-}
-
-function b64(content: string | Buffer): string {
-  return Buffer.from(content).toString('base64');
 }
 
 export function shellQuote(text: string): string {

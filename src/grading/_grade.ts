@@ -67,7 +67,11 @@ const LOG_TAIL = 20_000;
 export async function gradeInstance(
   instance: Instance,
   patch: string | null | undefined,
-  options: { sandbox: Sandbox; environment: PreparedEnvironment; runWithoutPatch?: boolean },
+  options: {
+    sandbox: Sandbox; environment: PreparedEnvironment; runWithoutPatch?: boolean;
+    /** Waited for once the setup is done and before the tests start; its release is called when they end. */
+    testSlot?: () => Promise<() => void>;
+  },
 ): Promise<Grade> {
   const hash = patchHash(patch);
   const flags = patchFlags(patch);
@@ -91,16 +95,30 @@ export async function gradeInstance(
     const channel = workspace.reportChannel ? channelFor(instance.log_parser, instance.test_cmd) : undefined;
     const setup = gradingScript({ nonce, patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd,
       timeoutSeconds: instance.timeout, testFiles, sharedDirs, canaries, channel });
-    // One sandbox start: the setup runs no code from the patch and reports on its own line; then
+    // One sandbox start: the setup runs no code from the patch and reports on its own lines; it then
+    // waits at the gate for a test slot (so the next grading's setup overlaps this one's tests), and
     // bash `exec`s the tests, so nothing of ours runs after them and the exit code is their own.
-    const run = await workspace.exec('bash -s', { stdin: setup, timeoutMs: instance.timeout * 1000 + SETUP_TIMEOUT_MS, reportChannel: channel !== undefined });
+    let release: (() => void) | undefined;
+    let waited: Promise<void> | undefined;
+    const gate = { marker: setup.readyMarker, open: () => (waited = (options.testSlot?.() ?? Promise.resolve(() => {})).then((r) => void (release = r))) };
+    let run: ExecResult;
+    try {
+      run = await workspace.exec(setup.script, { stdin: setup.stdin, gate, timeoutMs: instance.timeout * 1000 + SETUP_TIMEOUT_MS, reportChannel: channel !== undefined });
+    } finally {
+      if (waited) await waited.then(() => release?.());
+    }
     const ended = Date.now();
     const detail = run.output.slice(-2000);
+    const setupDone = run.output.includes(`${nonce} applied`);
+    // Setup runs nothing of the patch: a limit that refused it a process or memory is the machine's doing.
+    if (!setupDone && run.resourceRefused) {
+      return { ...base, outcome: 'infra_error', error: `the sandbox ran out of ${run.resourceRefused} while preparing the grading: ${detail}`, report: report(false) };
+    }
     // Exit codes first: when setup stopped, the tests never ran and no status line counts.
-    if (run.exitCode === PATCH_FAILED && !run.output.includes(`${nonce} applied`)) {
+    if (run.exitCode === PATCH_FAILED && !setupDone) {
       return { ...base, outcome: 'patch_failed', error: `the patch did not apply with any of: ${APPLY_CHAIN.join('; ')}\n${detail}`, report: report(false) };
     }
-    if (run.exitCode === TEST_PATCH_FAILED && !run.output.includes(`${nonce} applied`)) {
+    if (run.exitCode === TEST_PATCH_FAILED && !setupDone) {
       // The test patch applies to the clean base (validation proves it), so after a model patch it is the patch's doing.
       return hash
         ? { ...base, outcome: 'patch_failed', error: `the instance's test patch no longer applies after this patch: ${detail}`, report: report(true) }
@@ -115,7 +133,7 @@ export async function gradeInstance(
     // The first status line is ours: the tests had not started when it was printed.
     const applyMethod = hash ? APPLY_CHAIN[Number(status[1])] : undefined;
     const testLog = run.output.slice(status.index + status[0].length + 1);
-    const testMs = Math.max(0, ended - Number(status[2]));
+    const testMs = Math.max(0, Math.round(ended - Number(status[2]) / 1000));
     const ran = { ...base, flags: patchFlags(patch, revertedFiles), revertedFiles, applyMethod, testExitCode: run.exitCode, testMs, log: testLog.slice(-LOG_TAIL) };
     const timedOut = run.timedOut || ((run.exitCode === 124 || run.exitCode === 137) && testMs >= instance.timeout * 1000);
     if (timedOut) return { ...ran, outcome: 'timeout', error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };

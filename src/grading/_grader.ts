@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { prepareEnvironment, type PreparedEnvironment, type Sandbox } from '../sandbox/index.ts';
 import { environmentSpec, type Instance } from '../tasks/index.ts';
 import { gradeInstance, patchHash, type Grade } from './_grade.ts';
+import { Slots } from './_slots.ts';
 
 /** Where grades are kept by (instance, content hash, patch hash): the store implements it. */
 export type GradeCache = {
@@ -18,18 +19,32 @@ export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * Grades patches: environments prepared once per repository + install, and grades reused from
  * the store when the same patch was graded on the same instance content (unless regrade).
+ *
+ * With `jobs`, at most that many gradings run their tests at once, and as many more prepare
+ * theirs meanwhile (workspace, patch applied, test files put back: nothing of the patch runs),
+ * then wait at the gate: the next grading's setup overlaps this one's tests. Callers let up to
+ * twice `jobs` gradings be in flight to use that.
  */
 export class Grader {
   readonly sandbox: Sandbox;
   private readonly cacheDir: string;
   private readonly store: GradeCache | undefined;
   private readonly regrade: boolean;
+  /** Gradings whose tests may run at once; undefined: no limit of the grader's own. */
+  readonly jobs: number | undefined;
+  private readonly setupSlots: Slots | undefined;
+  private readonly testSlots: Slots | undefined;
 
-  constructor(options: { sandbox: Sandbox; cacheDir: string; store?: GradeCache; regrade?: boolean }) {
+  constructor(options: { sandbox: Sandbox; cacheDir: string; store?: GradeCache; regrade?: boolean; jobs?: number }) {
     this.sandbox = options.sandbox;
     this.cacheDir = options.cacheDir;
     this.store = options.store;
     this.regrade = options.regrade ?? false;
+    this.jobs = options.jobs;
+    if (options.jobs !== undefined) {
+      this.setupSlots = new Slots(options.jobs);
+      this.testSlots = new Slots(options.jobs);
+    }
   }
 
   /** The instance's environment as the sandbox prepares it: a host folder, or an image (with the repository copied in when it lacks one). */
@@ -49,13 +64,23 @@ export class Grader {
       if (stored) return { ...(stored.grade as Grade), reused: true };
     }
     let grade: Grade;
+    const releaseSetup = await this.setupSlots?.acquire();
+    const testSlot = this.testSlots && (async () => {
+      const releaseTests = await this.testSlots!.acquire();
+      releaseSetup?.();
+      return releaseTests;
+    });
     try {
-      grade = await gradeInstance(instance, patch, { sandbox: this.sandbox, environment: await this.environment(instance), runWithoutPatch: options.runWithoutPatch });
+      grade = await gradeInstance(instance, patch, {
+        sandbox: this.sandbox, environment: await this.environment(instance), runWithoutPatch: options.runWithoutPatch, ...(testSlot ? { testSlot } : {}),
+      });
     } catch (error) {
       grade = {
         instanceId: instance.instance_id, outcome: 'infra_error', resolved: false, resolution: 'NO', patchHash: hash, revertedFiles: [], tests: {}, flags: [],
         error: (error as Error).message, report: {},
       };
+    } finally {
+      releaseSetup?.();
     }
     // Infra errors are not facts about the patch, so they are never cached.
     if (hash && this.store && grade.outcome !== 'infra_error' && !options.runWithoutPatch) {

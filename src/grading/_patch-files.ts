@@ -21,7 +21,7 @@ export const PYTEST_CONFIG_FILES = ['pyproject.toml', 'setup.cfg'] as const;
 /**
  * Paths that steer how tests run or are reported, rather than what the code does: a model patch
  * may not change them (a planted conftest.py or sitecustomize.py can force every test green).
- * One POSIX extended regular expression, so the grading script's `grep -E` and this module agree.
+ * One POSIX extended regular expression, so the grading script's bash `[[ =~ ]]` and this module agree.
  */
 export const TEST_INFRASTRUCTURE_PATTERN = [
   '(^|/)([Tt][Ee][Ss][Tt][Ss]?|__tests__|[Tt]esting|[Ss]pec)/',

@@ -67,6 +67,16 @@ function chooseTransport(endpoint: Endpoint, settings: ResolvedLlmConfig['settin
   return openAiTransport(endpoint, settings, timeoutMs);
 }
 
+/** Runs a wait between the caller's pause and resume, so the wait stays off the caller's clock. */
+async function paused<T>(onPause: CompleteOptions['onPause'], waiting: () => Promise<T>): Promise<T> {
+  const resume = onPause?.();
+  try {
+    return await waiting();
+  } finally {
+    resume?.();
+  }
+}
+
 export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOptions = {}): LlmClient {
   const settings = config.settings;
   const endpoint = resolveEndpoint(config, options.env ?? process.env);
@@ -102,9 +112,9 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
   }
 
   /** One request inside the pacer's slot; the pacer learns whether the provider refused it for the rate. */
-  async function sendPaced(messages: Message[], tools: ToolSpec[] | undefined, signal: AbortSignal | undefined): Promise<WireResponse> {
+  async function sendPaced(messages: Message[], tools: ToolSpec[] | undefined, signal: AbortSignal | undefined, onPause: CompleteOptions['onPause']): Promise<WireResponse> {
     if (!options.pacer) return sendOnce(messages, tools, signal);
-    const ended = await options.pacer.acquire(signal);
+    const ended = await paused(onPause, () => options.pacer!.acquire(signal));
     try {
       const response = await sendOnce(messages, tools, signal);
       ended({ rateLimited: false });
@@ -142,7 +152,7 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
         const started = performance.now();
         let billed: WireResponse | undefined;
         try {
-          const response = await sendPaced(messages, tools, signal);
+          const response = await sendPaced(messages, tools, signal, callOptions.onPause);
           if (!response.text.trim() && response.toolCalls.length === 0) {
             // An empty answer is retried, but the provider billed it: its tokens and cost stay on the try.
             billed = response;
@@ -204,8 +214,7 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
         signal,
         shouldRetry: async ({ error }) => {
           if (!(error instanceof RetryLater)) return false;
-          callOptions.onWait?.(error.waitMs);
-          await wait(error.waitMs, signal);
+          await paused(callOptions.onPause, () => wait(error.waitMs, signal));
           return true;
         },
       });

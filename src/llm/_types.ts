@@ -78,8 +78,11 @@ export type WireApi = 'chat' | 'responses' | 'anthropic';
 export type CompleteOptions = {
   tools?: ToolSpec[];
   signal?: AbortSignal;
-  /** Told of each retry wait before it starts, so a caller can keep it off its own clock. */
-  onWait?: (ms: number) => void;
+  /**
+   * Called as a wait starts (a retry's back-off, a rate-limit pause or a free slot in the pacer);
+   * the function it returns is called as the wait ends. Lets a caller keep waits off its own clock.
+   */
+  onPause?: () => () => void;
 };
 
 export interface LlmClient {

@@ -5,6 +5,7 @@ import { MARKS, NOT_RUN, money } from './_format.ts';
 import { experimentsOf, type Experiment } from './_experiments.ts';
 import { beats, clusteredRate, pairedDifference, paretoFrontier, passAtK, percentileSorted, wilson, mcnemarExact } from './_stats.ts';
 import type { ConfigSummary, Coverage, MatrixCell, PairwiseComparison, Report, ReportInput } from './_types.ts';
+import { sumByRole } from './_roles.ts';
 
 /** Attempts of one config on one instance. */
 type InstanceTally = { attempts: number; resolved: number; first: AttemptRow; firstRun: number; ids: number[] };
@@ -29,6 +30,8 @@ type ConfigTally = {
   infraRetries: number;
   malformedResponses: number;
   byInstance: Map<string, InstanceTally>;
+  /** The cost-per-role rows of its attempts that had several roles. */
+  roles: ReportInput['roleCosts'];
 };
 
 /** Turns stored runs into plain, JSON-serialisable figures; the baseline defaults to the first config. */
@@ -44,6 +47,10 @@ export function buildReport(input: ReportInput, options: { baseline?: string } =
     let tally = tallies.get(experiment.label);
     if (!tally) tallies.set(experiment.label, (tally = newTally(experiment)));
     addAttempt(tally, attempt, runIndex.get(attempt.runId) ?? input.runs.length);
+  }
+  for (const row of input.roleCosts) {
+    const tally = tallies.get(experiments.of(row.runId, row.configName, row.agent).label);
+    tally?.roles.push(row);
   }
 
   const notes: string[] = [];
@@ -76,7 +83,7 @@ function newTally(experiment: Experiment): ConfigTally {
   return {
     config: experiment.label, experiment, runIds: [], total: 0, resolved: 0, outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
     unknownCostAttempts: 0, knownCost: 0, tokensIn: 0, tokensOut: 0, tokensCacheRead: 0, tokensCacheWrite: 0, durations: [],
-    calls: 0, retries: 0, infraRetries: 0, malformedResponses: 0, byInstance: new Map(),
+    calls: 0, retries: 0, infraRetries: 0, malformedResponses: 0, byInstance: new Map(), roles: [],
   };
 }
 
@@ -150,6 +157,7 @@ function summarise(t: ConfigTally, input: ReportInput): ConfigSummary {
     totalCost: costUnknown ? null : tidy(t.knownCost),
     costPerTask: costUnknown ? null : tidy(t.knownCost / t.total),
     costPerResolved: costUnknown || t.resolved === 0 ? null : tidy(t.knownCost / t.resolved),
+    costByRole: sumByRole(t.roles),
     tokensIn: t.tokensIn,
     tokensOut: t.tokensOut,
     tokensCacheRead: t.tokensCacheRead,

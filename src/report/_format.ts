@@ -47,6 +47,12 @@ export function costCell(s: ConfigSummary, figure: 'total' | 'perTask' | 'perRes
   return figure === 'total' ? `${bound} (${s.unknownCostAttempts} unknown)` : bound;
 }
 
+/** `explorer gpt3 $0.0012 · writer high-creativity $0.015`; an unknown part as `≥ $x` or `unknown`, never $0. */
+export function roleCostCell(s: Pick<ConfigSummary, 'costByRole'>): string {
+  if (s.costByRole.length === 0) return '–';
+  return s.costByRole.map((r) => `${r.role} ${r.config} ${!r.costUnknown ? money(r.knownCost) : r.knownCost === 0 ? 'unknown' : `≥ ${money(r.knownCost)}`}`).join(' · ');
+}
+
 export function tokens(n: number): string {
   if (n < 1000) return String(n);
   if (n < 1e6) return `${(n / 1e3).toFixed(1)}k`;

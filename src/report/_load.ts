@@ -4,7 +4,7 @@ import type { ReportInput } from './_types.ts';
 
 /**
  * Reads the given runs (full ids or unique prefixes; none = the latest run) with one query per run
- * for attempts and one for config snapshots.
+ * for attempts and one for config snapshots, and one for the cost per role.
  */
 export function loadReportInput(store: Store, runIds: string[]): ReportInput {
   const all = store.listRuns();
@@ -22,6 +22,7 @@ export function loadReportInput(store: Store, runIds: string[]): ReportInput {
     runs,
     attempts: store.attempts(ids),
     snapshots: ids.flatMap((runId) => store.configSnapshots(runId).map((s) => ({ runId, ...s }))),
+    roleCosts: store.roleCosts(ids),
   };
 }
 

@@ -1,4 +1,4 @@
-import { MARK_LEGEND, OTHER_OUTCOMES_LEGEND, costCell, differenceCells, duration, intervalCell, outcomeCounts, pValue, percent, tokens } from './_format.ts';
+import { MARK_LEGEND, OTHER_OUTCOMES_LEGEND, costCell, differenceCells, duration, intervalCell, outcomeCounts, pValue, percent, roleCostCell, tokens } from './_format.ts';
 import type { ConfigSummary, Report } from './_types.ts';
 
 export type Column = {
@@ -14,6 +14,8 @@ export type Column = {
   codes?: string[];
   /** The column that tells rows apart: never cut so far that two rows read the same. */
   key?: boolean;
+  /** Left out to fit, its cells are listed under the table by row name instead of being lost. */
+  spill?: boolean;
 };
 
 /** A format-neutral table: the terminal, Markdown and HTML renderers all draw these. */
@@ -43,6 +45,7 @@ function summarySheet(report: Report): Sheet {
   const anyCache = configs.some((c) => c.tokensCacheRead + c.tokensCacheWrite > 0);
   const anyModel = configs.some((c) => c.model !== null);
   const manyAgents = new Set(configs.map((c) => c.agent)).size > 1;
+  const anyRoles = configs.some((c) => c.costByRole.length > 0);
   const candidates: Field[] = [
     { head: 'config', priority: 0, minWidth: 8, cell: (s) => s.config },
     { head: 'model', priority: 5, minWidth: 8, cell: (s) => s.model ?? '–', when: anyModel },
@@ -61,6 +64,7 @@ function summarySheet(report: Report): Sheet {
     { head: '$/task', align: 'right', priority: 1, cell: (s) => costCell(s, 'perTask') },
     { head: '$/resolved', align: 'right', priority: 1, cell: (s) => costCell(s, 'perResolved') },
     { head: 'total cost', align: 'right', priority: 2, cell: (s) => costCell(s, 'total') },
+    { head: 'cost by role', priority: 3, spill: true, cell: roleCostCell, when: anyRoles },
     { head: 'other outcomes', priority: 3, cell: outcomeCounts },
     { head: 'tokens in/out', align: 'right', priority: 6, cell: (s) => `${tokens(s.tokensIn)}/${tokens(s.tokensOut)}` },
     { head: 'cache r/w', align: 'right', priority: 7, cell: (s) => `${tokens(s.tokensCacheRead)}/${tokens(s.tokensCacheWrite)}`, when: anyCache },

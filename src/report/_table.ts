@@ -32,6 +32,10 @@ function drawSheet(sheet: Sheet, width: number, paint: Paint, named: Set<string>
   });
   for (const row of fitted.rows) table.push(sheet.kind === 'matrix' ? row.map((cell) => tone(cell, paint)) : row);
   const footnotes = [...sheet.footnotes];
+  sheet.columns.forEach((column, i) => {
+    if (!column.spill || fitted.columns.includes(column)) return;
+    for (const row of sheet.rows) if (row[i] && row[i] !== '–') footnotes.push(`${column.head}, ${row[0]}: ${row[i]}`);
+  });
   if (fitted.dropped.length > 0) {
     footnotes.push(`Left out to fit ${width} columns: ${fitted.dropped.join(', ')}. Widen the terminal or use --format md, html or json.`);
   }

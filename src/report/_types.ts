@@ -1,4 +1,4 @@
-import type { AttemptRow, Outcome, RunRecord } from '../store/index.ts';
+import type { AttemptRow, Outcome, RoleCostRow, RunRecord } from '../store/index.ts';
 
 export type ReportFormat = 'table' | 'md' | 'json' | 'csv' | 'html';
 
@@ -9,6 +9,22 @@ export type ReportInput = {
   runs: RunRecord[];
   attempts: AttemptRow[];
   snapshots: { runId: string; name: string; model: string | null; settings: Record<string, unknown> }[];
+  /** Cost per role of the attempts that had several (explorer and writer), from one aggregate query. */
+  roleCosts: RoleCostRow[];
+};
+
+/** One role's share of a row's cost: `explorer gpt3 $0.0012`. */
+export type RoleCost = {
+  /** `explorer`, `writer`, or `main` beside an explorer. */
+  role: string;
+  /** The LLM config that played it. */
+  config: string;
+  model: string | null;
+  calls: number;
+  /** Sum of the known costs; the whole cost when !costUnknown, else a lower bound. */
+  knownCost: number;
+  costUnknown: boolean;
+  unknownCalls: number;
 };
 
 /** How much of what its runs set out to do a row covers. */
@@ -74,6 +90,8 @@ export type ConfigSummary = {
   costPerTask: number | null;
   /** Null when the cost is unknown or nothing was resolved. */
   costPerResolved: number | null;
+  /** The cost per role (explorer first) of an agent with several; empty for one-config agents. */
+  costByRole: RoleCost[];
   tokensIn: number;
   tokensOut: number;
   tokensCacheRead: number;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError, didYouMean } from '../errors.ts';
 import { withoutSecrets } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
-import { wilson } from '../report/index.ts';
+import { roleCostsOfCalls, wilson } from '../report/index.ts';
 import { sha256 } from '../tasks/index.ts';
 import { HARNESS_VERSION, gitCommit } from '../version.ts';
 import { safeName, writeFileAtomic } from './_files.ts';
@@ -23,11 +23,13 @@ export function exportRun(store: Store, runId: string, configName: string): { fi
   const instances = rows.map((row) => {
     const full = store.attempt(row.id)!;
     const grade = full.grade as { outcome?: string; tests?: Record<string, string> } | undefined;
+    const roles = roleCostsOfCalls(full.llmCalls);
     return {
       instance_id: row.instanceId, instance_hash: row.instanceHash ?? null, repeat: row.repeat, patch: full.patch, patch_hash: full.patch ? sha256(full.patch) : null,
       outcome: row.outcome, grade_outcome: grade?.outcome ?? NOT_GRADED, resolved: row.resolved, tests: grade?.tests ?? {},
       tokens: { input: row.tokensIn, output: row.tokensOut, cache_read: row.tokensCacheRead, cache_write: row.tokensCacheWrite },
       cost_usd: row.costUnknown ? null : row.costUsd, duration_ms: Math.round(row.durationMs),
+      ...(roles.length > 0 ? { cost_by_role: roles.map((r) => ({ role: r.role, config: r.config, model: r.model, calls: r.calls, cost_usd: r.costUnknown ? null : r.knownCost })) } : {}),
     };
   });
   const agentSettings = ((run.options.agents as Record<string, Record<string, unknown>> | undefined)?.[configName]) ?? { agent: run.agent };

@@ -23,6 +23,8 @@ export const resultsFileSchema = z.object({
     tests: z.record(z.string(), z.string()),
     tokens: z.object({ input: z.int(), output: z.int(), cache_read: z.int(), cache_write: z.int() }),
     cost_usd: z.number().nullable(),
+    /** An agent with several roles (explorer, writer): each role's config, model and cost. */
+    cost_by_role: z.array(z.object({ role: z.string(), config: z.string(), model: z.string().nullable(), calls: z.int(), cost_usd: z.number().nullable() })).optional(),
     duration_ms: z.number(),
   })),
   summary: z.object({

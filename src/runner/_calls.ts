@@ -1,4 +1,4 @@
-import type { AgentCall } from '../agents/index.ts';
+import { callCost, type AgentCall } from '../agents/index.ts';
 import { redact } from '../config/index.ts';
 import type { Completion } from '../llm/index.ts';
 import type { LlmCallRecord } from '../store/index.ts';
@@ -26,7 +26,8 @@ export function callRecords(calls: AgentCall[], secrets: string[]): LlmCallRecor
       seq, configName: call.configName, role: call.role, provider: c?.provider ?? null, model: c?.model ?? null,
       status: c ? 'ok' : 'error', errorClass: call.error?.errorClass ?? null, errorMessage: call.error ? redact(call.error.message, secrets) : null,
       tokensIn: c?.usage.input ?? 0, tokensOut: c?.usage.output ?? 0, tokensCacheRead: c?.usage.cacheRead ?? 0, tokensCacheWrite: c?.usage.cacheWrite ?? 0,
-      costUsd: c ? c.cost : null, latencyMs: c?.latencyMs ?? 0, retries: Math.max(0, tries.length - 1), tries,
+      // What the attempt's cost counts: a failed call's billed tries, nothing for a failed call nobody billed.
+      costUsd: callCost(call) ?? 0, latencyMs: c?.latencyMs ?? 0, retries: Math.max(0, tries.length - 1), tries,
       requestHash: c?.requestHash ?? null, response: c ? storedCompletion(c) : undefined, cached: c?.cached ?? false,
     };
   });

@@ -4,6 +4,7 @@ import type { Instance, Prediction, TaskSet } from '../tasks/index.ts';
 import { gradeFields, emptyUsage, instanceRows } from './_attempt.ts';
 import type { Grader } from '../grading/index.ts';
 import { writeEvaluationSummary, writeInstanceReport, type EvaluationSummary } from '../results/index.ts';
+import { DEFAULT_INFRA_RETRIES, retryInfra } from './_infra-retry.ts';
 import { Progress } from './_progress.ts';
 import { HARNESS_VERSION, gitCommit } from '../version.ts';
 
@@ -29,7 +30,8 @@ export async function runEvaluation(options: {
   }
 
   const done = store.completedKeys(runId);
-  const limit = pLimit(options.jobs);
+  // Twice the grader's test slots: one grading prepares while another's tests run.
+  const limit = pLimit(options.jobs * 2);
   const progress = new Progress(wanted.length, { quiet: options.quiet });
   let reused = 0;
   await Promise.all(
@@ -40,14 +42,15 @@ export async function runEvaluation(options: {
         const key = `${instance.instance_id}\u0000${prediction.model_name_or_path}\u00000`;
         if (done.has(key)) return;
         const started = new Date();
-        const grade = await grader.grade(instance, prediction.model_patch);
+        // A grading the machine failed (a sandbox that would not start, a setup refused a process) is tried again.
+        const { result: grade, retries } = await retryInfra(() => grader.grade(instance, prediction.model_patch), (g) => g.outcome === 'infra_error', { retries: DEFAULT_INFRA_RETRIES, signal: options.signal });
         if (grade.reused) reused++;
         const finished = new Date();
         writeInstanceReport(runId, prediction.model_name_or_path, grade, prediction.model_patch);
         store.recordAttempt({
           ...emptyUsage(), ...gradeFields(instance, grade),
           runId, configName: prediction.model_name_or_path, repeat: 0, agent: 'eval', patch: prediction.model_patch,
-          error: grade.error ?? null, exitReason: null, malformedCount: 0, infraRetries: 0,
+          error: grade.error ?? null, exitReason: null, malformedCount: 0, infraRetries: retries,
           startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime(),
           agentMs: 0, gradeMs: finished.getTime() - started.getTime(), trajectory: undefined, llmCalls: [],
         });

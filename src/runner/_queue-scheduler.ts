@@ -9,10 +9,10 @@ import { armHash } from './_run-record.ts';
 import type { AttemptJob } from './_job.ts';
 import { jobKey } from './_job.ts';
 import {
-  PREFIX, RUNS_KEY, attemptsQueueName, connectionOf, finishedKey, queueLibraries, redisClient, refusalsKey, resultsQueueName,
+  PREFIX, RUNS_KEY, attemptsQueueName, connectionOf, eventsChannel, finishedKey, queueLibraries, redisClient, refusalsKey, resultsQueueName,
   type QueueAddress, type RunManifest,
 } from './_queue.ts';
-import type { Coordinator, Scheduler } from './_scheduler.ts';
+import type { Coordinator, Scheduler, TryEvent } from './_scheduler.ts';
 
 /** The BullMQ job id of an attempt: the same on every enqueue, so a re-attached run adds only what is missing. */
 export function attemptJobId(job: AttemptJob): string {
@@ -78,13 +78,31 @@ export class QueueScheduler implements Scheduler {
     results.on('error', () => {});
     attempts.on('error', () => {});
     resultsQueue.on('error', () => {});
+    // Retry and recovery lines from the workers, printed as a local run prints them.
+    const events = redis.duplicate();
+    events.on('error', () => {});
+    events.on('message', (_channel: string, text: string) => {
+      try {
+        coordinator.tried?.(JSON.parse(text) as TryEvent);
+      } catch {
+        // Not one of ours: ignored.
+      }
+    });
+    await events.subscribe(eventsChannel(runId)).catch(() => {});
+    const stoppedConfigs = new Set<string>();
 
     try {
       await this.publish(redis, 'running');
       // Records already waiting (a coordinator killed before storing them) come in before anything is enqueued again.
       await results.waitUntilReady();
       for (let i = 0; i < 200 && (await resultsWaiting()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-      await this.enqueue(attempts, [...pending.values()]);
+      // Under a spending cap each job is admitted (its cost reserved) before it is enqueued; otherwise all go at once.
+      const admitted = new Set<string>();
+      let withheld = 0;
+      const feeding = coordinator.paced
+        ? this.feed(attempts, pending, admitted, coordinator, () => withheld++)
+        : this.enqueue(attempts, [...pending.values()]).then(() => { for (const key of pending.keys()) admitted.add(key); });
+      if (!coordinator.paced) await feeding;
       const refused = new Set<string>();
       let draining = false;
       const since = Date.now();
@@ -97,7 +115,7 @@ export class QueueScheduler implements Scheduler {
           if (!(await redis.hexists(RUNS_KEY, runId))) {
             this.log(`The run's queue is gone from Redis (restarted without its data); enqueuing the ${pending.size} attempts without a record again.`);
             await this.publish(redis, 'running');
-            if (!draining) await this.enqueue(attempts, [...pending.values()]);
+            if (!draining) await this.enqueue(attempts, [...pending.values()].filter((job) => admitted.has(jobKey(job))));
           }
           const counts = await attempts.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
           const workers = (await attempts.getWorkers()).length;
@@ -110,7 +128,8 @@ export class QueueScheduler implements Scheduler {
             if (!refused.has(worker)) this.log(`worker ${worker} refused this run: ${message}`);
             refused.add(worker);
           }
-          if (!draining && !coordinator.mayStart()) {
+          await this.withdrawStopped(attempts, pending, coordinator, stoppedConfigs, admitted);
+          if (!draining && !(await coordinator.mayStart())) {
             draining = true;
             await attempts.drain(true);
           }
@@ -119,12 +138,57 @@ export class QueueScheduler implements Scheduler {
           // A command lost to a connection drop; the next tick tries again.
         }
       }
-      await this.publish(redis, pending.size === 0 ? 'finished' : 'interrupted');
+      await feeding.catch(() => {});
+      await this.publish(redis, pending.size === 0 && withheld === 0 ? 'finished' : 'interrupted');
     } finally {
+      events.disconnect();
       await results.close();
       await resultsQueue.close();
       await attempts.close();
       redis.disconnect();
+    }
+  }
+
+  /**
+   * Enqueues the jobs one by one as the coordinator admits them (a cap reserves each one's expected
+   * cost first and waits for room), so the workers never hold more than the cap can pay for.
+   */
+  private async feed(attempts: Queue<AttemptJob>, pending: Map<string, AttemptJob>, admitted: Set<string>, coordinator: Coordinator, withheld: () => void): Promise<void> {
+    for (const [key, job] of [...pending]) {
+      if (!pending.has(key)) continue;
+      if (!(await coordinator.mayStart(job))) {
+        pending.delete(key);
+        withheld();
+        continue;
+      }
+      admitted.add(key);
+      // Redis away: the job is tried again until it is queued (the connection waits for Redis).
+      for (;;) {
+        try {
+          await this.enqueue(attempts, [job]);
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+        }
+      }
+    }
+  }
+
+  /** Takes the waiting jobs of a config --fail-fast stopped off the queue; those a worker already holds finish and are stored. */
+  private async withdrawStopped(attempts: Queue<AttemptJob>, pending: Map<string, AttemptJob>, coordinator: Coordinator, done: Set<string>, admitted: Set<string>): Promise<void> {
+    const configs = new Set([...pending.values()].map((job) => job.configName).filter((name) => !done.has(name) && coordinator.configStopped?.(name)));
+    for (const config of configs) {
+      for (const [key, job] of pending) {
+        if (job.configName !== config) continue;
+        const queued = await attempts.getJob(attemptJobId(job));
+        if (!queued || !(await queued.isWaiting())) continue;
+        // A job a worker took meanwhile is locked: remove() fails and its record comes in as usual.
+        if (await queued.remove().then(() => true, () => false)) {
+          pending.delete(key);
+          if (admitted.delete(key)) coordinator.dropped?.(job);
+        }
+      }
+      done.add(config);
     }
   }
 

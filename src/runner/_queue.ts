@@ -9,6 +9,8 @@ export const PREFIX = 'bench';
 export const RUNS_KEY = `${PREFIX}:runs`;
 export const finishedKey = (runId: string) => `${PREFIX}:finished:${runId}`;
 export const refusalsKey = (runId: string) => `${PREFIX}:refusals:${runId}`;
+/** Pub/sub channel on which workers tell the coordinator a config started retrying or recovered (TryEvent JSON, no secret). */
+export const eventsChannel = (runId: string) => `${PREFIX}:events:${runId}`;
 
 /**
  * What a worker needs to take part in a run, and to check that it would run the same

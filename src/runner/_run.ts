@@ -3,6 +3,7 @@ import { LlmError, type Completion, type ResponseCache } from '../llm/index.ts';
 import type { AttemptRecord, Store } from '../store/index.ts';
 import type { Instance, TaskSet } from '../tasks/index.ts';
 import type { Arm } from './_arms.ts';
+import { CostBudget } from './_budget.ts';
 import { ConfigBreaker, DEFAULT_FAIL_FAST } from './_fail-fast.ts';
 import { DEFAULT_INFRA_RETRIES } from './_infra-retry.ts';
 import { jobKey, missingJobs } from './_job.ts';
@@ -63,14 +64,12 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       onTry: (config, record, retry) => progress.tried(config, record.status === 'ok', record.message, retry && record.waitMs !== undefined ? { ...retry, waitMs: record.waitMs } : undefined),
     },
   });
-  let spent = store.attempts([runId]).reduce((sum, a) => sum + (a.costUsd ?? 0), 0);
-  // Episode costs reported before their records arrive, so --max-cost acts before grading ends.
-  const provisional = new Map<string, number>();
+  // Reserves each attempt's expected cost before it starts, and settles it as soon as its episode ends.
+  const budget = new CostBudget(options.maxCost, store.attempts([runId]));
   const stored = new Set<string>();
   const breaker = new ConfigBreaker(options.failFast ?? DEFAULT_FAIL_FAST);
   let stoppedByCost = false;
   let attempted = 0;
-  const spending = () => spent + [...provisional.values()].reduce((a, b) => a + b, 0);
 
   let started = 0;
   const onAbort = () => {
@@ -80,33 +79,41 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   await scheduler.run(jobs, {
-    mayStart: (job) => {
-      if (options.signal?.aborted) return false;
-      if (job && breaker.stopped(job.configName)) return false;
-      if (options.maxCost !== undefined && spending() >= options.maxCost) {
-        stoppedByCost = true;
+    mayStart: async (job) => {
+      const stopped = () => Boolean(options.signal?.aborted) || Boolean(job && breaker.stopped(job.configName));
+      if (stopped()) return false;
+      // Asked without a job, by a queue that hands its jobs out unpaced: only a stop can say no.
+      if (!job) return true;
+      if (!(await budget.reserve(job, options.signal))) {
+        if (budget.refused) stoppedByCost = true;
+        return false;
+      }
+      if (stopped()) {
+        budget.release(job);
         return false;
       }
       started++;
       return true;
     },
     episodeEnded: (job, usd) => {
-      const key = jobKey(job);
-      if (!stored.has(key)) provisional.set(key, (provisional.get(key) ?? 0) + usd);
+      if (!stored.has(jobKey(job))) budget.episodeEnded(job, usd);
     },
     recorded: (record: AttemptRecord) => {
       const key = jobKey(record);
       // A redelivered attempt whose record is already stored is dropped: each attempt is stored once.
       if (stored.has(key) || done.has(key) || !store.recordAttempt(record)) return;
       stored.add(key);
-      provisional.delete(key);
-      spent += record.costUsd ?? 0;
+      budget.recorded(record, record.costUsd);
       attempted++;
       progress.record(record.configName, record.outcome, record.costUnknown ? null : record.costUsd);
       const tripped = breaker.record(record);
       if (tripped) progress.note(`${record.configName}: no more attempts for this config after ${tripped}. The other configs go on.`);
     },
     fleet: (status) => progress.fleet(status),
+    paced: options.maxCost !== undefined,
+    dropped: (job) => budget.release(job),
+    tried: (event) => progress.tried(event.config, event.ok, event.message, event.retry),
+    configStopped: (configName) => breaker.stopped(configName),
   });
   options.signal?.removeEventListener('abort', onAbort);
   progress.finish();

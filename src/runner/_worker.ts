@@ -6,9 +6,13 @@ import type { Grader } from '../grading/index.ts';
 import { checkCredentials } from '../llm/index.ts';
 import type { TaskSet } from '../tasks/index.ts';
 import { planArms, type Arm } from './_arms.ts';
+import { gradingsInFlight } from './_scheduler.ts';
 import { executeAttempt, type AttemptContext } from './_execute.ts';
 import type { AttemptJob } from './_job.ts';
-import { PREFIX, attemptsQueueName, connectionOf, queueLibraries, readManifests, redisClient, refusalsKey, resultsQueueName, type QueueAddress, type RunManifest } from './_queue.ts';
+import { PREFIX, attemptsQueueName, connectionOf, eventsChannel, queueLibraries, readManifests, redisClient, refusalsKey, resultsQueueName, type QueueAddress, type RunManifest } from './_queue.ts';
+import type { TryEvent } from './_scheduler.ts';
+import { redact } from '../config/index.ts';
+import type { Redis } from 'ioredis';
 import { RedisPacing } from './_redis-pacing.ts';
 import { armHash } from './_run-record.ts';
 
@@ -65,7 +69,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     }
     for (const manifest of manifests) {
       if (workers.has(manifest.runId) || summary.refused[manifest.runId]) continue;
-      const checked = await checkRun(manifest, options, pacing);
+      const checked = await checkRun(manifest, options, pacing, redis);
       if ('problem' in checked) {
         summary.refused[manifest.runId] = checked.problem;
         options.log(`refusing run ${manifest.runId}: ${checked.problem}`);
@@ -92,7 +96,7 @@ function serve({ Queue, Worker }: Awaited<ReturnType<typeof queueLibraries>>, ma
   const connection = connectionOf(options.address);
   const results = new Queue(resultsQueueName(manifest.runId), { connection, prefix: PREFIX });
   results.on('error', () => {});
-  const grading = pLimit(Math.max(1, Math.min(options.jobs, 2)));
+  const grading = pLimit(gradingsInFlight(context.grader, options.jobs));
   const worker = new Worker<AttemptJob>(attemptsQueueName(manifest.runId), async (job: Job<AttemptJob>) => {
     const attempt = job.data;
     const record = await executeAttempt(attempt, context, { episode: (work) => work(), grade: (work) => grading(work) });
@@ -111,7 +115,7 @@ function serve({ Queue, Worker }: Awaited<ReturnType<typeof queueLibraries>>, ma
 }
 
 /** The worker's own context for a run, or the reason it must not take part. */
-async function checkRun(manifest: RunManifest, options: WorkerOptions, pacing: RedisPacing): Promise<{ context: AttemptContext } | { problem: string }> {
+async function checkRun(manifest: RunManifest, options: WorkerOptions, pacing: RedisPacing, redis: Redis): Promise<{ context: AttemptContext } | { problem: string }> {
   let taskSet: TaskSet;
   try {
     taskSet = await options.taskSet(manifest);
@@ -144,7 +148,27 @@ async function checkRun(manifest: RunManifest, options: WorkerOptions, pacing: R
     context: {
       instances: new Map(taskSet.instances.map((i) => [i.instance_id, i])), arms, grader: options.grader,
       pacing, env: options.env, infraRetries: manifest.infraRetries,
+      onTry: retryReporter(manifest.runId, arms, redis),
     },
+  };
+}
+
+/**
+ * Tells the coordinator when a config's calls start retrying here and when they get through again
+ * (not every try: a worker makes many), over the run's pub/sub channel, with the keys taken out.
+ */
+function retryReporter(runId: string, arms: Map<string, Arm>, redis: Redis): AttemptContext['onTry'] {
+  const secrets = [...arms.values()].flatMap((arm) => [arm.llm?.settings.api_key, arm.explorer?.settings.api_key]).filter((s): s is string => Boolean(s));
+  const retrying = new Set<string>();
+  return (config, record, retry) => {
+    let event: TryEvent | undefined;
+    if (retry && record.waitMs !== undefined && !retrying.has(config)) {
+      retrying.add(config);
+      event = { config, ok: false, message: record.message && redact(record.message, secrets), retry: { ...retry, waitMs: record.waitMs } };
+    } else if (record.status === 'ok' && retrying.delete(config)) {
+      event = { config, ok: true };
+    }
+    if (event) redis.publish(eventsChannel(runId), JSON.stringify(event)).catch(() => {});
   };
 }
 

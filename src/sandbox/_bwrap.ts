@@ -228,15 +228,28 @@ export function locateBwrap(): string | null {
 
 let availability: Promise<boolean> | undefined;
 
-/** bwrap is on PATH and can start a sandbox with our namespaces on this machine. */
+/** How often a failed start is tried again before bwrap counts as unusable here, and the pause before each. */
+const PROBE_RETRY_MS = [250, 1000];
+
+/**
+ * bwrap is on PATH and can start a sandbox with our namespaces on this machine. Asked once per
+ * process; a start that fails is tried again first, since a loaded machine can fail one (a fork
+ * refused, a slow start past the timeout) where bwrap itself works.
+ */
 export function bwrapAvailable(): Promise<boolean> {
-  availability ??= probe();
+  availability ??= (async () => {
+    const bwrap = locateBwrap();
+    if (!bwrap || process.platform !== 'linux') return false;
+    for (const pause of [0, ...PROBE_RETRY_MS]) {
+      if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
+      if (await probe(bwrap)) return true;
+    }
+    return false;
+  })();
   return availability;
 }
 
-async function probe(): Promise<boolean> {
-  const bwrap = locateBwrap();
-  if (!bwrap || process.platform !== 'linux') return false;
+async function probe(bwrap: string): Promise<boolean> {
   const scratch = await mkdtemp(join(tmpdir(), 'bench-bwrap-probe-'));
   // The filter is part of the sandbox: a kernel that cannot load it has no sandbox here.
   const seccomp = openSeccompDescriptor();

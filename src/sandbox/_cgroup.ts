@@ -123,6 +123,20 @@ async function killMembers(dir: string): Promise<void> {
   }
 }
 
+/**
+ * What the limits refused while the cgroup lived: a process (`pids.events`' max count) or
+ * memory (the OOM killer's count). Read before the cgroup is removed.
+ */
+export async function cgroupRefusal(cgroup: Cgroup): Promise<'processes' | 'memory' | undefined> {
+  const count = async (file: string, key: string) => {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    return Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  };
+  if ((await count(join(cgroup.pidsDir, 'pids.events'), 'max')) > 0) return 'processes';
+  if ((await count(join(cgroup.memoryDir, 'memory.oom_control'), 'oom_kill')) > 0) return 'memory';
+  return undefined;
+}
+
 /** Kills every process still in the cgroup, waiting until none is left. */
 export async function killCgroup(cgroup: Cgroup): Promise<void> {
   await killMembers(cgroup.pidsDir);

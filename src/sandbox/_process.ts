@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { execa as Execa } from 'execa';
 import { OutputCapture } from './_output.ts';
 import { helperCanPass, processHelper, type SpawnEvents } from './_spawner.ts';
-import type { ExecResult } from './_types.ts';
+import type { ExecGate, ExecResult } from './_types.ts';
 
 export type ProcessSpec = {
   file: string;
@@ -20,6 +20,8 @@ export type ProcessSpec = {
   extraFds?: number[];
   /** One more descriptor after `extraFds`: a socket read into `report` (see ExecOptions.reportChannel). */
   reportChannel?: boolean;
+  /** See ExecOptions.gate: the wall-time clock stops while the gate is shut. */
+  gate?: ExecGate;
 };
 
 /** How long we wait for the output pipes to close after killing before we close them ourselves. */
@@ -89,13 +91,15 @@ export function wrapCommand(
 type Launched = {
   pid: number | undefined;
   closePipes(): void;
+  /** With a gate: more for the child's stdin, held open until `end`. */
+  writeStdin(data: string, end: boolean): void;
   /** Resolves once it exited and its pipes closed: with why it never started, if it did not. */
   finished: Promise<string | undefined>;
 };
 
 /** Started by this process (execa): used when no process helper runs here. */
 async function launchDirect(spec: ProcessSpec, events: SpawnEvents): Promise<Launched> {
-  const stdin = spec.stdin === undefined ? ('ignore' as const) : ('pipe' as const);
+  const stdin = spec.stdin === undefined && !spec.gate ? ('ignore' as const) : ('pipe' as const);
   const child = (await loadExeca())(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
@@ -107,8 +111,13 @@ async function launchDirect(spec: ProcessSpec, events: SpawnEvents): Promise<Lau
     // execa's types name only descriptors 3-9 of the parent; any open descriptor works at run time. Node makes the
     // report channel's 'pipe' a socketpair, and a socket cannot be reopened through /proc/PID/fd as a pipe can.
     stdio: [stdin, 'pipe', 'pipe', ...(spec.extraFds ?? []), ...(spec.reportChannel ? ['pipe' as const] : [])] as ['pipe', 'pipe', 'pipe', ...3[]],
-    ...(spec.stdin === undefined ? {} : { input: spec.stdin }),
+    // With a gate, stdin stays open after its content: the go line comes later.
+    ...(spec.stdin === undefined || spec.gate ? {} : { input: spec.stdin }),
   });
+  child.stdin?.on('error', () => {
+    // The command ended before it read all of its stdin.
+  });
+  if (spec.gate && spec.stdin !== undefined) child.stdin?.write(spec.stdin);
   const reportStream = spec.reportChannel ? (child.stdio[3 + (spec.extraFds?.length ?? 0)] as unknown as Readable | undefined) : undefined;
   const toBuffer = (chunk: Buffer | string) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   child.stdout?.on('data', (chunk: Buffer | string) => events.output('stdout', toBuffer(chunk)));
@@ -126,6 +135,7 @@ async function launchDirect(spec: ProcessSpec, events: SpawnEvents): Promise<Lau
       child.stderr?.destroy();
       reportStream?.destroy();
     },
+    writeStdin: (data, end) => (end ? child.stdin?.end(data) : child.stdin?.write(data)),
     finished: child.then((result) => (exited ? undefined : result.message ?? 'unknown error')),
   };
 }
@@ -137,10 +147,10 @@ async function launchViaHelper(spec: ProcessSpec, helper: NonNullable<ReturnType
     closed = () => resolve(undefined);
   });
   const spawned = await helper.spawn(
-    { file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, stdin: spec.stdin, extraFds: spec.extraFds, reportChannel: spec.reportChannel },
+    { file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, stdin: spec.stdin, holdStdin: Boolean(spec.gate), extraFds: spec.extraFds, reportChannel: spec.reportChannel },
     { output: events.output, exit: events.exit, closed },
   );
-  return { pid: spawned.pid, closePipes: spawned.closePipes, finished };
+  return { pid: spawned.pid, closePipes: spawned.closePipes, writeStdin: spawned.writeStdin, finished };
 }
 
 /**
@@ -168,11 +178,58 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     if (exit === undefined) killedByUs = true;
     killTree();
   };
+  // The wall-time clock: stopped while the command waits at its gate.
+  let remainingMs = spec.timeoutMs;
+  let clockStarted = 0;
+  let clockRunning = false;
+  let timer: NodeJS.Timeout | undefined;
+  const startClock = () => {
+    clockRunning = true;
+    clockStarted = performance.now();
+    timer = setTimeout(() => {
+      if (exit !== undefined) return;
+      timedOut = true;
+      stop();
+    }, Math.max(0, remainingMs));
+  };
+  const stopClock = () => {
+    if (!clockRunning) return;
+    clockRunning = false;
+    clearTimeout(timer);
+    remainingMs -= performance.now() - clockStarted;
+  };
+
+  let whenLaunched!: (launched: Launched) => void;
+  const launching = new Promise<Launched>((resolve) => {
+    whenLaunched = resolve;
+  });
+  let waitingAtGate = false;
+  const gate = spec.gate && { marker: Buffer.from(`${spec.gate.marker}\n`), seen: Buffer.alloc(0), reached: false };
+  // Our scripts print the marker on stdout; only the last bytes of earlier chunks can start one split across chunks.
+  const watchGate = (chunk: Buffer) => {
+    if (!gate || gate.reached) return;
+    gate.seen = Buffer.concat([gate.seen.subarray(-gate.marker.length), chunk]);
+    if (!gate.seen.includes(gate.marker)) return;
+    gate.reached = true;
+    waitingAtGate = true;
+    stopClock();
+    void spec.gate!.open().then(
+      () => {
+        waitingAtGate = false;
+        if (exit !== undefined || killedByUs) return;
+        startClock();
+        void launching.then((started) => started.writeStdin('go\n', true));
+      },
+      () => stop(),
+    );
+  };
+
   const events: SpawnEvents = {
     output: (stream, chunk) => {
       const into = stream === 'report' ? reportCapture! : capture;
       into.push(chunk);
       if (into.total > spec.hardCapBytes) stop();
+      if (stream === 'stdout') watchGate(chunk);
     },
     exit: (code, signal) => {
       exit = { code, signal };
@@ -191,16 +248,13 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   } else {
     launched = await launchDirect(spec, events);
   }
+  whenLaunched(launched);
   const pid = launched.pid;
   if (pid !== undefined) track(pid);
   // Output or an exit that came before the pid was known: act on it now.
   if (exit !== undefined || capture.total > spec.hardCapBytes || (reportCapture?.total ?? 0) > spec.hardCapBytes) killTree();
 
-  const timer = setTimeout(() => {
-    if (exit !== undefined) return;
-    timedOut = true;
-    stop();
-  }, spec.timeoutMs);
+  if (!waitingAtGate) startClock();
   const onAbort = () => stop();
   spec.signal?.addEventListener('abort', onAbort, { once: true });
   if (spec.signal?.aborted) stop();

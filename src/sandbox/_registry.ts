@@ -82,25 +82,6 @@ export function createSandbox(name: string, options: SandboxOptions = {}): Sandb
   return sandboxBackend(name).create(options);
 }
 
-/** The `--sandbox` flag of every command, from the registry. */
-export function sandboxFlag(what: string) {
-  return {
-    type: 'string' as const,
-    value: SANDBOX_NAMES.join('|'),
-    description: `${what} (default ${DEFAULT_SANDBOX}): ${SANDBOX_NAMES.map((name) => `${name}, ${SANDBOXES[name].summary}`).join('; ')}`,
-  };
-}
-
-/** The `--image` flag, for the backends that use images. */
-export function imageFlag() {
-  const names = imageSandboxes();
-  return {
-    type: 'string' as const,
-    value: 'NAME',
-    description: `Image for every instance under --sandbox ${names.join('|')}; {instance_id} is replaced by the instance's id (default: its image field, SWE-bench's naming, or bench-toolchain)`,
-  };
-}
-
 /** The backends that run images. */
 export function imageSandboxes(): SandboxName[] {
   return SANDBOX_NAMES.filter((name) => (SANDBOXES[name] as SandboxBackend).images);

@@ -3,7 +3,8 @@ one thread per process, where this small interpreter starts one (vfork) in about
 
 Requests arrive on stdin as JSON lines:
   {"op": "spawn", "id": N, "file": ..., "args": [...], "cwd": ..., "env": {...},
-   "stdin": str | null, "fds": [[path, flags], ...], "report": bool}
+   "stdin": str | null, "hold_stdin": bool, "fds": [[path, flags], ...], "report": bool}
+  {"op": "stdin", "id": N, "data": str, "end": bool}   more for a held stdin; "end" closes it after
   {"op": "close", "id": N}      close what is left of the child's pipes (after the kill grace)
 Events go to stdout as frames: 4-byte length, 1-byte kind, 4-byte id, payload.
   S started (JSON {"pid"}), F failed to start (JSON {"message"}), O stdout, E stderr,
@@ -46,6 +47,7 @@ class Child:
         self.pipes = {}
         self.stdin = None
         self.pending = b''
+        self.hold = False
         self.exited = False
 
     def close_pipe(self, sock):
@@ -59,9 +61,29 @@ class Child:
 
     def close_stdin(self):
         if self.stdin is not None:
-            selector.unregister(self.stdin)
+            try:
+                selector.unregister(self.stdin)
+            except KeyError:
+                pass
             self.stdin.close()
             self.stdin = None
+
+    def feed(self):
+        """Stdin is watched for writing while something is pending, and closed once all is written and nothing more may come."""
+        if self.stdin is None:
+            return
+        try:
+            selector.get_key(self.stdin)
+            watched = True
+        except KeyError:
+            watched = False
+        if self.pending:
+            if not watched:
+                selector.register(self.stdin, selectors.EVENT_WRITE, ('stdin', self))
+        elif not self.hold:
+            self.close_stdin()
+        elif watched:
+            selector.unregister(self.stdin)
 
     def finish(self):
         if self.exited and not self.pipes:
@@ -84,13 +106,14 @@ def spawn(request):
             os.dup2(fd, 3 + index, inheritable=False)
         streams = [socket.socketpair() for _ in range(3)]
         stdin_data = request.get('stdin')
+        hold = bool(request.get('hold_stdin'))
         theirs = [pair[1] for pair in streams]
         try:
             process = subprocess.Popen(
                 [request['file'], *request['args']],
                 cwd=request['cwd'],
                 env=request['env'],
-                stdin=theirs[0].fileno() if stdin_data is not None else NULL,
+                stdin=theirs[0].fileno() if stdin_data is not None or hold else NULL,
                 stdout=theirs[1].fileno(),
                 stderr=theirs[2].fileno(),
                 pass_fds=tuple(range(3, 3 + len(opened))),
@@ -120,15 +143,12 @@ def spawn(request):
         sock.setblocking(False)
         child.pipes[sock] = kind
         selector.register(sock, selectors.EVENT_READ, ('pipe', child))
-    if stdin_data is not None:
+    if stdin_data is not None or hold:
         child.stdin = streams[0][0]
         child.stdin.setblocking(False)
-        child.pending = stdin_data.encode()
-        if child.pending:
-            selector.register(child.stdin, selectors.EVENT_WRITE, ('stdin', child))
-        else:
-            child.stdin.close()
-            child.stdin = None
+        child.pending = (stdin_data or '').encode()
+        child.hold = hold
+        child.feed()
     else:
         streams[0][0].close()
     pidfd = os.pidfd_open(process.pid)
@@ -149,6 +169,13 @@ def handle(line):
     request = json.loads(line)
     if request['op'] == 'spawn':
         spawn(request)
+    elif request['op'] == 'stdin':
+        child = children.get(request['id'])
+        if child and child.stdin is not None:
+            child.pending += request.get('data', '').encode()
+            if request.get('end'):
+                child.hold = False
+            child.feed()
     elif request['op'] == 'close':
         child = children.get(request['id'])
         if child:
@@ -191,8 +218,9 @@ def main():
                     continue
                 except OSError:
                     child.pending = b''
+                    child.hold = False
                 if not child.pending:
-                    child.close_stdin()
+                    child.feed()
             elif what == 'exit':
                 exited(key.fileobj, child)
 

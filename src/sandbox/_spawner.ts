@@ -15,8 +15,10 @@ export type SpawnRequest = {
   args: string[];
   cwd: string;
   env: Record<string, string>;
-  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
+  /** Written to the child's stdin, which is then closed (unless `holdStdin`); without either, stdin is /dev/null. */
   stdin?: string;
+  /** Stdin stays open after `stdin` for what `writeStdin` sends, until it ends it. */
+  holdStdin?: boolean;
   /** Descriptors of this process handed to the child as 3, 4, ... (reopened: files and pipes only). */
   extraFds?: number[];
   /** One more descriptor after `extraFds`: a socket pair whose other end only the helper holds. */
@@ -30,7 +32,7 @@ export type SpawnEvents = {
   closed(): void;
 };
 
-export type Spawned = { pid: number; closePipes(): void };
+export type Spawned = { pid: number; closePipes(): void; writeStdin(data: string, end: boolean): void };
 
 const PYTHON = '/usr/bin/python3';
 const O_ACCMODE = 0o3;
@@ -71,7 +73,7 @@ class Helper {
       this.#busy();
       this.#send({
         op: 'spawn', id, file: request.file, args: request.args, cwd: request.cwd, env: request.env,
-        stdin: request.stdin ?? null, fds, report: Boolean(request.reportChannel),
+        stdin: request.stdin ?? null, hold_stdin: Boolean(request.holdStdin), fds, report: Boolean(request.reportChannel),
       });
     });
   }
@@ -99,7 +101,7 @@ class Helper {
     switch (kind) {
       case 'S': {
         const { pid } = JSON.parse(payload.toString()) as { pid: number };
-        child.started({ pid, closePipes: () => this.#send({ op: 'close', id }) });
+        child.started({ pid, closePipes: () => this.#send({ op: 'close', id }), writeStdin: (data, end) => this.#send({ op: 'stdin', id, data, end }) });
         break;
       }
       case 'F':

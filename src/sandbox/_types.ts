@@ -69,7 +69,15 @@ export type ExecOptions = {
    * unless the command passes it on.
    */
   reportChannel?: boolean;
+  /**
+   * Holds the command at a point of its own choosing: once the line `marker` appears in its output,
+   * `open` is awaited (the wall-time clock stopped meanwhile), then one line is written to the
+   * command's stdin (after `stdin`, if given), which it reads to go on.
+   */
+  gate?: ExecGate;
 };
+
+export type ExecGate = { marker: string; open: () => Promise<void> };
 
 export type ExecResult = {
   exitCode: number | null;
@@ -85,6 +93,8 @@ export type ExecResult = {
   report?: string;
   /** The report channel exceeded maxOutputBytes: `report` holds its head and tail only. */
   reportLimited?: boolean;
+  /** A resource limit of the sandbox refused the command something (a process, memory) while it ran. */
+  resourceRefused?: 'processes' | 'memory';
 };
 
 export interface Workspace {

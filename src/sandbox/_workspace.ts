@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, removeTree } from './_tree.ts';
 import { overlayArgv, overlayAvailable } from './_overlay.ts';
-import { cgroupProcsFiles, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
+import { cgroupProcsFiles, cgroupRefusal, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
 import { applyToWorkTree, diffWorkTree } from './_git.ts';
@@ -122,19 +122,22 @@ export class SandboxWorkspace implements Workspace {
     const keepFds = [...extraFds, ...(options.reportChannel ? [-1] : [])].map((_, index) => 3 + index);
     const wrapped = wrapCommand(argv, { cgroupProcs: cgroup ? cgroupProcsFiles(cgroup) : [], ulimits, keepFds });
     try {
-      return await runProcess({
+      const result = await runProcess({
         ...wrapped,
         cwd,
         env,
         timeoutMs: options.timeoutMs,
         ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
         ...(options.reportChannel ? { reportChannel: true } : {}),
+        ...(options.gate ? { gate: options.gate } : {}),
         maxOutputBytes: limits.maxOutputBytes,
         hardCapBytes: limits.maxOutputBytes * OUTPUT_HARD_CAP_FACTOR,
         ...(cgroup ? { killExtra: () => killCgroup(cgroup) } : {}),
         signal,
         extraFds,
       });
+      const refused = cgroup ? await cgroupRefusal(cgroup) : undefined;
+      return refused ? { ...result, resourceRefused: refused } : result;
     } finally {
       // Members are gone once killCgroup returns; the kernel may hold the empty cgroup a few ms
       // longer, so it is removed in the background rather than on every command's clock.
@@ -206,6 +209,14 @@ export class SandboxWorkspace implements Workspace {
   #assertAlive(): void {
     if (this.#destroyed) throw new Error(`workspace ${this.dir} was destroyed`);
   }
+}
+
+/**
+ * The variables a sandboxed command sees, with the harness's Node directory as the host names it:
+ * for running a command outside any sandbox with the same interpreters (benchmark baselines).
+ */
+export function commandEnv(home: string): Record<string, string> {
+  return sandboxEnv(dirname(process.execPath), home);
 }
 
 /** The only variables a command sees, besides the ones its caller passes. */

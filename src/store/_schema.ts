@@ -119,4 +119,9 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (instance_id, instance_hash, patch_hash)
   );
   `,
+  `
+  -- The calls of roles other than the one-model agents' main role (explorer, writer): a report
+  -- reads the cost per role from them without scanning every call of a run.
+  CREATE INDEX llm_calls_roles ON llm_calls(attempt_id) WHERE role <> 'main';
+  `,
 ];

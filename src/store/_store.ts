@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { UserError } from '../errors.ts';
 import { MIGRATIONS } from './_schema.ts';
-import type { AttemptRecord, AttemptRow, LlmCallRecord, Outcome, RunRecord, StoredGrade } from './_types.ts';
+import type { AttemptRecord, AttemptRow, LlmCallRecord, Outcome, RoleCostRow, RunRecord, StoredGrade } from './_types.ts';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -172,6 +172,31 @@ export class Store {
       for (const row of this.statements.attemptsOfRun.iterate(runId) as Iterable<Record<string, unknown>>) rows.push(toAttemptRow(row));
     }
     return rows;
+  }
+
+  /**
+   * The cost per role of the attempts that had more than one role (an explorer and a writer, or a
+   * main config with an explorer), summed per run, attempt config, agent, role and LLM config.
+   * One query; attempts whose calls are all `main` cost nothing to skip (a partial index).
+   */
+  roleCosts(runIds: string[]): RoleCostRow[] {
+    if (runIds.length === 0) return [];
+    const marks = runIds.map(() => '?').join(', ');
+    // CROSS JOIN keeps SQLite's order: the partial index of non-main calls first (empty for runs of
+    // one-config agents), never a probe per attempt of the runs.
+    const rows = this.db.prepare(`WITH mixed AS (
+        SELECT DISTINCT c.attempt_id FROM llm_calls c INDEXED BY llm_calls_roles CROSS JOIN attempts a ON a.id = c.attempt_id
+        WHERE c.role <> 'main' AND a.run_id IN (${marks})
+      )
+      SELECT a.run_id, a.config_name, a.agent, c.role, c.config_name AS llm_config, MAX(c.model) AS model,
+        COUNT(*) AS calls, SUM(c.cost_usd) AS known_cost, SUM(CASE WHEN c.cost_usd IS NULL THEN 1 ELSE 0 END) AS unknown_calls
+      FROM mixed m CROSS JOIN attempts a ON a.id = m.attempt_id CROSS JOIN llm_calls c ON c.attempt_id = m.attempt_id
+      GROUP BY a.run_id, a.config_name, a.agent, c.role, c.config_name`).all(...runIds) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      runId: r.run_id as string, configName: r.config_name as string, agent: r.agent as string, role: r.role as string,
+      llmConfig: r.llm_config as string, model: (r.model as string | null) ?? null, calls: r.calls as number,
+      knownCostUsd: (r.known_cost as number | null) ?? 0, unknownCalls: r.unknown_calls as number,
+    }));
   }
 
   attempt(id: number): (AttemptRow & { patch: string | null; grade: unknown; trajectory: unknown; tests: { testId: string; status: string; expectation: string | null }[]; llmCalls: LlmCallRecord[] }) | undefined {

@@ -39,6 +39,21 @@ export type LlmCallRecord = {
   cached: boolean;
 };
 
+/** The calls of one role and LLM config, summed over the attempts of one config and agent in one run. */
+export type RoleCostRow = {
+  runId: string;
+  configName: string;
+  agent: string;
+  /** `explorer`, `writer`, or `main` for the main config of an agent with an explorer. */
+  role: string;
+  llmConfig: string;
+  model: string | null;
+  calls: number;
+  /** The known part; unknownCalls say how many calls had no known cost. */
+  knownCostUsd: number;
+  unknownCalls: number;
+};
+
 export type AttemptRecord = {
   runId: string;
   instanceId: string;

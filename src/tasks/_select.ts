@@ -56,3 +56,19 @@ export function shuffled<T>(items: T[], seed: number): T[] {
   }
   return copy;
 }
+
+/**
+ * Smoke-test subsets, in this order: `--sample N` keeps a seeded random N (in the suite's order,
+ * the same N for the same seed), `--shuffle` reorders with the seed, `--limit N` keeps the first N.
+ */
+export function narrowInstances(instances: Instance[], options: { sample?: number; shuffle?: boolean; limit?: number; seed?: number }): Instance[] {
+  const seed = options.seed ?? 0;
+  let chosen = instances;
+  if (options.sample !== undefined && options.sample < chosen.length) {
+    const kept = new Set(shuffled(chosen, seed).slice(0, options.sample));
+    chosen = chosen.filter((instance) => kept.has(instance));
+  }
+  if (options.shuffle) chosen = shuffled(chosen, seed);
+  if (options.limit !== undefined) chosen = chosen.slice(0, options.limit);
+  return chosen;
+}

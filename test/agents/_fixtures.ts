@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_DEFAULTS, LLM_DEFAULTS, type AgentSettings, type LlmSettings } from '../../src/config/index.ts';
-import { createLlmClient, type LlmClient } from '../../src/llm/index.ts';
+import { createLlmClient, type LlmClient, type LlmClientOptions } from '../../src/llm/index.ts';
 import { bwrapAvailable, createSandbox, prepareEnvironment, type Sandbox, type Workspace } from '../../src/sandbox/index.ts';
 import { environmentSpec, loadSuite, type Instance } from '../../src/tasks/index.ts';
 import type { LlmServer } from '../helpers/llm-server.ts';
@@ -10,15 +10,20 @@ import type { LlmServer } from '../helpers/llm-server.ts';
 export const API_KEY = 'sk-agents-test-key-0123456789';
 
 /** A client of the scripted server that never waits between tries. */
-export function clientOf(server: LlmServer, name = 'main', settings: Partial<LlmSettings> = {}): LlmClient {
-  return createLlmClient({
+export function clientOf(server: LlmServer, name = 'main', settings: Partial<LlmSettings> = {}, options: LlmClientOptions = {}): LlmClient {
+  return createLlmClient(config(server, name, settings), options);
+}
+
+/** The resolved config `clientOf` builds its client from. */
+export function config(server: LlmServer, name = 'main', settings: Partial<LlmSettings> = {}) {
+  return {
     name,
     settings: {
       ...LLM_DEFAULTS, model: 'openai/gpt-4o', base_url: server.openaiUrl, api_key: API_KEY,
       num_retries: 0, retry_min_wait: 0, retry_max_wait: 0, ...settings,
     },
     sources: {},
-  });
+  };
 }
 
 export function agentSettings(type: AgentSettings['type'], overrides: Partial<AgentSettings> = {}): AgentSettings {

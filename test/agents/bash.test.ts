@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costOf, runAgent, type AgentInput, type AgentResult } from '../../src/agents/index.ts';
 import type { AgentSettings, LlmSettings } from '../../src/config/index.ts';
 import { startLlmServer, type Reply, type LlmServer } from '../helpers/llm-server.ts';
-import { API_KEY, agentSettings, clientOf, instanceOf, passingFailToPass, runTests, workspaces } from './_fixtures.ts';
+import { LocalPacing } from '../../src/runner/index.ts';
+import { API_KEY, agentSettings, clientOf, config, instanceOf, passingFailToPass, runTests, workspaces } from './_fixtures.ts';
 
 const instance = instanceOf('benchlab__exprcalc-1');
 let sandbox: Awaited<ReturnType<typeof workspaces>>;
@@ -217,6 +218,25 @@ describe('bash agent', () => {
     expect(server.requests).toHaveLength(2);
     expect(result.exit).toBe('submitted');
     expect(result.patch).toBe('fine\n');
+  });
+
+  it('a wait on the rate-limit pacer (another config on the same key was told to wait) does not count against max_wall_time', async () => {
+    // One provider account: the server answers the other config's call with 429 Retry-After: 3.
+    const server = await startLlmServer((request) => (request.body.model === 'gpt-4o-mini'
+      ? { kind: 'rate_limit', retryAfter: '3' }
+      : say('echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && echo paced')));
+    servers.push(server);
+    const pacing = new LocalPacing();
+    const env = {};
+    const paced = (name: string, model: string) => clientOf(server, name, { model }, { env, pacer: pacing.pacerFor(config(server, name, { model }), env) });
+    await expect(paced('other', 'openai/gpt-4o-mini').complete([{ role: 'user', content: 'hi' }])).rejects.toThrow(/rate_limit/);
+    const started = Date.now();
+    const workspace = await sandbox.create(instance);
+    const result = await runAgent({ instance, workspace, settings: agentSettings('bash', text({ max_wall_time: 1.5 })), clients: { main: paced('main', 'openai/gpt-4o') } });
+    // The episode's only call waited out the account's pause, longer than its whole wall time.
+    expect(server.requests[1]!.receivedAt - started).toBeGreaterThan(1_500);
+    expect(result.exit).toBe('submitted');
+    expect(result.patch).toBe('paced\n');
   });
 
   it('stops promptly when the run is cancelled', async () => {

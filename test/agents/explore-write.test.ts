@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent, toMiniTrajectory } from '../../src/agents/index.ts';
-import { bench } from '../helpers/cli.ts';
+import { PROJECT_ROOT, bench } from '../helpers/cli.ts';
 import { startLlmServer, type LlmServer, type Reply } from '../helpers/llm-server.ts';
 import { startOracleModel } from '../helpers/oracle-model.ts';
 import { agentSettings, clientOf, instanceOf, passingFailToPass, runTests, workspaces } from './_fixtures.ts';
@@ -119,11 +119,25 @@ llm_config = 'high-creativity'
 
     const report = await bench(['report', 'seed', '--format', 'json', '--db', db], { cwd: dir, env });
     expect(report.exitCode, report.stderr).toBe(0);
-    expect(JSON.parse(report.stdout).configs[0]).toMatchObject({ config: 'gpt3+high-creativity', model: 'gpt-3.5-turbo+gpt-4' });
+    const row = JSON.parse(report.stdout).configs[0];
+    expect(row).toMatchObject({ config: 'gpt3+high-creativity', model: 'gpt-3.5-turbo+gpt-4', submit: 'explicit' });
+    const explorerCost = calls[0].cost_usd + calls[1].cost_usd;
+    const writerCost = calls[2].cost_usd + calls[3].cost_usd;
+    expect(row.costByRole).toEqual([
+      { role: 'explorer', config: 'gpt3', model: 'gpt-3.5-turbo', calls: 2, knownCost: expect.closeTo(explorerCost, 12), costUnknown: false, unknownCalls: 0 },
+      { role: 'writer', config: 'high-creativity', model: 'gpt-4', calls: 2, knownCost: expect.closeTo(writerCost, 12), costUnknown: false, unknownCalls: 0 },
+    ]);
+    expect(row.totalCost).toBeCloseTo(explorerCost + writerCost, 12);
+    const figure = /explorer gpt3 \$0\.\d+ · writer high-creativity \$0\.\d+/;
+    const table = await bench(['report', 'seed', '--db', db], { cwd: dir, env: { ...env, COLUMNS: '100' } });
+    expect(table.stdout).toMatch(figure);
+    const csv = await bench(['report', 'seed', '--format', 'csv', '--db', db], { cwd: dir, env });
+    expect(csv.stdout).toMatch(figure);
     const show = await bench(['show', String(attempts[0].id), '--db', db], { cwd: dir, env });
     expect(show.stdout).toMatch(/submission: explicit/);
     expect(show.stdout).toMatch(/explorer gpt3 gpt-3\.5-turbo/);
     expect(show.stdout).toMatch(/writer high-creativity gpt-4/);
+    expect(show.stdout).toMatch(/cost by role: explorer gpt3 \$0\.\d+ · writer high-creativity \$0\.\d+/);
 
     const out = join(dir, 'exported');
     const exported = await bench(['export', 'seed', '--config', 'gpt3+high-creativity', '--trajectories', '--out', out, '--db', db], { cwd: dir, env });
@@ -134,9 +148,40 @@ llm_config = 'high-creativity'
     expect(traj.info.submission).toContain('diff --git');
     const results = JSON.parse(readFileSync(join(out, readdirSync(out).find((name) => name.endsWith('.json'))!), 'utf8'));
     expect(results.agent.settings).toMatchObject({ type: 'explore-then-write', submit: 'explicit' });
+    expect(results.instances[0].cost_by_role.map((r: any) => [r.role, r.config, r.model])).toEqual([['explorer', 'gpt3', 'gpt-3.5-turbo'], ['writer', 'high-creativity', 'gpt-4']]);
   }, 180_000);
 
-  it('--configs with an agent whose section fixes its config is a clear error, not a silent choice', async () => {
+  it('config.example.toml and the README\'s configuration example, pasted as they are, run the pipeline and the report names both configs; so does its explicit explore-then-write section', async () => {
+    const oracle = await startOracleModel({ usage: { input: 1000, output: 50 } });
+    servers.push(oracle);
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const readmeExample = /## Configuration[\s\S]*?```toml\n([\s\S]*?)```/.exec(readme)![1]!;
+    for (const [name, text] of [['config.example.toml', readFileSync(join(PROJECT_ROOT, 'config.example.toml'), 'utf8')], ['README', readmeExample]] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'bench-example-'));
+      dirs.push(dir);
+      writeFileSync(join(dir, 'config.toml'), text);
+      const db = join(dir, 'bench.db');
+      const env = { LLM_BASE_URL: oracle.openaiUrl, LLM_API_KEY: 'sk-example-0123456789', LLM_NUM_RETRIES: '0', BENCH_RESULTS_DIR: join(dir, 'results'), BENCH_CACHE_DIR: join(dir, 'cache'), CI: '1' };
+      const run = await bench(['run', '--instances', instance.instance_id, '--run-id', 'example', '--db', db], { cwd: dir, env });
+      expect(run.exitCode, `${name}: ${run.stderr}`).toBe(0);
+      const report = JSON.parse((await bench(['report', 'example', '--format', 'json', '--db', db], { cwd: dir, env })).stdout);
+      expect(report.configs.map((c: any) => [c.config, c.agent, c.model, c.resolved, c.costByRole.map((r: any) => `${r.role} ${r.config}`)]), name).toEqual([
+        ['gpt3+high-creativity', 'RepoExplorerAgent+CodeWriterAgent', 'gpt-3.5-turbo+gpt-4o', 1, ['explorer gpt3', 'writer high-creativity']],
+      ]);
+    }
+    // The same pipeline named outright: [agent.scout-and-write] type = "explore-then-write".
+    const dir = dirs[dirs.length - 2]!;
+    const db = join(dir, 'bench.db');
+    const env = { LLM_BASE_URL: oracle.openaiUrl, LLM_API_KEY: 'sk-example-0123456789', LLM_NUM_RETRIES: '0', BENCH_RESULTS_DIR: join(dir, 'results'), BENCH_CACHE_DIR: join(dir, 'cache'), CI: '1' };
+    const named = await bench(['run', '--agent', 'scout-and-write', '--instances', instance.instance_id, '--run-id', 'named', '--db', db], { cwd: dir, env });
+    expect(named.exitCode, named.stderr).toBe(0);
+    const report = JSON.parse((await bench(['report', 'named', '--format', 'json', '--db', db], { cwd: dir, env })).stdout);
+    expect(report.configs.map((c: any) => [c.config, c.agent, c.resolved, c.costByRole.map((r: any) => `${r.role} ${r.config}`)])).toEqual([
+      ['gpt3+high-creativity', 'scout-and-write', 1, ['explorer gpt3', 'writer high-creativity']],
+    ]);
+  }, 240_000);
+
+  it('--configs with an agent whose section fixes its config is a clear error, and --configs beside the seed\'s pair says the pair is not run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-fixed-'));
     dirs.push(dir);
     writeFileSync(join(dir, 'config.toml'), `[llm]\nmodel = "gpt-4o"\napi_key = "k"\n\n[llm.cheap]\nmodel = "gpt-4o-mini"\n\n[agent.mine]\nllm_config = 'cheap'\nmax_files = 3\n`);
@@ -146,5 +191,11 @@ llm_config = 'high-creativity'
     expect(result.stderr).toMatch(/Drop --configs/);
     // The registry knows which keys each agent reads: the bash agent never reads max_files.
     expect(result.stderr).toMatch(/\[agent\.mine\] \(bash agent\) sets max_files, which the bash agent does not read/);
+
+    // --configs without --agent beside the seed's pair runs the bash agent, and says the pair is not run.
+    writeFileSync(join(dir, 'config.toml'), `[llm]\nmodel = "gpt-4o"\napi_key = "k"\n\n[llm.gpt3]\nmodel = "gpt-3.5-turbo"\n\n[agent.RepoExplorerAgent]\nllm_config = 'gpt3'\n\n[agent.CodeWriterAgent]\nllm_config = 'llm'\n`);
+    const unpaired = await bench(['run', '--configs', 'gpt3', '--instances', 'no-such-instance', '--db', join(dir, 'x.db')], { cwd: dir });
+    expect(unpaired.exitCode).toBe(2);
+    expect(unpaired.stderr).toMatch(/warning: --configs gpt3 without --agent runs the bash agent with each config; the explorer and writer pair RepoExplorerAgent\+CodeWriterAgent in the config is not run/);
   });
 });

@@ -1,9 +1,11 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
-import { bench } from '../helpers/cli.ts';
+import { execa } from 'execa';
+import { BENCH_BIN, PROJECT_ROOT, bench } from '../helpers/cli.ts';
+import { bwrapAvailable } from '../../src/sandbox/index.ts';
 import { startLlmServer, type Script } from '../helpers/llm-server.ts';
 
 const API_KEY = 'sk-test-preflight-3f9a61c0d2e84b7a';
@@ -50,7 +52,8 @@ describe('bench run pre-flight', () => {
     const url = `http://127.0.0.1:${port}/v1`;
     const result = await run(section('alpha', 'openai/gpt-4o', url) + section('beta', 'openai/gpt-4o-mini', url), ['alpha', 'beta']);
     expect(result.exitCode, result.stderr).toBe(2);
-    const paragraphs = result.stderr.trim().split(/\n\s*\n/);
+    // The seed also holds an explorer and writer pair, which --configs does not run: a warning line says so first.
+    const paragraphs = result.stderr.replace(/^warning: .*\n/gm, '').trim().split(/\n\s*\n/);
     expect(paragraphs.find((p) => p.includes("'alpha'"))).toMatch(/connection.*ECONNREFUSED[\s\S]*base_url/);
     expect(paragraphs.find((p) => p.includes("'beta'"))).toMatch(/connection.*ECONNREFUSED/);
     expect(result.stderr).toMatch(/Nothing was run/);
@@ -139,5 +142,46 @@ describe('bench run retry notices', () => {
     // Only the first retry of the streak is announced, then the recovery.
     expect(result.stderr).not.toMatch(/retry 2\/8/);
     expect(result.stderr).toMatch(/busy: calls get through again/);
+  });
+});
+
+const offline = await bwrapAvailable();
+if (!offline) console.warn('the no-network pre-flight test is skipped: bwrap (apt-get install bubblewrap) is needed to take the network away');
+
+describe.runIf(offline)('with no network at all', () => {
+  /** `bench run --configs gpt3,high-creativity` with the example config as config.toml, in a network namespace of its own. */
+  async function seedRun(env: Record<string, string>) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-offline-'));
+    made.push(dir);
+    writeFileSync(join(dir, 'config.toml'), readFileSync(join(PROJECT_ROOT, 'config.example.toml')));
+    const started = Date.now();
+    const result = await execa('bwrap', ['--dev-bind', '/', '/', '--unshare-net', '--chdir', dir, process.execPath, BENCH_BIN, 'run', '--configs', 'gpt3,high-creativity'], {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NO_COLOR: '1', CI: '1', BENCH_DB: join(dir, 'bench.db'), BENCH_RESULTS_DIR: join(dir, 'results'), ...env },
+      extendEnv: false, reject: false, timeout: 60_000,
+    });
+    return { ...result, seconds: (Date.now() - started) / 1000, db: join(dir, 'bench.db') };
+  }
+
+  test('the seed\'s two configs end within 30 s, one paragraph per config, non-zero exit', async () => {
+    const result = await seedRun({ OPENAI_API_KEY: API_KEY });
+    expect(result.exitCode, result.stderr).not.toBe(0);
+    expect(result.seconds).toBeLessThan(30);
+    // The seed also holds an explorer and writer pair, which --configs does not run: a warning line says so first.
+    const paragraphs = result.stderr.replace(/^warning: .*\n/gm, '').trim().split(/\n\s*\n/);
+    expect(paragraphs.find((p) => p.includes("'gpt3'"))).toMatch(/pre-flight request failed: connection.*api\.openai\.com/);
+    expect(paragraphs.find((p) => p.includes("'high-creativity'"))).toMatch(/pre-flight request failed: connection.*api\.openai\.com/);
+    expect(result.stderr).not.toContain(API_KEY);
+    expect(existsSync(result.db)).toBe(false);
+  });
+
+  test('without a key both configs are named at once, each with the variable to set', async () => {
+    const result = await seedRun({});
+    expect(result.exitCode).toBe(2);
+    // The seed also holds an explorer and writer pair, which --configs does not run: a warning line says so first.
+    const paragraphs = result.stderr.replace(/^warning: .*\n/gm, '').trim().split(/\n\s*\n/);
+    expect(paragraphs).toHaveLength(3);
+    expect(paragraphs[0]).toMatch(/^error: LLM config 'gpt3' .*has no API key\. Set OPENAI_API_KEY/);
+    expect(paragraphs[1]).toMatch(/^LLM config 'high-creativity' .*has no API key/);
+    expect(paragraphs[2]).toBe('Nothing was run.');
   });
 });

@@ -1,6 +1,6 @@
 import { calcPrice } from '@pydantic/genai-prices';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createLlmClient, priceOf, type Completion, type Message, type ResponseCache } from '../../src/llm/index.ts';
+import { createLlmClient, priceOf, wireApiOf, type Completion, type Message, type ResponseCache } from '../../src/llm/index.ts';
 import { encryptedReasoning, startLlmServer, type LlmServer, type Reply } from '../helpers/llm-server.ts';
 import { SECRET_KEY, llmConfig, recordingSleep } from './_fixtures.ts';
 import { chatBody, startMockLlm, type MockLlm } from './_mock-llm.ts';
@@ -74,6 +74,30 @@ describe('the OpenAI Responses API', () => {
     // gpt-4o is no reasoning model: its temperature goes, and no reasoning fields.
     expect(server.requests[1]!.body).toMatchObject({ temperature: 0, store: false });
     expect(server.requests[1]!.body.include).toBeUndefined();
+  });
+});
+
+describe('local servers', () => {
+  test('an Ollama base_url given as the server\'s root, as OpenHands writes it, or with /v1 reaches /v1/chat/completions', async () => {
+    const server = await serve([{ kind: 'success', text: 'ok' }]);
+    for (const base_url of [server.url, `${server.url}/`, server.openaiUrl]) {
+      const completion = await createLlmClient(llmConfig({ model: 'ollama/qwen2.5-coder:7b', base_url })).complete(USER);
+      expect(completion.text).toBe('ok');
+    }
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions']);
+    expect(server.requests[0]!.body.model).toBe('qwen2.5-coder:7b');
+  });
+});
+
+describe('the wire API chosen for a model', () => {
+  test('OpenAI\'s reasoning models on OpenAI and the Responses-only models anywhere speak Responses; the rest, and reasoning models elsewhere, chat', () => {
+    expect(wireApiOf('openai', 'o3', {})).toBe('responses');
+    expect(wireApiOf('openai', 'gpt-5', {})).toBe('responses');
+    expect(wireApiOf('openai', 'gpt-4o', {})).toBe('chat');
+    expect(wireApiOf('openai_compatible', 'gpt-5-codex', {})).toBe('responses');
+    expect(wireApiOf('openai_compatible', 'o3', {})).toBe('chat');
+    expect(wireApiOf('openai', 'o3', { wire_api: 'chat' })).toBe('chat');
+    expect(wireApiOf('anthropic', 'claude-sonnet-4', { wire_api: 'responses' })).toBe('anthropic');
   });
 });
 

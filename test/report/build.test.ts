@@ -172,6 +172,61 @@ describe('buildReport on a real store', () => {
   });
 });
 
+describe('cost per role', () => {
+  /** A call as the store keeps it; `cost: null` is an unknown cost. */
+  const call = (seq: number, role: string, configName: string, model: string, costUsd: number | null) => ({
+    seq, configName, role, provider: 'openai', model, status: 'ok' as const, tokensIn: 100, tokensOut: 10, tokensCacheRead: 0, tokensCacheWrite: 0,
+    costUsd, latencyMs: 5, retries: 0, tries: [], cached: false,
+  });
+
+  it('names each role, its config and its cost in every format for a two-config row, and adds nothing to a one-config row', () => {
+    addRun(store, 'run-1', { 'gpt3+high-creativity': 'gpt-3.5-turbo+gpt-4', solo: 'openai/gpt-4o' });
+    for (const [i, writerCost] of [[1, 0.01], [2, 0.005]] as const) {
+      store.recordAttempt(attempt({
+        runId: 'run-1', instanceId: `i${i}`, configName: 'gpt3+high-creativity', agent: 'RepoExplorerAgent+CodeWriterAgent', outcome: 'resolved',
+        costUsd: 0.0006 + writerCost, calls: 3,
+        llmCalls: [call(0, 'explorer', 'gpt3', 'gpt-3.5-turbo', 0.0002), call(1, 'explorer', 'gpt3', 'gpt-3.5-turbo', 0.0004), call(2, 'writer', 'high-creativity', 'gpt-4', writerCost)],
+      }));
+    }
+    store.recordAttempt(attempt({ runId: 'run-1', instanceId: 'i1', configName: 'solo', outcome: 'resolved', costUsd: 0.02, llmCalls: [call(0, 'main', 'solo', 'gpt-4o', 0.02)] }));
+    const report = buildReport(loadReportInput(store, ['run-1']));
+    expect(byName(report, 'gpt3+high-creativity').costByRole).toEqual([
+      { role: 'explorer', config: 'gpt3', model: 'gpt-3.5-turbo', calls: 4, knownCost: 0.0012, costUnknown: false, unknownCalls: 0 },
+      { role: 'writer', config: 'high-creativity', model: 'gpt-4', calls: 2, knownCost: 0.015, costUnknown: false, unknownCalls: 0 },
+    ]);
+    expect(byName(report, 'solo').costByRole).toEqual([]);
+
+    const figure = 'explorer gpt3 $0.0012 · writer high-creativity $0.015';
+    expect(renderReport(report, 'table', { width: 220 })).toContain(figure);
+    expect(renderReport(report, 'md')).toContain(figure);
+    expect(renderReport(report, 'html')).toContain(figure);
+    const [header, pair, solo] = renderReport(report, 'csv').split('\r\n').map((line) => line.split(','));
+    const column = header!.indexOf('cost_by_role');
+    expect(pair![column]).toBe(figure);
+    expect(solo![column]).toBe('');
+    expect(JSON.parse(renderReport(report, 'json')).configs[0].costByRole[1]).toMatchObject({ role: 'writer', config: 'high-creativity', knownCost: 0.015 });
+  });
+
+  it('shows a role whose cost is partly unknown as a lower bound, and an all-unknown one as unknown, never $0', () => {
+    addRun(store, 'run-1', { 'scout+local': 'gpt-4o-mini+ollama/qwen' });
+    store.recordAttempt(attempt({
+      runId: 'run-1', instanceId: 'i1', configName: 'scout+local', outcome: 'unresolved', costUsd: null,
+      llmCalls: [call(0, 'explorer', 'scout', 'gpt-4o-mini', 0.001), call(1, 'explorer', 'scout', 'gpt-4o-mini', null), call(2, 'writer', 'local', 'qwen', null)],
+    }));
+    const report = buildReport(loadReportInput(store, ['run-1']));
+    expect(renderReport(report, 'table', { width: 220 })).toContain('explorer scout ≥ $0.0010 · writer local unknown');
+  });
+
+  it('the main config beside an explorer (the patch agent) is a role of its own', () => {
+    addRun(store, 'run-1', { coder: 'openai/gpt-4o' });
+    store.recordAttempt(attempt({
+      runId: 'run-1', instanceId: 'i1', configName: 'coder', agent: 'patch', outcome: 'resolved', costUsd: 0.0301,
+      llmCalls: [call(0, 'explorer', 'scout', 'gpt-4o-mini', 0.0001), call(1, 'main', 'coder', 'gpt-4o', 0.03)],
+    }));
+    expect(buildReport(loadReportInput(store, ['run-1'])).configs[0]!.costByRole.map((r) => [r.role, r.config, r.knownCost])).toEqual([['explorer', 'scout', 0.0001], ['main', 'coder', 0.03]]);
+  });
+});
+
 describe('a run without attempts', () => {
   it('reports no configs and still renders in every format', () => {
     addRun(store, 'empty', { a: 'x/a' }, undefined, 'running');

@@ -16,7 +16,7 @@ beforeAll(async () => {
   const db = join(dir, 'bench.db');
   const run = await bench(['run', '--instances', INSTANCES, '--db', db, '--run-id', 'shared'], { env });
   expect(run.exitCode).toBe(0);
-  const result = await bench(['export', 'shared', '--config', 'gold', '--db', db, '--out', join(dir, 'verified')], { env });
+  const result = await bench(['export', 'shared', '--configs', 'gold', '--db', db, '--out', join(dir, 'verified')], { env });
   expect(result.exitCode).toBe(0);
   const files = readdirSync(join(dir, 'verified'));
   expect(files.some((f) => f.endsWith('.all_preds.jsonl'))).toBe(true);

@@ -225,3 +225,64 @@ describe.runIf(haveRedis)('bench run --queue with bench worker', () => {
     await stop(w);
   }, 300_000);
 });
+
+describe.runIf(haveRedis)('trouble in a distributed run', () => {
+  test('a worker\'s retry and recovery reach the coordinator\'s screen, and --fail-fast stops a config whose every call is refused', async () => {
+    let limited = false;
+    // One 429 and then answers: a retry line, then a recovery line.
+    const flaky = await startOracleModel({ skill: SOLVED, miss: 'wrong', latencyMs: 50, intercept: () => (limited ? undefined : ((limited = true), { kind: 'rate_limit', retryAfter: '0', message: `slow down (key ${API_KEY})` })) });
+    // Every call refused, slowly enough that the coordinator sees two records while jobs still wait.
+    const denied = await startOracleModel({ latencyMs: 1500, intercept: () => ({ kind: 'auth', echoKey: true }) });
+    try {
+      const dir = tempDir('bench-dist-trouble-');
+      const toml = `${configToml(flaky.openaiUrl).replace('[llm.oracle]', '[llm.flaky]')}\n${configToml(denied.openaiUrl).replace('[llm.oracle]', '[llm.denied]')}`;
+      writeFileSync(join(dir, 'config.toml'), toml);
+      const w = spawn(['worker', '--queue', redis.url, '-j', '1', '--config', join(dir, 'config.toml'), '--run-id', 'trouble'], dir, { BENCH_CACHE_DIR: join(dir, 'wcache'), BENCH_RESULTS_DIR: join(dir, 'wresults'), CI: '1', BENCH_QUEUE_LOCK_MS: '2000' });
+      const six = ['benchlab__csvkit-1', 'benchlab__csvkit-2', 'benchlab__csvkit-3', 'benchlab__csvkit-4', 'benchlab__csvkit-5', 'benchlab__semverlite-1'];
+      const run = await bench(['run', '--queue', redis.url, '--config', join(dir, 'config.toml'), '--configs', 'flaky,denied', '--agent', 'patch', '--instances', six.join(','),
+        '--fail-fast', '2', '--db', join(dir, 'bench.db'), '--run-id', 'trouble'], { cwd: dir, env: { BENCH_CACHE_DIR: join(dir, 'cache'), BENCH_RESULTS_DIR: join(dir, 'results'), CI: '1' }, timeout: 300_000 });
+      await stop(w);
+      printed.push(run.stdout, run.stderr);
+      expect(run.exitCode, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^flaky: .*429.*, retry 1\/2 in 0s$/m);
+      expect(run.stderr).toMatch(/^flaky: calls get through again$/m);
+      expect(run.stderr).toMatch(/denied: no more attempts for this config after 2 identical provider errors in a row/);
+      expect(run.stderr).toMatch(/denied was stopped after 2 identical provider errors/);
+      const raw = new Database(join(dir, 'bench.db'), { readonly: true });
+      const stored = raw.prepare("SELECT config_name, count(*) AS n FROM attempts WHERE run_id = 'trouble' GROUP BY config_name ORDER BY config_name").all();
+      raw.close();
+      // Every flaky attempt ran; the denied config's waiting jobs were withdrawn (the ones a worker held finished).
+      expect(stored).toEqual([{ config_name: 'denied', n: expect.any(Number) }, { config_name: 'flaky', n: 6 }]);
+      expect((stored[0] as { n: number }).n).toBeLessThan(6);
+      expect(await everythingIn(redis.url)).not.toContain(API_KEY);
+      expect(run.stderr).not.toContain(API_KEY);
+    } finally {
+      await flaky.close();
+      await denied.close();
+    }
+  }, 300_000);
+
+  test('--max-cost hands the workers only the attempts the cap can pay for, the ones in flight included', async () => {
+    // $0.01 an attempt, four slots on two workers: all four would be taken at once if all were queued.
+    const priced = await startOracleModel({ latencyMs: 300, usage: { input: 1000, output: 0 } });
+    try {
+      const dir = tempDir('bench-dist-capped-');
+      const prices = 'input_cost_per_token = 0.00001\noutput_cost_per_token = 0';
+      writeFileSync(join(dir, 'config.toml'), configToml(priced.openaiUrl, prices));
+      const workers = [worker(priced.openaiUrl, { extraToml: prices, args: ['--run-id', 'capped'] }), worker(priced.openaiUrl, { extraToml: prices, args: ['--run-id', 'capped'] })];
+      const run = await bench(['run', '--queue', redis.url, '--config', join(dir, 'config.toml'), '--configs', 'oracle', '--agent', 'patch', '--instances', INSTANCES.join(','),
+        '--max-cost', '0.025', '--db', join(dir, 'bench.db'), '--run-id', 'capped'], { cwd: dir, env: { BENCH_CACHE_DIR: join(dir, 'cache'), BENCH_RESULTS_DIR: join(dir, 'results'), CI: '1' }, timeout: 300_000 });
+      for (const w of workers) await stop(w);
+      printed.push(run.stdout, run.stderr);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/Stopped starting attempts at --max-cost 0\.025/);
+      const raw = new Database(join(dir, 'bench.db'), { readonly: true });
+      const spent = raw.prepare("SELECT count(*) AS n, sum(cost_usd) AS usd FROM attempts WHERE run_id = 'capped'").get();
+      raw.close();
+      expect(spent).toEqual({ n: 2, usd: expect.closeTo(0.02, 9) });
+      expect(priced.requests).toHaveLength(2);
+    } finally {
+      await priced.close();
+    }
+  }, 300_000);
+});

@@ -235,9 +235,10 @@ explorer_llm_config = "scout"
       expect(attempt).toMatchObject({ outcome: 'model_error', exit_reason: 'model_error', calls: 1, retries: 2 });
       expect(attempt.error).toMatch(/retries exhausted \(num_retries = 2\).*server_error/);
     }
-    const calls = p.query('SELECT status, error_class, error_message, retries, tries_json FROM llm_calls');
+    const calls = p.query('SELECT status, error_class, error_message, retries, tries_json, cost_usd FROM llm_calls');
     for (const call of calls) {
-      expect(call).toMatchObject({ status: 'error', error_class: 'server_error', retries: 2 });
+      // Nothing billed: the call costs what the attempt counts for it, $0, not an unknown.
+      expect(call).toMatchObject({ status: 'error', error_class: 'server_error', retries: 2, cost_usd: 0 });
       expect(JSON.parse(call.tries_json).map((t: Row) => t.httpStatus)).toEqual([500, 500, 500]);
     }
     expect(failing.requests).toHaveLength(6);
@@ -280,15 +281,68 @@ max_budget_per_task = 0.001
     expect(server.requests).toHaveLength(3);
   });
 
-  test('--max-cost stops starting attempts once the run has spent it, and says so', async () => {
+  test('--max-cost starts no attempt that its expected cost would carry past the cap, and says so', async () => {
     const server = await oracle({ usage: { input: 1000, output: 0 } });
     const p = project(llmSection('priced', 'openai/gpt-4o-mini', server.openaiUrl, { input_cost_per_token: 0.00001, output_cost_per_token: 0 }));
     const result = await p.run(['--configs', 'priced', '--agent', 'patch', '--instances', `${A},${B},${C},${D}`, '-j', '1', '--max-cost', '0.015', '--run-id', 'capped']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/Stopped starting attempts at --max-cost 0\.015; resume with a higher --max-cost and --run-id capped/);
-    // $0.01 an attempt, one at a time: the second starts at $0.01 spent, the third would start at $0.02.
+    // $0.01 an attempt: the second would end at $0.02, past the cap, so it never starts.
+    expect(p.query('SELECT count(*) AS n, sum(cost_usd) AS spent FROM attempts')).toEqual([{ n: 1, spent: expect.closeTo(0.01, 9) }]);
+    expect(server.requests).toHaveLength(1);
+    const report = await p.report('capped');
+    expect(report.configs[0].coverage).toMatchObject({ partial: true });
+  });
+
+  test('--max-cost reserves for the attempts in flight: -j 4 does not start four attempts the cap can pay for two of', async () => {
+    const server = await oracle({ usage: { input: 1000, output: 0 }, latencyMs: 300 });
+    const p = project(llmSection('priced', 'openai/gpt-4o-mini', server.openaiUrl, { input_cost_per_token: 0.00001, output_cost_per_token: 0 }));
+    const result = await p.run(['--configs', 'priced', '--agent', 'patch', '--instances', `${A},${B},${C},${D}`, '-j', '4', '--max-cost', '0.025', '--run-id', 'reserved']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    // Nothing to go by at first: one attempt alone; then $0.01 each is reserved before starting: 0.01 + 0.01 fits, a third would not.
     expect(p.query('SELECT count(*) AS n, sum(cost_usd) AS spent FROM attempts')).toEqual([{ n: 2, spent: expect.closeTo(0.02, 9) }]);
     expect(server.requests).toHaveLength(2);
+  });
+
+  test('--max-cost with a config bench cannot price is refused unless --allow-unpriced', async () => {
+    const server = await oracle({ usage: { input: 1000, output: 10 } });
+    const p = project(llmSection('local', 'ollama/qwen2.5-coder:7b', server.openaiUrl));
+    const refused = await p.run(['--configs', 'local', '--agent', 'patch', '--instances', A, '--max-cost', '1', '--run-id', 'unpriced']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/^error: --max-cost 1 cannot be kept: bench knows no price for local \(model `ollama\/qwen2\.5-coder:7b`\).*Set input_cost_per_token and output_cost_per_token in \[llm\.local\].*--allow-unpriced/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(p.db)).toBe(false);
+    expect(server.requests).toHaveLength(0);
+    const allowed = await p.run(['--configs', 'local', '--agent', 'patch', '--instances', A, '--max-cost', '1', '--allow-unpriced', '--run-id', 'unpriced']);
+    expect(allowed.exitCode, allowed.stderr).toBe(0);
+    expect(p.query('SELECT outcome, cost_usd FROM attempts')).toEqual([{ outcome: 'resolved', cost_usd: null }]);
+  });
+
+  test('--dry-run prints the attempts and a cost range from recorded token counts, calls no model and writes no run', async () => {
+    const server = await oracle({ usage: { input: 1000, output: 0 } });
+    const p = project([
+      llmSection('priced', 'openai/gpt-4o-mini', server.openaiUrl, { input_cost_per_token: 0.00001, output_cost_per_token: 0 }),
+      llmSection('dearer', 'openai/gpt-4o-mini', server.openaiUrl, { input_cost_per_token: 0.00003, output_cost_per_token: 0 }),
+      llmSection('unpriced', 'ollama/qwen2.5-coder:7b', server.openaiUrl),
+    ].join('\n'));
+    const before = await p.run(['--configs', 'priced', '--agent', 'patch', '--instances', `${A},${B}`, '--run-id', 'history']);
+    expect(before.exitCode, before.stderr).toBe(0);
+    const calls = server.requests.length;
+    const plan = await p.run(['--configs', 'priced,dearer,unpriced', '--agent', 'patch', '--instances', `${A},${B},${C}`, '--dry-run', '--run-id', 'planned']);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^Dry run: 9 attempts; no model is called and nothing is written\./);
+    expect(plan.stdout).toContain(`  ${C}  dearer  #0`);
+    // Two recorded attempts of 1000 input tokens each: $0.01 an attempt at priced's price, $0.03 at dearer's.
+    expect(plan.stdout).toMatch(/priced +3 +\$0\.03 +tokens of 2 recorded attempts of priced \(agent patch\)/);
+    expect(plan.stdout).toMatch(/dearer +3 +\$0\.09 +tokens of 2 recorded attempts of agent patch with other configs/);
+    expect(plan.stdout).toMatch(/unpriced +3 +unknown +no price known for ollama\/qwen2\.5-coder:7b/);
+    expect(plan.stdout).toMatch(/Estimated total: unknown/);
+    expect(server.requests).toHaveLength(calls);
+    expect(p.query('SELECT id FROM runs')).toEqual([{ id: 'history' }]);
+    // A resume's dry run leaves out what the run already holds.
+    const resume = await p.run(['--configs', 'priced', '--agent', 'patch', '--instances', `${A},${B},${C}`, '--dry-run', '--json', '--run-id', 'history']);
+    expect(resume.exitCode, resume.stderr).toBe(0);
+    expect(JSON.parse(resume.stdout)).toMatchObject({ done: 2, attempts: [{ instanceId: C, configName: 'priced', repeat: 0 }], configs: [{ config: 'priced', attempts: 1, low: expect.closeTo(0.01, 9), high: expect.closeTo(0.01, 9) }] });
   });
 });
 

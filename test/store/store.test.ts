@@ -22,7 +22,7 @@ describe('store', () => {
     const path = tempDb();
     Store.open(path).close();
     const raw = new Database(path, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => (r as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(['runs', 'config_snapshots', 'instances', 'attempts', 'test_results', 'llm_calls', 'grades']));

@@ -59,7 +59,7 @@ export class ContainerWorkspace implements Workspace {
   async #exec(command: string, options: ExecOptions, signal: AbortSignal): Promise<ExecResult> {
     const { engine: e, limits } = this.#spec;
     const env = { LANG: 'C.UTF-8', TZ: 'UTC', TERM: 'dumb', ...options.env };
-    const args = [...e.globalArgs, 'exec', ...(options.stdin === undefined ? [] : ['-i']), '-w', this.root];
+    const args = [...e.globalArgs, 'exec', ...(options.stdin === undefined && !options.gate ? [] : ['-i']), '-w', this.root];
     for (const [name, value] of Object.entries(env)) args.push('-e', `${name}=${value}`);
     args.push(this.container, ...commandArgv(this.#prelude()), 'bench', command);
     const result = await runProcess({
@@ -69,6 +69,7 @@ export class ContainerWorkspace implements Workspace {
       env: clientEnv(),
       timeoutMs: options.timeoutMs,
       ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+      ...(options.gate ? { gate: options.gate } : {}),
       maxOutputBytes: limits.maxOutputBytes,
       hardCapBytes: limits.maxOutputBytes * OUTPUT_HARD_CAP_FACTOR,
       // Killing the client leaves the exec'd processes running inside: they are killed there.

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
+import type { PreparedEnvironment, SandboxKind, Workspace } from '../../src/sandbox/index.ts';
+import { repoWithFuture, scratchDir, smallRepoFiles } from './_fixtures.ts';
+
+const kinds: SandboxKind[] = (await bwrapAvailable()) ? ['local', 'bwrap'] : ['local'];
+const MARK = 'held-here-7f3a';
+
+let scratch: Awaited<ReturnType<typeof scratchDir>>;
+let environment: PreparedEnvironment;
+
+beforeAll(async () => {
+  scratch = await scratchDir('gate-test');
+  await repoWithFuture(join(scratch.path, 'repo'), smallRepoFiles(3));
+  environment = await prepareEnvironment({ repoDir: join(scratch.path, 'repo'), key: 'gate@base' }, { cacheDir: join(scratch.path, 'cache') });
+});
+
+afterAll(async () => {
+  await scratch.cleanup();
+});
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe.each(kinds)('an exec held at its gate (%s)', (kind) => {
+  let workspace: Workspace;
+  beforeAll(async () => {
+    workspace = await createSandbox(kind, { workDir: join(scratch.path, 'work') }).createWorkspace(environment);
+  });
+  afterAll(async () => {
+    await workspace.destroy();
+  });
+
+  it('reads its stdin content first, waits at the marker until the gate opens, then goes on; the wait is off its clock', async () => {
+    let openedAt = 0;
+    const started = performance.now();
+    const run = await workspace.exec(`head -c 5 > /tmp/got-${kind}; echo before; echo ${MARK}; IFS= read -r go; echo "after $go $(cat /tmp/got-${kind})"`, {
+      stdin: 'hello', timeoutMs: 1500,
+      gate: { marker: MARK, open: async () => { await pause(2000); openedAt = performance.now(); } },
+    });
+    expect(run.timedOut).toBe(false);
+    expect(run.exitCode).toBe(0);
+    expect(run.output).toBe(`before\n${MARK}\nafter go hello\n`);
+    // Held for the whole pause, longer than its own time limit.
+    expect(openedAt - started).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('still has its time limit after the gate', async () => {
+    const run = await workspace.exec(`echo ${MARK}; read -r go; sleep 30`, { timeoutMs: 800, gate: { marker: MARK, open: async () => {} } });
+    expect(run.timedOut).toBe(true);
+  });
+
+  it('never asks the gate when the command ends before the marker', async () => {
+    let asked = false;
+    const run = await workspace.exec('echo no marker here; exit 3', { timeoutMs: 5000, gate: { marker: MARK, open: async () => void (asked = true) } });
+    expect(run.exitCode).toBe(3);
+    expect(asked).toBe(false);
+  });
+
+  it('finds a marker split across output chunks', async () => {
+    const run = await workspace.exec(`printf '%s' ${MARK.slice(0, 5)}; sleep 0.2; printf '%s\\n' ${MARK.slice(5)}; read -r go; echo "went $go"`, {
+      timeoutMs: 5000, gate: { marker: MARK, open: async () => {} },
+    });
+    expect(run.output).toBe(`${MARK}\nwent go\n`);
+  });
+});
