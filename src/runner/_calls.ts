@@ -26,11 +26,15 @@ export function callRecords(calls: AgentCall[], secrets: string[]): LlmCallRecor
       seq, configName: call.configName, role: call.role, provider: c?.provider ?? null, model: c?.model ?? null,
       status: c ? 'ok' : 'error', errorClass: call.error?.errorClass ?? null, errorMessage: call.error ? redact(call.error.message, secrets) : null,
       tokensIn: c?.usage.input ?? 0, tokensOut: c?.usage.output ?? 0, tokensCacheRead: c?.usage.cacheRead ?? 0, tokensCacheWrite: c?.usage.cacheWrite ?? 0,
-      // What the attempt's cost counts: a failed call's billed tries, nothing for a failed call nobody billed.
-      costUsd: callCost(call) ?? 0, latencyMs: c?.latencyMs ?? 0, retries: Math.max(0, tries.length - 1), tries,
+      // What the attempt's cost counts: null when unknown, a failed call's billed tries, $0 for a failed call nobody billed.
+      costUsd: costOrFree(callCost(call)), latencyMs: c?.latencyMs ?? 0, retries: Math.max(0, tries.length - 1), tries,
       requestHash: c?.requestHash ?? null, response: c ? storedCompletion(c) : undefined, cached: c?.cached ?? false,
     };
   });
+}
+
+function costOrFree(cost: number | null | undefined): number | null {
+  return cost === undefined ? 0 : cost;
 }
 
 /** What replay needs of a completion; the raw provider body stays out of the store. */

@@ -29,7 +29,7 @@ describe('smoke-test subsets', () => {
     expect(await planned(['--sample', '4', '--seed', '6'])).not.toEqual(first);
     expect(await planned(['--limit', '2'])).toEqual(all.slice(0, 2));
     expect(await planned(['--sample', '4', '--seed', '5', '--limit', '2'])).toEqual(first.slice(0, 2));
-  });
+  }, 180_000);
 
   test('a --limit run is a subset, and its report says so', async () => {
     const { env } = folder();
@@ -39,12 +39,12 @@ describe('smoke-test subsets', () => {
     const configs = JSON.parse(report.stdout).configs as { name: string; coverage: { partial: boolean; reasons: string[] } }[];
     expect(configs).toHaveLength(2);
     for (const config of configs) expect(config.coverage).toMatchObject({ partial: true, reasons: [expect.stringMatching(/a subset: 1 of the suite's 31 instances/)] });
-  });
+  }, 180_000);
 
   test('bench eval --sample grades a seeded subset of the predictions', async () => {
     const { env } = folder();
     const result = await bench(['eval', '--predictions', 'gold', '--sample', '2', '--seed', '3', '--json'], { env });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ submitted_instances: 2, resolved_instances: 2 });
-  });
+  }, 180_000);
 });

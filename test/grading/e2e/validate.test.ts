@@ -77,6 +77,6 @@ describe('bench tasks validate', () => {
   it('refuses an unknown --naming', async () => {
     const run = await bench(['tasks', 'validate', '--instances', IDS[0]!, '--derive', '--naming', 'swe'], { env: where.env });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toContain('Unknown --naming `swe`. Use one of: bench, swebench, polybench');
+    expect(run.stderr).toContain('--naming must be one of bench, swebench, polybench, got `swe`.');
   });
 });
