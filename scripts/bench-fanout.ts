@@ -72,10 +72,12 @@ const oracles: Oracle[] = [];
 async function startOracle(latencyMs: number): Promise<Oracle> {
   const child = spawn(process.execPath, [join(import.meta.dirname, '_oracle-process.ts'), String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: Interface = createInterface({ input: child.stdout });
-  const next = () => new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', () => reject(new Error('the oracle process exited')));
+  const waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  lines.on('line', (line) => waiting.shift()?.resolve(line));
+  child.once('exit', () => {
+    for (const waiter of waiting.splice(0)) waiter.reject(new Error('the oracle process exited'));
   });
+  const next = () => new Promise<string>((resolve, reject) => waiting.push({ resolve, reject }));
   const { url } = JSON.parse(await next()) as { url: string };
   const oracle: Oracle = {
     url,

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 
 /**
  * Serves one page on 127.0.0.1 (never another interface) until `signal` aborts; resolves once
@@ -7,6 +6,8 @@ import { createServer } from 'node:http';
  */
 export async function servePage(html: string, options: { port?: number; signal: AbortSignal }): Promise<{ url: string; closed: Promise<void> }> {
   const body = Buffer.from(html);
+  // Imported here: importing node:http loads Node's fetch (undici) with it, which no other command needs.
+  const { createServer } = await import('node:http');
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if ((request.method === 'GET' || request.method === 'HEAD') && (path === '/' || path === '/index.html')) {

@@ -1,7 +1,7 @@
 import { runAgent, costOf, type AgentResult } from '../agents/index.ts';
 import { redact } from '../config/index.ts';
 import type { Grade, Grader } from '../grading/index.ts';
-import { createLlmClient, retrySleep, type LlmClient, type ResponseCache, type TryRecord } from '../llm/index.ts';
+import { createLlmClient, retrySleep, type LlmClient, type Pacer, type ResponseCache, type TryRecord } from '../llm/index.ts';
 import type { AttemptRecord } from '../store/index.ts';
 import type { Instance } from '../tasks/index.ts';
 import type { Arm } from './_arms.ts';
@@ -144,6 +144,17 @@ function client(config: NonNullable<Arm['llm']>, repeat: number, context: Attemp
     cache: context.responseCache,
     // Namespaced per repeat, so repeated runs are separate samples, not one cached answer.
     cacheNamespace: `repeat-${repeat}`,
-    pacer: context.pacing.pacerFor(config, context.env),
+    pacer: stoppable(context.pacing.pacerFor(config, context.env), stop, cut),
   });
+}
+
+/** A wait for the provider (an account's pause after a 429, a full limit) ends with the run's Ctrl-C, as retry waits do. */
+function stoppable(pacer: Pacer, stop: AbortSignal | undefined, cut: { happened: boolean }): Pacer {
+  if (!stop) return pacer;
+  return {
+    acquire: (signal) => pacer.acquire(signal ? AbortSignal.any([stop, signal]) : stop).catch((error: unknown) => {
+      if (stop.aborted) cut.happened = true;
+      throw error;
+    }),
+  };
 }

@@ -77,9 +77,14 @@ export class LocalPacing implements Pacing {
     for (;;) {
       signal?.throwIfAborted();
       const pause = slots.account.pausedUntil - Date.now();
-      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+      if (pause > 0) await until(signal, (resolve) => {
+        const timer = setTimeout(resolve, pause);
+        return () => clearTimeout(timer);
+      });
       else if (slots.inFlight < slots.limit.concurrency) break;
-      else await new Promise<void>((resolve) => slots.waiting.push(resolve));
+      else await until(signal, (resolve) => {
+        slots.waiting.push(resolve);
+      });
     }
     slots.inFlight++;
     let done = false;
@@ -94,4 +99,21 @@ export class LocalPacing implements Pacing {
       for (const wake of slots.waiting.splice(0)) wake();
     };
   }
+}
+
+/** Waits for `start` to call its resolve, or for the signal: an account's pause or a full limit never outlasts a stop. */
+function until(signal: AbortSignal | undefined, start: (resolve: () => void) => (() => void) | void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let cancel: (() => void) | void;
+    const onAbort = () => {
+      cancel?.();
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    cancel = start(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    if (signal?.aborted) onAbort();
+  });
 }

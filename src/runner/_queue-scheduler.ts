@@ -1,4 +1,4 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AttemptRecord } from '../store/index.ts';
 import { sha256, type TaskSet } from '../tasks/index.ts';
@@ -9,7 +9,7 @@ import { armHash } from './_run-record.ts';
 import type { AttemptJob } from './_job.ts';
 import { jobKey } from './_job.ts';
 import {
-  PREFIX, RUNS_KEY, attemptsQueueName, connectionOf, eventsChannel, finishedKey, redisClient, refusalsKey, resultsQueueName,
+  PREFIX, RUNS_KEY, attemptsQueueName, connectionOf, eventsChannel, finishedKey, queueLibraries, redisClient, refusalsKey, resultsQueueName,
   type QueueAddress, type RunManifest,
 } from './_queue.ts';
 import type { Coordinator, Scheduler, TryEvent } from './_scheduler.ts';
@@ -52,7 +52,8 @@ export class QueueScheduler implements Scheduler {
   async run(jobs: AttemptJob[], coordinator: Coordinator): Promise<void> {
     const runId = this.manifest.runId;
     const connection = connectionOf(this.address);
-    const redis = redisClient(this.address);
+    const { Queue, Worker } = await queueLibraries();
+    const redis = await redisClient(this.address);
     const attempts = new Queue<AttemptJob>(attemptsQueueName(runId), { connection, prefix: PREFIX });
     const resultsQueue = new Queue(resultsQueueName(runId), { connection, prefix: PREFIX });
     const resultsWaiting = async () => Object.values(await resultsQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);

@@ -1,5 +1,4 @@
-import { Queue } from 'bullmq';
-import { PREFIX, attemptsQueueName, connectionOf, finishedKey, readManifests, redisClient, refusalsKey, type QueueAddress, type RunManifest } from './_queue.ts';
+import { PREFIX, attemptsQueueName, connectionOf, finishedKey, queueLibraries, readManifests, redisClient, refusalsKey, type QueueAddress, type RunManifest } from './_queue.ts';
 
 export type RunQueueStatus = {
   runId: string;
@@ -17,7 +16,8 @@ export type RunQueueStatus = {
 
 /** `bench queue status`: per run the queue knows, its jobs waiting, active, failed and finished, and its workers. */
 export async function queueStatus(address: QueueAddress, options: { timeoutMs?: number } = {}): Promise<RunQueueStatus[]> {
-  const redis = redisClient(address);
+  const { Queue } = await queueLibraries();
+  const redis = await redisClient(address);
   redis.on('error', () => {});
   const deadline = setTimeout(() => redis.disconnect(), options.timeoutMs ?? 10_000);
   try {

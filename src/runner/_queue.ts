@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { maskUrl } from '../config/index.ts';
 import { UserError } from '../errors.ts';
 
@@ -51,7 +52,8 @@ export function connectionOf(address: QueueAddress) {
   return { url: address.url, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(200 * times, 2000) };
 }
 
-export function redisClient(address: QueueAddress): Redis {
+export async function redisClient(address: QueueAddress): Promise<Redis> {
+  const { Redis } = await queueLibraries();
   return new Redis(address.url, connectionOf(address));
 }
 
@@ -67,4 +69,13 @@ export function resultsQueueName(runId: string): string {
 export async function readManifests(redis: Redis): Promise<RunManifest[]> {
   const all = await redis.hgetall(RUNS_KEY);
   return Object.values(all).map((text) => JSON.parse(text) as RunManifest).sort((a, b) => (a.runId < b.runId ? -1 : 1));
+}
+
+type QueueLibraries = { Queue: typeof Queue; Worker: typeof Worker; Redis: typeof Redis };
+let libraries: Promise<QueueLibraries> | undefined;
+
+/** BullMQ and ioredis (a few hundred modules) load when a queue is first used, not with every command. */
+export function queueLibraries(): Promise<QueueLibraries> {
+  libraries ??= Promise.all([import('bullmq'), import('ioredis')]).then(([bullmq, ioredis]) => ({ Queue: bullmq.Queue, Worker: bullmq.Worker, Redis: ioredis.Redis }));
+  return libraries;
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Queue, Worker, type Job } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import pLimit from 'p-limit';
 import type { BenchConfig } from '../config/index.ts';
 import type { Grader } from '../grading/index.ts';
@@ -9,7 +9,7 @@ import { planArms, type Arm } from './_arms.ts';
 import { gradingsInFlight } from './_scheduler.ts';
 import { executeAttempt, type AttemptContext } from './_execute.ts';
 import type { AttemptJob } from './_job.ts';
-import { PREFIX, attemptsQueueName, connectionOf, eventsChannel, readManifests, redisClient, refusalsKey, resultsQueueName, type QueueAddress, type RunManifest } from './_queue.ts';
+import { PREFIX, attemptsQueueName, connectionOf, eventsChannel, queueLibraries, readManifests, redisClient, refusalsKey, resultsQueueName, type QueueAddress, type RunManifest } from './_queue.ts';
 import type { TryEvent } from './_scheduler.ts';
 import { redact } from '../config/index.ts';
 import type { Redis } from 'ioredis';
@@ -42,7 +42,8 @@ export type WorkerSummary = { served: string[]; refused: Record<string, string>;
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
   const name = `${hostname()}-${process.pid}`;
-  const redis = redisClient(options.address);
+  const libraries = await queueLibraries();
+  const redis = await redisClient(options.address);
   redis.on('error', () => {});
   const pacing = new RedisPacing(redis);
   const workers = new Map<string, Worker>();
@@ -75,7 +76,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         await redis.hset(refusalsKey(manifest.runId), name, checked.problem).catch(() => {});
         continue;
       }
-      workers.set(manifest.runId, serve(manifest, checked.context, options, lockMs, name, () => summary.attempts++));
+      workers.set(manifest.runId, serve(libraries, manifest, checked.context, options, lockMs, name, () => summary.attempts++));
       summary.served.push(manifest.runId);
       options.log(`serving run ${manifest.runId} (${Object.keys(manifest.configs).join(', ')}) with ${options.jobs} at once`);
     }
@@ -91,7 +92,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   return summary;
 }
 
-function serve(manifest: RunManifest, context: AttemptContext, options: WorkerOptions, lockMs: number, name: string, counted: () => void): Worker {
+function serve({ Queue, Worker }: Awaited<ReturnType<typeof queueLibraries>>, manifest: RunManifest, context: AttemptContext, options: WorkerOptions, lockMs: number, name: string, counted: () => void): Worker {
   const connection = connectionOf(options.address);
   const results = new Queue(resultsQueueName(manifest.runId), { connection, prefix: PREFIX });
   results.on('error', () => {});

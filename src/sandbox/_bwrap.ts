@@ -2,11 +2,11 @@ import { accessSync, constants, lstatSync, readdirSync, readlinkSync } from 'nod
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { emptyFile } from './_private.ts';
 import { openSeccompDescriptor } from './_seccomp.ts';
 import { DEFAULT_LIMITS } from './_types.ts';
 import type { Limits } from './_types.ts';
+import { loadExeca } from './_process.ts';
 
 /** Where the workspace appears inside the sandbox. */
 export const SANDBOX_ROOT = '/workspace/repo';
@@ -261,7 +261,7 @@ async function probe(bwrap: string): Promise<boolean> {
       'test -d /proc/self && test -w .',
       { seccompFd: 3 },
     );
-    const result = await execa(bwrap, args, {
+    const result = await (await loadExeca())(bwrap, args, {
       reject: false, timeout: 15_000, extendEnv: false, env: { PATH: SYSTEM_PATH },
       stdio: ['ignore', 'pipe', 'pipe', seccomp.fd] as ['ignore', 'pipe', 'pipe', 3],
     });

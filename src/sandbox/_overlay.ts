@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { loadExeca } from './_process.ts';
 
 /**
  * Copy-on-write dependencies. A prepared environment's dependency folders (node_modules and the
@@ -85,9 +85,9 @@ async function probe(): Promise<boolean> {
     const argv = await overlayArgv({ home: scratch, workTree: tree, baseDir: join(scratch, 'base'), sharedDirs: ['deps'] },
       ['/bin/sh', '-c', `test -f ${tree}/deps/shared && touch ${tree}/deps/written`]);
     if (!argv) return false;
-    const result = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: 15_000 });
+    const result = await (await loadExeca())(argv[0]!, argv.slice(1), { reject: false, timeout: 15_000 });
     // The write landed in the upper layer, never in the shared folder.
-    const leaked = await execa('test', ['-e', join(lower, 'written')], { reject: false });
+    const leaked = await (await loadExeca())('test', ['-e', join(lower, 'written')], { reject: false });
     return result.exitCode === 0 && leaked.exitCode !== 0;
   } catch {
     return false;

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
+import type { execa as Execa } from 'execa';
 import { OutputCapture } from './_output.ts';
 import { helperCanPass, processHelper, type SpawnEvents } from './_spawner.ts';
 import type { ExecGate, ExecResult } from './_types.ts';
@@ -28,6 +28,14 @@ export type ProcessSpec = {
 const PIPE_GRACE_MS = 2000;
 
 const liveGroups = new Set<number>();
+
+let execaModule: Promise<typeof Execa> | undefined;
+
+/** execa (a hundred modules) loads when a process is first started here, not with every command that might start one. */
+export function loadExeca(): Promise<typeof Execa> {
+  execaModule ??= import('execa').then((module) => module.execa);
+  return execaModule;
+}
 let exitHookInstalled = false;
 
 function killGroup(pid: number): void {
@@ -90,9 +98,9 @@ type Launched = {
 };
 
 /** Started by this process (execa): used when no process helper runs here. */
-function launchDirect(spec: ProcessSpec, events: SpawnEvents): Launched {
+async function launchDirect(spec: ProcessSpec, events: SpawnEvents): Promise<Launched> {
   const stdin = spec.stdin === undefined && !spec.gate ? ('ignore' as const) : ('pipe' as const);
-  const child = execa(spec.file, spec.args, {
+  const child = (await loadExeca())(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
     extendEnv: false,
@@ -238,7 +246,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
       throw new Error(`could not start ${spec.file}: ${(error as Error).message}`, { cause: error });
     }
   } else {
-    launched = launchDirect(spec, events);
+    launched = await launchDirect(spec, events);
   }
   whenLaunched(launched);
   const pid = launched.pid;
@@ -303,7 +311,7 @@ export async function runCommand(
   const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
   const helper = processHelper();
   if (!helper) {
-    const result = await execa(file, args, {
+    const result = await (await loadExeca())(file, args, {
       cwd: options.cwd, env: options.env, extendEnv: false, reject: false, stripFinalNewline: false, all: true, maxBuffer,
       ...(options.input === undefined ? {} : { input: options.input }), ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     });

@@ -1,7 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import { UserError } from '../errors.ts';
 import { canonicalJson, sha256 } from './_hash.ts';
 import { describeIssues, parseJsonText } from './_errors.ts';
@@ -83,6 +81,8 @@ async function readRecords(path: string): Promise<RawRecord[]> {
 async function readParquet(path: string): Promise<RawRecord[]> {
   let rows: Record<string, unknown>[];
   try {
+    // The parquet reader loads only for a parquet dataset.
+    const [{ asyncBufferFromFile, parquetReadObjects }, { compressors }] = await Promise.all([import('hyparquet'), import('hyparquet-compressors')]);
     const file = await asyncBufferFromFile(path);
     rows = await parquetReadObjects({ file, compressors });
   } catch (error) {

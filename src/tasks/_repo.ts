@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { UserError } from '../errors.ts';
 import type { EnvironmentSpec } from '../sandbox/index.ts';
 import { sha256 } from './_hash.ts';
@@ -18,6 +17,7 @@ export async function baseFiles(instance: Instance, cacheDir: string): Promise<s
   // clone's HEAD, index and work tree stay as they are, and nothing of its history, tags or
   // remotes comes along (unlike `git archive`, export-ignore and export-subst change nothing).
   const index = `${partial}.index`;
+  const { execa } = await import('execa');
   const git = (args: string[]) => execa('git', ['-C', cloneDir, `--work-tree=${partial}`, ...args], { reject: false, env: { GIT_INDEX_FILE: index } });
   const read = await git(['read-tree', `${instance.base_commit}^{tree}`]);
   const checkout = read.exitCode === 0 ? await git(['checkout-index', '--all', '--force']) : read;

@@ -29,6 +29,24 @@ describe('local pacing', () => {
     }
   });
 
+  test('a wait for an account paused by a 429, or for a full limit, ends as soon as its signal aborts', async () => {
+    const pacing = new LocalPacing();
+    const config = llmConfig({ model: 'openai/gpt-4o-mini', base_url: 'http://127.0.0.1:9/v1', api_key: 'sk-stop', max_concurrency: 1 }, 'stop');
+    const pacer = pacing.pacerFor(config, env);
+    const held = await pacer.acquire();
+    const stop = new AbortController();
+    const waiting = pacer.acquire(stop.signal);
+    setTimeout(() => stop.abort(new Error('stopped')), 50);
+    await expect(waiting).rejects.toThrow('stopped');
+    held({ rateLimited: true, retryAfterMs: 60_000 });
+    const paused = new AbortController();
+    const started = performance.now();
+    const pausedWait = pacer.acquire(paused.signal);
+    setTimeout(() => paused.abort(new Error('stopped in the pause')), 50);
+    await expect(pausedWait).rejects.toThrow('stopped in the pause');
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   test('a 429 on one config pauses every config on the same provider and key, and no other', async () => {
     const pacing = new LocalPacing();
     const base = { model: 'openai/gpt-4o-mini', base_url: 'http://127.0.0.1:9/v1', max_concurrency: 4 };

@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { execa } from 'execa';
 import { UserError } from '../../errors.ts';
+import { loadExeca } from '../_process.ts';
 
 /** A Docker-compatible command-line client: `docker`, `podman`, or a path in BENCH_CONTAINER_ENGINE. */
 export type Engine = {
@@ -59,7 +59,7 @@ export function missingEngineMessage(name: string, env: NodeJS.ProcessEnv = proc
 
 /** One engine call; a failure is a value (exit code and stderr), never a throw. */
 export async function engine(e: Engine, args: string[], options: { input?: string | Uint8Array; timeoutMs?: number; keepNewline?: boolean } = {}): Promise<EngineResult> {
-  const result = await execa(e.path, [...e.globalArgs, ...args], {
+  const result = await (await loadExeca())(e.path, [...e.globalArgs, ...args], {
     reject: false,
     timeout: options.timeoutMs ?? 120_000,
     stripFinalNewline: !options.keepNewline,

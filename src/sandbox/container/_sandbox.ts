@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { execa } from 'execa';
 import { UserError } from '../../errors.ts';
 import { resolveLimits } from '../_types.ts';
 import type { EnvironmentTarget, Limits, PreparedEnvironment, Sandbox, Workspace } from '../_types.ts';
@@ -10,6 +9,7 @@ import { imageFor, pullHint, readLayout, type ImageLayout } from './_images.ts';
 import { ENVIRONMENT_LABEL, RUN_LABEL, ownerLabels } from './_labels.ts';
 import { seccompProfilePath } from './_seccomp-profile.ts';
 import { ContainerWorkspace } from './_workspace.ts';
+import { loadExeca } from '../_process.ts';
 
 export type ContainerOptions = {
   limits?: Partial<Limits>;
@@ -89,7 +89,7 @@ export function createContainerSandbox(name: string, options: ContainerOptions =
   const archiveOf = (baseDir: string): Promise<Uint8Array> => {
     let archive = archives.get(baseDir);
     if (!archive) {
-      archive = execa('tar', ['-C', baseDir, '-cf', '-', '.'], { encoding: 'buffer', maxBuffer: 2 ** 31 }).then((r) => r.stdout as Uint8Array);
+      archive = loadExeca().then((execa) => execa('tar', ['-C', baseDir, '-cf', '-', '.'], { encoding: 'buffer', maxBuffer: 2 ** 31 })).then((r) => r.stdout as Uint8Array);
       archives.set(baseDir, archive);
     }
     return archive;

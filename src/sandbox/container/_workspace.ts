@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { commandArgv } from '../_bwrap.ts';
 import { runProcess } from '../_process.ts';
 import { OUTPUT_HARD_CAP_FACTOR } from '../_types.ts';
 import type { ExecOptions, ExecResult, HostView, Limits, Workspace, WorkspaceDiff } from '../_types.ts';
 import { CONDA_ACTIVATE } from './_images.ts';
 import { engine, engineSays, type Engine } from './_engine.ts';
+import { loadExeca } from '../_process.ts';
 
 /** Caches test runs leave behind; never part of a patch (as in host workspaces). */
 const CACHE_PATTERNS = ['__pycache__/', '*.py[co]', '.pytest_cache/', '.mypy_cache/', '.ruff_cache/', '.hypothesis/'];
@@ -158,7 +158,7 @@ export class ContainerWorkspace implements Workspace {
     const { engine: e } = this.#spec;
     const dir = await mkdtemp(join(tmpdir(), 'bench-view-'));
     this.#views.push(dir);
-    const out = execa(e.path, [...e.globalArgs, 'exec', '-w', this.root, this.container, 'tar', '--exclude=./.git', '-cf', '-', '.'], { reject: false, stdin: 'ignore' });
+    const out = (await loadExeca())(e.path, [...e.globalArgs, 'exec', '-w', this.root, this.container, 'tar', '--exclude=./.git', '-cf', '-', '.'], { reject: false, stdin: 'ignore' });
     const unpacked = await out.pipe('tar', ['--no-same-owner', '-xf', '-', '-C', dir], { reject: false });
     const source = await out;
     if (source.exitCode !== 0 || unpacked.exitCode !== 0) {
@@ -169,7 +169,7 @@ export class ContainerWorkspace implements Workspace {
       const present = paths.filter((path) => existsSync(join(dir, path)));
       const gone = paths.filter((path) => !present.includes(path));
       if (present.length) {
-        const archive = await execa('tar', ['-C', dir, '-cf', '-', '--', ...present], { encoding: 'buffer' });
+        const archive = await (await loadExeca())('tar', ['-C', dir, '-cf', '-', '--', ...present], { encoding: 'buffer' });
         await this.script('tar --no-same-owner -xf -', 'writing files into the repository', archive.stdout as Uint8Array);
       }
       if (gone.length) await this.script(`rm -f -- ${gone.map((path) => `'${path.replace(/'/g, `'\\''`)}'`).join(' ')}`, 'removing files from the repository');

@@ -1,0 +1,128 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox, prepareEnvironment, type Workspace } from '../../src/sandbox/index.ts';
+import { runCommand, runProcess } from '../../src/sandbox/_process.ts';
+import { processHelper } from '../../src/sandbox/_spawner.ts';
+import { repoWithFuture, scratchDir, smallRepoFiles } from './_fixtures.ts';
+
+const helper = processHelper();
+const env = { PATH: '/usr/bin:/bin' };
+const spec = (script: string, extra: Partial<Parameters<typeof runProcess>[0]> = {}) => ({
+  file: '/bin/bash', args: ['--norc', '--noprofile', '-c', script], cwd: '/', env, timeoutMs: 10_000, maxOutputBytes: 64 * 1024, hardCapBytes: 512 * 1024, ...extra,
+});
+
+let scratch: Awaited<ReturnType<typeof scratchDir>>;
+beforeAll(async () => {
+  scratch = await scratchDir('spawner-test');
+});
+afterAll(async () => {
+  await scratch.cleanup();
+});
+
+describe.skipIf(!helper)('processes started by the process helper', () => {
+  it('gives the exit code, stdout and stderr, and stdin', async () => {
+    const result = await runProcess(spec('read line; echo "got $line"; echo oops >&2; exit 7', { stdin: 'hello\n' }));
+    expect(result).toMatchObject({ exitCode: 7, signal: null, timedOut: false, outputLimited: false });
+    expect(result.output).toContain('got hello');
+    expect(result.output).toContain('oops');
+  });
+
+  it('reports a signal that ended the process by its name', async () => {
+    const result = await runProcess(spec('kill -TERM $$'));
+    expect(result).toMatchObject({ exitCode: null, signal: 'SIGTERM' });
+  });
+
+  it('on a timeout kills the whole process group, what the command left in the background included', async () => {
+    const marker = join(scratch.path, 'background.pid');
+    const result = await runProcess(spec(`sleep 30 & echo $! > ${marker}; sleep 30`, { timeoutMs: 300 }));
+    expect(result).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
+    const pid = Number((await readFile(marker, 'utf8')).trim());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(existsSync(`/proc/${pid}`) && !(await readFile(`/proc/${pid}/stat`, 'utf8')).includes(') Z ')).toBe(false);
+  });
+
+  it('hands the given descriptors over as 3, 4, ... and the report channel after them, nothing else', async () => {
+    const file = join(scratch.path, 'handed.txt');
+    await writeFile(file, 'from the harness\n');
+    const fd = openSync(file, 'r');
+    try {
+      const result = await runProcess(spec('cat <&3; echo reported >&4; ls /proc/self/fd', { extraFds: [fd], reportChannel: true }));
+      expect(result.exitCode).toBe(0);
+      expect(result.output).toContain('from the harness');
+      expect(result.report).toBe('reported\n');
+      // ls's own directory descriptor is the fifth.
+      const listed = result.output.split('\n').filter((line) => /^\d+$/.test(line)).map(Number);
+      expect(listed.filter((n) => n > 5)).toEqual([]);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('cuts the output at its budget and kills a process printing past the hard cap', async () => {
+    const result = await runProcess(spec('yes 0123456789', { maxOutputBytes: 1000, hardCapBytes: 8000 }));
+    expect(result.outputLimited).toBe(true);
+    expect(result.signal).toBe('SIGKILL');
+    expect(result.output).toContain('bytes of output omitted');
+  });
+
+  it('says a program that cannot be started could not be started', async () => {
+    await expect(runProcess({ ...spec(''), file: '/nonexistent/program' })).rejects.toThrow(/could not start \/nonexistent\/program/);
+  });
+
+  it('runs short commands with their whole output, a timeout and an output bound', async () => {
+    expect(await runCommand('bash', ['-c', 'printf out; printf err >&2; exit 3'], { env })).toMatchObject({ exitCode: 3, stdout: 'out', stderr: 'err' });
+    expect(await runCommand('sleep', ['30'], { env, timeoutMs: 200 })).toMatchObject({ timedOut: true, exitCode: undefined });
+    const big = await runCommand('yes', [], { env, maxBuffer: 1000 });
+    expect(big.isMaxBuffer).toBe(true);
+    expect(big.stdout).toHaveLength(1000);
+  });
+
+  it('gives what a process started by the harness itself gives', async () => {
+    const script = 'exec 2>&1; echo out; echo err >&2; read -r line; printf "%s" "$line"; kill -HUP $$';
+    const here = await runProcess(spec(script, { stdin: 'in\n' }));
+    const direct = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const { runProcess } = await import(${JSON.stringify(join(import.meta.dirname, '../../src/sandbox/_process.ts'))});
+      const result = await runProcess(${JSON.stringify(spec(script, { stdin: 'in\n' }))});
+      process.stdout.write(JSON.stringify(result));
+    `], { env: { ...process.env, BENCH_SPAWNER: '0' }, encoding: 'utf8' });
+    const started = JSON.parse(direct.stdout) as typeof here;
+    expect({ ...started, durationMs: 0 }).toEqual({ ...here, durationMs: 0 });
+  });
+});
+
+describe('applying a patch from the host', () => {
+  let workspace: Workspace;
+  beforeAll(async () => {
+    const repoDir = join(scratch.path, 'repo');
+    await repoWithFuture(repoDir, smallRepoFiles(5));
+    const environment = await prepareEnvironment({ repoDir, key: 'apply@base' }, { cacheDir: join(scratch.path, 'cache') });
+    workspace = await createSandbox('local', { workDir: join(scratch.path, 'work') }).createWorkspace(environment);
+  });
+  afterAll(async () => {
+    await workspace?.destroy();
+  });
+
+  const newFile = (path: string) => `diff --git a/${path} b/${path}\nnew file mode 100644\n--- /dev/null\n+++ b/${path}\n@@ -0,0 +1 @@\n+written\n`;
+
+  it('reads nothing of the workspace\'s own .git: a work tree it names elsewhere is not where the patch goes', async () => {
+    const elsewhere = join(scratch.path, 'elsewhere');
+    await mkdir(elsewhere, { recursive: true });
+    await writeFile(join(workspace.dir, '.git', 'config'), `[core]\n\tworktree = ${elsewhere}\n\tbare = false\n`);
+    const result = await workspace.applyPatch!(newFile('added.txt'), { timeoutMs: 10_000 });
+    expect(result.exitCode).toBe(0);
+    expect(await readFile(join(workspace.dir, 'added.txt'), 'utf8')).toBe('written\n');
+    expect(existsSync(join(elsewhere, 'added.txt'))).toBe(false);
+  });
+
+  it('refuses a path beyond a symbolic link in the tree', async () => {
+    const outside = join(scratch.path, 'outside');
+    await mkdir(outside, { recursive: true });
+    await symlink(outside, join(workspace.dir, 'link'));
+    const result = await workspace.applyPatch!(newFile('link/escaped.txt'), { timeoutMs: 10_000 });
+    expect(result.exitCode).not.toBe(0);
+    expect(existsSync(join(outside, 'escaped.txt'))).toBe(false);
+  });
+});
