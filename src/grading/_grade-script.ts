@@ -1,4 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { Canaries } from './_canary.ts';
 import type { Channel } from './_channel.ts';
 import { PYTEST_CONFIG_FILES, TEST_INFRASTRUCTURE_PATTERN } from './_patch-files.ts';
@@ -29,23 +32,74 @@ print("\\n".join(sorted(name for name in names if name != "__main__")))
 `;
 
 let runnerModules: string[] | undefined;
+let asking: Promise<readonly string[]> | undefined;
+
+const withListed = (listed: string) => [...new Set([...RUNNER_MODULES, ...listed.split('\n').filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))])];
 
 /**
  * Top-level module names a patch may not shadow: Python's standard library and every module the
- * test runners load, read once from the machine's python3 (the sandbox runs the same /usr).
+ * test runners load, read once per process from the machine's python3 (the sandbox runs the same
+ * /usr). Asking python3 takes about half a second, so the answer is kept in the cache folder,
+ * keyed by the interpreter's path, size and modification time.
  */
 export function runnerModuleNames(): readonly string[] {
   if (runnerModules === undefined) {
-    let names = RUNNER_MODULES;
     try {
-      const listed = execFileSync('python3', ['-I', '-c', RUNNER_IMPORTS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 });
-      names = [...new Set([...names, ...listed.split('\n').filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))])];
+      runnerModules = withListed(execFileSync('python3', ['-I', '-c', RUNNER_IMPORTS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 }));
     } catch {
       // No python3 here: the runner modules alone.
+      runnerModules = RUNNER_MODULES;
     }
-    runnerModules = names;
   }
   return runnerModules;
+}
+
+/** runnerModuleNames without blocking: from the cache folder when this python3 was asked before, else asked in the background. */
+export function runnerModulesReady(cacheDir: string): Promise<readonly string[]> {
+  if (runnerModules) return Promise.resolve(runnerModules);
+  asking ??= (async () => {
+    const key = pythonKey();
+    const file = key && join(cacheDir, `runner-modules-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.txt`);
+    if (file) {
+      try {
+        runnerModules ??= withListed(readFileSync(file, 'utf8'));
+        return runnerModules;
+      } catch {
+        // Not asked on this machine yet.
+      }
+    }
+    const listed = await new Promise<string | undefined>((resolve) => {
+      execFile('python3', ['-I', '-c', RUNNER_IMPORTS], { encoding: 'utf8', timeout: 20_000 }, (error, stdout) => resolve(error ? undefined : stdout));
+    });
+    if (listed === undefined) return runnerModuleNames();
+    runnerModules ??= withListed(listed);
+    if (file) {
+      try {
+        mkdirSync(cacheDir, { recursive: true });
+        writeFileSync(`${file}.${process.pid}`, listed);
+        renameSync(`${file}.${process.pid}`, file);
+      } catch {
+        // A cache folder that cannot be written only means asking again next time.
+      }
+    }
+    return runnerModules;
+  })();
+  return asking;
+}
+
+/** The python3 on PATH as a cache key: its real path, size and modification time. */
+function pythonKey(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      const path = realpathSync(join(dir, 'python3'));
+      const stat = statSync(path);
+      return `${path}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import { judgeCanaries, makeCanaries } from './_canary.ts';
 import { channelFor, type Channel } from './_channel.ts';
 import { decide, type Verdict } from './_decide.ts';
 import { patchFlags, type PatchFlag } from './_flags.ts';
-import { APPLY_CHAIN, gradingScript, PATCH_FAILED, runnerModuleNames, TEST_PATCH_FAILED } from './_grade-script.ts';
+import { APPLY_CHAIN, gradingScript, PATCH_FAILED, runnerModuleNames, runnerModulesReady, TEST_PATCH_FAILED } from './_grade-script.ts';
 import type { TestMatch } from './_match.ts';
 import { parseTestLog } from './_parsers.ts';
 import type { ParsedLog, TestNames, TestStatus } from './_parse-types.ts';
@@ -69,6 +69,8 @@ export async function gradeInstance(
   patch: string | null | undefined,
   options: {
     sandbox: Sandbox; environment: PreparedEnvironment; runWithoutPatch?: boolean;
+    /** Where the runner-module list is kept between processes (see runnerModulesReady). */
+    cacheDir?: string;
     /** Waited for once the setup is done and before the tests start; its release is called when they end. */
     testSlot?: () => Promise<() => void>;
   },
@@ -80,6 +82,7 @@ export async function gradeInstance(
     sweReport(instance.instance_id, { patchIsNone: patch == null, exists: hash !== null, applied, resolved, testsStatus, matches });
   if (!hash && !options.runWithoutPatch) return { ...base, outcome: 'empty_patch', report: report(false) };
 
+  if (options.cacheDir) await runnerModulesReady(options.cacheDir);
   const testFiles = patchPaths(instance.test_patch);
   // A fresh nonce per grading marks our own status lines; nothing the patch prints can carry it.
   const nonce = randomBytes(12).toString('hex');
@@ -100,7 +103,12 @@ export async function gradeInstance(
     // bash `exec`s the tests, so nothing of ours runs after them and the exit code is their own.
     let release: (() => void) | undefined;
     let waited: Promise<void> | undefined;
-    const gate = { marker: setup.readyMarker, open: () => (waited = (options.testSlot?.() ?? Promise.resolve(() => {})).then((r) => void (release = r))) };
+    const gate = {
+      marker: setup.readyMarker,
+      open: () => (waited = (options.testSlot?.() ?? Promise.resolve(() => {})).then((r) => void (release = r))),
+      // The slot is free once the tests' process has exited: the next tests need not wait for this sandbox's clean-up.
+      exited: () => release?.(),
+    };
     let run: ExecResult;
     try {
       run = await workspace.exec(setup.script, { stdin: setup.stdin, gate, timeoutMs: instance.timeout * 1000 + SETUP_TIMEOUT_MS, reportChannel: channel !== undefined });

@@ -75,7 +75,7 @@ export class Grader {
     });
     try {
       grade = await gradeInstance(instance, patch, {
-        sandbox: this.sandbox, environment: await this.environment(instance), runWithoutPatch: options.runWithoutPatch, ...(testSlot ? { testSlot } : {}),
+        sandbox: this.sandbox, environment: await this.environment(instance), runWithoutPatch: options.runWithoutPatch, cacheDir: this.cacheDir, ...(testSlot ? { testSlot } : {}),
       });
     } catch (error) {
       grade = {

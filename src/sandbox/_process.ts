@@ -233,6 +233,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
     },
     exit: (code, signal) => {
       exit = { code, signal };
+      spec.gate?.exited?.();
       killTree();
     },
     closed: () => {},

@@ -77,7 +77,12 @@ export type ExecOptions = {
   gate?: ExecGate;
 };
 
-export type ExecGate = { marker: string; open: () => Promise<void> };
+export type ExecGate = {
+  marker: string;
+  open: () => Promise<void>;
+  /** Told as soon as the command's process exits, before its output is gathered and its sandbox cleaned up. */
+  exited?: () => void;
+};
 
 export type ExecResult = {
   exitCode: number | null;
