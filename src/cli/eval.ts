@@ -1,13 +1,8 @@
-import Table from 'cli-table3';
 import { TASK_SOURCE_OPTIONS, taskPaths, taskSource } from './_task-source.ts';
 import { defineCommand, printJson } from './_command.ts';
 import { DB_OPTION, JSON_OPTION, jobsOption } from './_options.ts';
 import { sandboxOptions } from './_sandbox-options.ts';
-import { withStore } from './_session.ts';
-import { loadPredictions, loadTaskSet, narrowInstances, selectInstances } from '../tasks/index.ts';
-import { Grader, resolveCacheDir } from '../grading/index.ts';
 import type { EvaluationSummary } from '../results/index.ts';
-import { chooseSandbox, newRunId, runEvaluation } from '../runner/index.ts';
 
 export default defineCommand(
   {
@@ -30,6 +25,10 @@ export default defineCommand(
     },
   },
   async ({ values }) => {
+    // The stages load when the command runs, so `bench eval --help` does not wait for them.
+    const [{ loadPredictions, loadTaskSet, narrowInstances, selectInstances }, { Grader, resolveCacheDir }, { chooseSandbox, newRunId, runEvaluation }, { withStore }] = await Promise.all([
+      import('../tasks/index.ts'), import('../grading/index.ts'), import('../runner/index.ts'), import('./_session.ts'),
+    ]);
     const { jobs } = values;
     const taskSet = await loadTaskSet(taskSource(values));
     const instances = narrowInstances(selectInstances(taskSet, { ids: values.instances }), { sample: values.sample, limit: values.limit, seed: values.seed });
@@ -43,7 +42,7 @@ export default defineCommand(
       const grader = new Grader({ sandbox, cacheDir: resolveCacheDir(), store, regrade: values.regrade, jobs });
       const summaries = await runEvaluation({ store, grader, taskSet, instances, predictions, runId, jobs, signal, quiet: values.json });
       if (values.json) printJson(summaries.length === 1 ? summaries[0] : summaries);
-      else printSummary(summaries, runId);
+      else await printSummary(summaries, runId);
       if (signal.aborted) {
         process.stderr.write(`Interrupted. Resume with: bench eval --predictions ${values.predictions} --run-id ${runId}\n`);
         return 130;
@@ -53,7 +52,8 @@ export default defineCommand(
   },
 );
 
-function printSummary(summaries: EvaluationSummary[], runId: string): void {
+async function printSummary(summaries: EvaluationSummary[], runId: string): Promise<void> {
+  const { default: Table } = await import('cli-table3');
   const table = new Table({
     head: ['model', 'submitted', 'resolved', 'rate', 'unresolved', 'empty patch', 'patch failed', 'timeout', 'errors'],
     style: { head: [], border: [] },
