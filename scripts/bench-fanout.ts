@@ -213,9 +213,12 @@ try {
     }
   }
   say('target: ratio <= 1.10 at L=300 ms, c=8 (1.05 hoped for); main CPU <= 15 ms per attempt');
+  // The run's whole life in this process (the oracle has its own): what `bench run` holds at its peak.
+  const peakRssMb = round(process.resourceUsage().maxRSS / 1024, 1);
+  say(`peak resident memory of the run's process: ${peakRssMb} MB`);
   if (asJson) {
     console.log(JSON.stringify({
-      agent: 'patch', sandbox: sandbox.kind, cpus: cpus().length, load_average_at_start: round(load, 2),
+      agent: 'patch', sandbox: sandbox.kind, cpus: cpus().length, load_average_at_start: round(load, 2), peak_rss_mb: peakRssMb,
       instances: instances.length, runs, attempts_per_pass: attemptsPerPass, repeats, target: 1.1,
       cold: coldFigures, pipeline, points,
     }, null, 2));
