@@ -57,8 +57,9 @@ export async function main(argv: string[]): Promise<number> {
     const command = (await entry.load()).default;
     return await command.run(rest);
   } catch (error) {
-    // The config stage (and its schema library) loads only when there is an error to report.
-    const { maskUrlsIn } = await import('../config/index.ts');
+    // The config stage (and its schema library) loads only for an internal error: its report is the one that masks URLs.
+    const expected = error instanceof UserError || error instanceof Interrupted;
+    const maskUrlsIn = expected ? (text: string) => text : (await import('../config/index.ts')).maskUrlsIn;
     return reportError(error, argv, maskUrlsIn);
   }
 }

@@ -1,4 +1,4 @@
-import { canonicalJson, sha256 } from '../tasks/index.ts';
+import { canonicalJson, sha256 } from '../hash.ts';
 import type { RunRecord } from '../store/index.ts';
 import type { ReportInput } from './_types.ts';
 

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export function sha256(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+export { canonicalJson, sha256 } from '../hash.ts';
 
 /** A stable hash of a folder's files (names and contents), ignoring VCS folders. */
 export function hashTree(dir: string): string {
@@ -19,14 +17,4 @@ export function hashTree(dir: string): string {
   };
   walk('');
   return hash.digest('hex');
-}
-
-/** JSON with sorted keys, so equal objects hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
