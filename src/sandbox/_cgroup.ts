@@ -143,8 +143,9 @@ export async function killCgroup(cgroup: Cgroup): Promise<void> {
   await killMembers(cgroup.memoryDir);
 }
 
-export async function removeCgroup(cgroup: Cgroup): Promise<void> {
-  await killCgroup(cgroup);
+/** Removes the cgroup, killing its members first unless the caller just did (`emptied`). */
+export async function removeCgroup(cgroup: Cgroup, options: { emptied?: boolean } = {}): Promise<void> {
+  if (!options.emptied) await killCgroup(cgroup);
   for (const dir of [cgroup.memoryDir, cgroup.pidsDir]) {
     for (let attempt = 0; attempt < 50; attempt++) {
       try {

@@ -121,6 +121,7 @@ export class SandboxWorkspace implements Workspace {
     const ulimits = await ulimitArguments(limits, cgroup !== null);
     const keepFds = [...extraFds, ...(options.reportChannel ? [-1] : [])].map((_, index) => 3 + index);
     const wrapped = wrapCommand(argv, { cgroupProcs: cgroup ? cgroupProcsFiles(cgroup) : [], ulimits, keepFds });
+    let emptied = false;
     try {
       const result = await runProcess({
         ...wrapped,
@@ -136,14 +137,16 @@ export class SandboxWorkspace implements Workspace {
         signal,
         extraFds,
       });
+      // runProcess returns once killExtra has emptied the cgroup.
+      emptied = true;
       const refused = cgroup ? await cgroupRefusal(cgroup) : undefined;
       return refused ? { ...result, resourceRefused: refused } : result;
     } finally {
       // Members are gone once killCgroup returns; the kernel may hold the empty cgroup a few ms
       // longer, so it is removed in the background rather than on every command's clock.
       if (cgroup) {
-        await killCgroup(cgroup);
-        void removeCgroup(cgroup);
+        if (!emptied) await killCgroup(cgroup);
+        void removeCgroup(cgroup, { emptied: true });
       }
     }
   }
