@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { execa as Execa } from 'execa';
 import { OutputCapture } from './_output.ts';
-import { helperCanPass, processHelper, type SpawnEvents } from './_spawner.ts';
+import { processHelper, reopenedFor, type SpawnEvents } from './_spawner.ts';
 import type { ExecGate, ExecResult } from './_types.ts';
 
 export type ProcessSpec = {
@@ -141,13 +141,18 @@ async function launchDirect(spec: ProcessSpec, events: SpawnEvents): Promise<Lau
 }
 
 /** Started by the process helper (see _spawner.ts); throws when the child could not be started. */
-async function launchViaHelper(spec: ProcessSpec, helper: NonNullable<ReturnType<typeof processHelper>>, events: SpawnEvents): Promise<Launched> {
+async function launchViaHelper(
+  spec: ProcessSpec,
+  helper: NonNullable<ReturnType<typeof processHelper>>,
+  descriptors: [string, number][],
+  events: SpawnEvents,
+): Promise<Launched> {
   let closed!: () => void;
   const finished = new Promise<undefined>((resolve) => {
     closed = () => resolve(undefined);
   });
   const spawned = await helper.spawn(
-    { file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, stdin: spec.stdin, holdStdin: Boolean(spec.gate), extraFds: spec.extraFds, reportChannel: spec.reportChannel },
+    { file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, stdin: spec.stdin, holdStdin: Boolean(spec.gate), descriptors, reportChannel: spec.reportChannel },
     { output: events.output, exit: events.exit, closed },
   );
   return { pid: spawned.pid, closePipes: spawned.closePipes, writeStdin: spawned.writeStdin, finished };
@@ -240,9 +245,11 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   };
 
   const helper = processHelper();
-  if (helper && helperCanPass(spec.extraFds ?? [])) {
+  // Each descriptor is resolved once: whether the helper can pass it, and how.
+  const descriptors = helper ? reopenedFor(spec.extraFds ?? []) : null;
+  if (helper && descriptors) {
     try {
-      launched = await launchViaHelper(spec, helper, events);
+      launched = await launchViaHelper(spec, helper, descriptors, events);
     } catch (error) {
       throw new Error(`could not start ${spec.file}: ${(error as Error).message}`, { cause: error });
     }

@@ -19,8 +19,8 @@ export type SpawnRequest = {
   stdin?: string;
   /** Stdin stays open after `stdin` for what `writeStdin` sends, until it ends it. */
   holdStdin?: boolean;
-  /** Descriptors of this process handed to the child as 3, 4, ... (reopened: files and pipes only). */
-  extraFds?: number[];
+  /** Descriptors of this process handed to the child as 3, 4, ..., as `reopenedFor` resolved them (files and pipes only). */
+  descriptors?: [string, number][];
   /** One more descriptor after `extraFds`: a socket pair whose other end only the helper holds. */
   reportChannel?: boolean;
 };
@@ -67,7 +67,7 @@ class Helper {
   spawn(request: SpawnRequest, events: SpawnEvents): Promise<Spawned> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#next++;
-    const fds = (request.extraFds ?? []).map(reopenable);
+    const fds = request.descriptors ?? [];
     return new Promise((resolve, reject) => {
       this.#children.set(id, { events, started: resolve, failed: reject });
       this.#busy();
@@ -175,12 +175,11 @@ export function processHelper(): { spawn: Helper['spawn'] } | null {
   return helper;
 }
 
-/** Whether every descriptor can be handed over by the helper (files and pipes can; sockets cannot). */
-export function helperCanPass(fds: readonly number[]): boolean {
+/** How the helper reopens each descriptor, or null when one cannot be handed over (files and pipes can; sockets cannot). */
+export function reopenedFor(fds: readonly number[]): [string, number][] | null {
   try {
-    for (const fd of fds) reopenable(fd);
-    return true;
+    return fds.map(reopenable);
   } catch {
-    return false;
+    return null;
   }
 }
