@@ -98,7 +98,7 @@ export type ExecResult = {
   report?: string;
   /** The report channel exceeded maxOutputBytes: `report` holds its head and tail only. */
   reportLimited?: boolean;
-  /** A resource limit of the sandbox refused the command something (a process, memory) while it ran. */
+  /** The command failed, and a resource limit of the sandbox had refused it something (a process, memory) while it ran. */
   resourceRefused?: 'processes' | 'memory';
 };
 

@@ -139,7 +139,8 @@ export class SandboxWorkspace implements Workspace {
       });
       // runProcess returns once killExtra has emptied the cgroup.
       emptied = true;
-      const refused = cgroup ? await cgroupRefusal(cgroup) : undefined;
+      // Asked only of a command that failed: a success needs no explaining, and most commands succeed.
+      const refused = cgroup && result.exitCode !== 0 ? await cgroupRefusal(cgroup) : undefined;
       return refused ? { ...result, resourceRefused: refused } : result;
     } finally {
       // Members are gone once killCgroup returns; the kernel may hold the empty cgroup a few ms
