@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { Canaries } from './_canary.ts';
 import type { Channel } from './_channel.ts';
 import { PYTEST_CONFIG_FILES, TEST_INFRASTRUCTURE_PATTERN } from './_patch-files.ts';
@@ -54,23 +54,21 @@ export function runnerModuleNames(): readonly string[] {
   return runnerModules;
 }
 
-/** runnerModuleNames without blocking: from the cache folder when this python3 was asked before, else asked in the background. */
+/** runnerModuleNames without blocking: from the cache folder when this python3 and its packages were asked before, else asked in the background. */
 export function runnerModulesReady(cacheDir: string): Promise<readonly string[]> {
   if (runnerModules) return Promise.resolve(runnerModules);
   asking ??= (async () => {
-    const key = pythonKey();
+    const key = await pythonKey();
     const file = key && join(cacheDir, `runner-modules-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.txt`);
     if (file) {
       try {
         runnerModules ??= withListed(readFileSync(file, 'utf8'));
         return runnerModules;
       } catch {
-        // Not asked on this machine yet.
+        // Not asked with these packages yet.
       }
     }
-    const listed = await new Promise<string | undefined>((resolve) => {
-      execFile('python3', ['-I', '-c', RUNNER_IMPORTS], { encoding: 'utf8', timeout: 20_000 }, (error, stdout) => resolve(error ? undefined : stdout));
-    });
+    const listed = await askPython(RUNNER_IMPORTS, 20_000);
     if (listed === undefined) return runnerModuleNames();
     runnerModules ??= withListed(listed);
     if (file) {
@@ -87,19 +85,31 @@ export function runnerModulesReady(cacheDir: string): Promise<readonly string[]>
   return asking;
 }
 
-/** The python3 on PATH as a cache key: its real path, size and modification time. */
-function pythonKey(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
+function askPython(code: string, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('python3', ['-I', '-c', code], { encoding: 'utf8', timeout: timeoutMs }, (error, stdout) => resolve(error ? undefined : stdout));
+  });
+}
+
+/**
+ * What the runner-module list depends on, as a cache key: the question asked, the interpreter
+ * (real path, size, modification time) and every folder on its import path with its modification
+ * time, which an installed, upgraded or removed package changes. A python3 start, not the ~0.5 s
+ * of importing the runners.
+ */
+async function pythonKey(): Promise<string | undefined> {
+  const listed = await askPython('import sys; print(sys.executable); print("\\n".join(sys.path))', 10_000);
+  if (!listed) return undefined;
+  const parts = [RUNNER_IMPORTS];
+  for (const path of listed.split('\n').filter(Boolean)) {
     try {
-      const path = realpathSync(join(dir, 'python3'));
-      const stat = statSync(path);
-      return `${path}:${stat.size}:${stat.mtimeMs}`;
+      const stat = statSync(realpathSync(path));
+      parts.push(`${path}:${stat.size}:${stat.mtimeMs}`);
     } catch {
-      // Not here.
+      parts.push(`${path}:absent`);
     }
   }
-  return undefined;
+  return parts.join('\n');
 }
 
 /**
