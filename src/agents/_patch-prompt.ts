@@ -56,9 +56,17 @@ function fenceFor(content: string): string {
   return '`'.repeat(longest + 1);
 }
 
+/** Files rendered already: a shared index's files are the same objects in every attempt's prompt. */
+const rendered = new WeakMap<RepoFile, string>();
+
 export function renderFile(file: RepoFile): string {
-  const fence = fenceFor(file.content);
-  return `${file.path}\n${fence}\n${file.content}${file.content.endsWith('\n') ? '' : '\n'}${fence}\n`;
+  let block = rendered.get(file);
+  if (block === undefined) {
+    const fence = fenceFor(file.content);
+    block = `${file.path}\n${fence}\n${file.content}${file.content.endsWith('\n') ? '' : '\n'}${fence}\n`;
+    rendered.set(file, block);
+  }
+  return block;
 }
 
 function tree(files: RepoFile[]): string {

@@ -91,7 +91,7 @@ export async function runPatchAgent(input: AgentInput, main: LlmClient): Promise
   const budgetChars = budgetTokens * CHARS_PER_TOKEN;
   episode.note(`prompt budget: ${budgetTokens} tokens (${main.maxInputTokens === undefined ? 'the model\'s context is unknown: default' : 'from max_input_tokens'})`);
   // Read on the host (the work tree itself, or a copy of a container's) before anything changes it: once per repository content.
-  const index = await repositoryIndex((await workspace.checkout()).dir, input.fresh ? workspace.contentKey : undefined);
+  const index = await repositoryIndex(async () => (await workspace.checkout()).dir, input.fresh ? workspace.contentKey : undefined);
   const { files } = index;
   let order = rankFiles(index, instance.problem_statement);
 

@@ -134,19 +134,21 @@ const indexes = new Map<string, { index: Promise<RepoIndex>; bytes: number }>();
 const INDEX_CACHE_BYTES = 256 * 1024 * 1024;
 
 /**
- * The index of the repository under `dir`. With a `contentKey` (the workspace's pristine content,
+ * The index of the repository under `dir` (or the folder it resolves to). With a `contentKey` (the workspace's pristine content,
  * see Workspace.contentKey) it is read once per key and shared by every attempt on that content;
  * without one it is read every time. Call it before anything has changed the work tree.
  */
-export function repositoryIndex(dir: string, contentKey?: string): Promise<RepoIndex> {
-  if (contentKey === undefined) return collectFiles(dir).then(indexFiles);
+export function repositoryIndex(dir: string | (() => Promise<string>), contentKey?: string): Promise<RepoIndex> {
+  // Asked for only when the files are to be read: a shared index needs no work tree at all.
+  const read = async () => indexFiles(await collectFiles(typeof dir === 'string' ? dir : await dir()));
+  if (contentKey === undefined) return read();
   const found = indexes.get(contentKey);
   if (found) {
     indexes.delete(contentKey);
     indexes.set(contentKey, found);
     return found.index;
   }
-  const entry = { index: collectFiles(dir).then(indexFiles), bytes: 0 };
+  const entry = { index: read(), bytes: 0 };
   indexes.set(contentKey, entry);
   entry.index.then((index) => {
     entry.bytes = index.files.reduce((sum, file) => sum + file.content.length, 0);
@@ -161,9 +163,28 @@ export function repositoryIndex(dir: string, contentKey?: string): Promise<RepoI
   return entry.index;
 }
 
-/** BM25 of every file against the problem statement, paths counted as well as contents; best first. */
+/** Rankings already made of an index, by problem statement: every config and repeat of an instance ranks alike. */
+const rankings = new WeakMap<RepoIndex, Map<string, readonly RankedFile[]>>();
+const RANKINGS_PER_INDEX = 64;
+
+/**
+ * BM25 of every file against the problem statement, paths counted as well as contents; best
+ * first. A ranking of a shared index is kept with it (the caller gets its own array).
+ */
 export function rankFiles(source: RepoFile[] | RepoIndex, problemStatement: string): RankedFile[] {
-  const { files, documents, averageLength } = Array.isArray(source) ? indexFiles(source) : source;
+  if (Array.isArray(source)) return rank(indexFiles(source), problemStatement);
+  let kept = rankings.get(source);
+  if (!kept) rankings.set(source, (kept = new Map()));
+  let ranked = kept.get(problemStatement);
+  if (!ranked) {
+    ranked = rank(source, problemStatement);
+    if (kept.size >= RANKINGS_PER_INDEX) kept.delete(kept.keys().next().value!);
+    kept.set(problemStatement, ranked);
+  }
+  return [...ranked];
+}
+
+function rank({ files, documents, averageLength }: RepoIndex, problemStatement: string): RankedFile[] {
   const query = new Set(tokenize(problemStatement));
   const statement = problemStatement.toLowerCase();
   // A file can define a name only if it holds it: the token counts (or a substring search) rule most files out before the pattern runs.

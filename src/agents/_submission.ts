@@ -27,11 +27,11 @@ export async function sourceDiff(workspace: Workspace): Promise<{ ok: true; patc
   if (!whole.ok) return whole;
   const diff = whole.patch;
   if (!diff.trim()) return { ok: true, patch: diff, excluded: [] };
-  const listed = await workspace.exec(`git ls-tree -r --name-only -z ${workspace.baseCommit}`, { timeoutMs: 30_000 });
+  const listed = await baseFileList(workspace);
   // Without the base's file list nothing can be told apart: the whole diff is kept.
-  if (listed.exitCode !== 0) return { ok: true, patch: diff, excluded: [] };
+  if (!listed) return { ok: true, patch: diff, excluded: [] };
   const sourceDirs = new Set<string>();
-  for (const path of listed.output.split('\0')) {
+  for (const path of listed) {
     const slash = path.lastIndexOf('/');
     if (slash > 0) sourceDirs.add(path.slice(0, slash));
   }
@@ -44,6 +44,13 @@ export async function sourceDiff(workspace: Workspace): Promise<{ ok: true; patc
     else kept.push(section.text);
   }
   return { ok: true, patch: kept.join(''), excluded };
+}
+
+/** The base commit's paths: from the host where the backend keeps the base there, else from git inside the workspace. */
+async function baseFileList(workspace: Workspace): Promise<readonly string[] | undefined> {
+  if (workspace.baseFiles) return workspace.baseFiles().catch(() => undefined);
+  const listed = await workspace.exec(`git ls-tree -r --name-only -z ${workspace.baseCommit}`, { timeoutMs: 30_000 });
+  return listed.exitCode === 0 ? listed.output.split('\0') : undefined;
 }
 
 /** A git diff cut at each `diff --git` header, with the path it changes. */

@@ -102,7 +102,8 @@ async function runEpisode(instance: Instance, arm: Arm, repeat: number, context:
   const cut = { happened: false };
   try {
     const environment = await context.grader.environment(instance);
-    const workspace = await context.grader.sandbox.createWorkspace(environment);
+    // Early: the base is copied while the agent does what needs no files (a model call on a shared index).
+    const workspace = await context.grader.sandbox.createWorkspace(environment, { early: true });
     try {
       const result = await runAgent({
         // The run's Ctrl-C is not passed on: the first one lets episodes in flight finish, whole.

@@ -14,13 +14,18 @@ import type { Limits } from './_types.ts';
  */
 
 /** What a tree takes on a tmpfs: whole pages per file, an inode per entry. */
-export type TreeUsage = { bytes: number; inodes: number };
+export type TreeUsage = {
+  bytes: number;
+  inodes: number;
+  /** Entries that are no file, directory or symlink (fifos, sockets, devices): a copy leaves them out. */
+  special?: number;
+};
 
 const PAGE = 4096;
 
 /** The usage of `dir` as a workspace copies it (top-level names in `skip` left out). */
 export async function treeUsage(dir: string, skip: ReadonlySet<string>): Promise<TreeUsage> {
-  const usage = { bytes: 0, inodes: 1 };
+  const usage = { bytes: 0, inodes: 1, special: 0 };
   const walk = async (path: string, top: boolean): Promise<void> => {
     const entries = await readdir(path, { withFileTypes: true });
     await Promise.all(
@@ -30,6 +35,7 @@ export async function treeUsage(dir: string, skip: ReadonlySet<string>): Promise
         const child = join(path, entry.name);
         if (entry.isDirectory()) return walk(child, false);
         if (entry.isFile()) usage.bytes += Math.ceil((await lstat(child)).size / PAGE) * PAGE;
+        else if (!entry.isSymbolicLink()) usage.special++;
       }),
     );
   };

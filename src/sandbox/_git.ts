@@ -1,7 +1,7 @@
-import { lstatSync } from 'node:fs';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, lstatSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { emptyDir, emptyFile } from './_private.ts';
+import { emptyDir, emptyFile, privateDir } from './_private.ts';
 import { runCommand } from './_process.ts';
 import type { ExecResult, WorkspaceDiff } from './_types.ts';
 
@@ -149,12 +149,16 @@ async function boundedDiff(target: DiffTarget): Promise<WorkspaceDiff> {
 
 const baseSizes = new Map<string, Promise<Map<string, number>>>();
 
-/** Sizes of the base commit's files, read once per base. */
-function sizesOf(target: DiffTarget, env: Record<string, string>): Promise<Map<string, number>> {
-  const key = `${target.baseDir}\0${target.baseCommit}`;
+/**
+ * The base commit's files and their sizes, read once per base from the harness's own repository
+ * of the base (never a workspace's `.git`, which commands may have rewritten).
+ */
+export function baseFiles(base: Pick<DiffTarget, 'baseDir' | 'baseCommit'>): Promise<ReadonlyMap<string, number>> {
+  const key = `${base.baseDir}\0${base.baseCommit}`;
   let sizes = baseSizes.get(key);
   if (!sizes) {
-    sizes = git(['ls-tree', '-r', '-z', '-l', '--full-tree', target.baseCommit], target.controlDir, env).then((listing) => {
+    const gitDir = join(base.baseDir, '.git');
+    sizes = git(['ls-tree', '-r', '-z', '-l', '--full-tree', base.baseCommit], gitDir, gitEnv({ GIT_DIR: gitDir })).then((listing) => {
       const found = new Map<string, number>();
       for (const entry of listing.split('\0')) {
         const tab = entry.indexOf('\t');
@@ -195,7 +199,7 @@ async function changedBytes(target: DiffTarget, env: Record<string, string>, dea
     if (path) total += sizeAt(path) ?? 0;
     if (total > target.maxBytes) return total;
   }
-  for (const [path, base] of await sizesOf(target, env)) {
+  for (const [path, base] of await baseFiles(target)) {
     const size = sizeAt(path);
     total += size === undefined ? base : Math.max(0, size - base);
     if (total > target.maxBytes) return total;
@@ -204,24 +208,52 @@ async function changedBytes(target: DiffTarget, env: Record<string, string>, dea
   return total;
 }
 
+const controlTemplates = new Map<string, Promise<string>>();
+const templateDirs = new Map<string, string>();
+
+function privateDirHolds(key: string): boolean {
+  const dir = templateDirs.get(key);
+  return dir === undefined || (dir.startsWith(privateDir()) && existsSync(join(dir, 'index')));
+}
+
+/**
+ * A workspace's own git directory: objects borrowed from the base (alternates), the base commit
+ * read into its index, the base's excludes and the test caches'. It is copied, with one `cp`, from
+ * a template made once per base in this process's private directory.
+ */
 async function ensureControlDir(target: Pick<DiffTarget, 'controlDir' | 'baseDir' | 'baseCommit'>): Promise<void> {
   const { controlDir } = target;
-  try {
-    await access(join(controlDir, 'index'));
-    return;
-  } catch {
-    // First diff of this workspace: build the control directory.
+  // Built by the workspace's first diff or apply.
+  if (existsSync(join(controlDir, 'index'))) return;
+  const template = await controlTemplate(target);
+  const copied = await runCommand('cp', ['-R', '-P', '--preserve=mode', '-T', '--', template, controlDir], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+  if (copied.exitCode !== 0) throw new Error(`could not make the git directory ${controlDir} (cp exit ${copied.exitCode ?? copied.signal}): ${copied.stderr.trim() || copied.message || ''}`);
+}
+
+function controlTemplate(base: Pick<DiffTarget, 'baseDir' | 'baseCommit'>): Promise<string> {
+  const key = `${base.baseDir}\0${base.baseCommit}`;
+  let made = controlTemplates.get(key);
+  // The private directory is made again if anything removed or changed it: so is the template.
+  if (made && !privateDirHolds(key)) made = undefined;
+  if (!made) {
+    made = (async () => {
+      const dir = await mkdtemp(join(privateDir(), 'git-'));
+      await mkdir(join(dir, 'objects', 'info'), { recursive: true });
+      await mkdir(join(dir, 'refs', 'heads'), { recursive: true });
+      await mkdir(join(dir, 'info'), { recursive: true });
+      await writeFile(join(dir, 'HEAD'), `ref: refs/heads/${BASE_BRANCH}\n`);
+      await writeFile(join(dir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n');
+      await writeFile(join(dir, 'objects', 'info', 'alternates'), `${join(base.baseDir, '.git', 'objects')}\n`);
+      const baseExclude = await readFile(join(base.baseDir, '.git', 'info', 'exclude'), 'utf8').catch(() => '');
+      await writeFile(join(dir, 'info', 'exclude'), `${baseExclude}${CACHE_PATTERNS.join('\n')}\n`);
+      await git(['read-tree', base.baseCommit], dir, gitEnv({ GIT_DIR: dir, GIT_INDEX_FILE: join(dir, 'index') }));
+      templateDirs.set(key, dir);
+      return dir;
+    })();
+    made.catch(() => controlTemplates.delete(key));
+    controlTemplates.set(key, made);
   }
-  await mkdir(join(controlDir, 'objects', 'info'), { recursive: true });
-  await mkdir(join(controlDir, 'refs', 'heads'), { recursive: true });
-  await mkdir(join(controlDir, 'info'), { recursive: true });
-  await writeFile(join(controlDir, 'HEAD'), `ref: refs/heads/${BASE_BRANCH}\n`);
-  await writeFile(join(controlDir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n');
-  await writeFile(join(controlDir, 'objects', 'info', 'alternates'), `${join(target.baseDir, '.git', 'objects')}\n`);
-  const baseExclude = await readFile(join(target.baseDir, '.git', 'info', 'exclude'), 'utf8').catch(() => '');
-  await writeFile(join(controlDir, 'info', 'exclude'), `${baseExclude}${CACHE_PATTERNS.join('\n')}\n`);
-  const env = gitEnv({ GIT_DIR: controlDir, GIT_INDEX_FILE: join(controlDir, 'index') });
-  await git(['read-tree', target.baseCommit], controlDir, env);
+  return made;
 }
 
 /**

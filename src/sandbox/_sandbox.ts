@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -25,16 +26,17 @@ export function createHostSandbox(
 ): Sandbox {
   const limits = resolveLimits(options.limits);
   const workDir = resolve(options.workDir ?? join(tmpdir(), 'bench-workspaces'));
-  const baseCache = new Map<string, Promise<{ sharedDirs: string[]; baseUsage: TreeUsage }>>();
+  const baseCache = new Map<string, Promise<{ sharedDirs: string[]; baseUsage: TreeUsage; copied?: string[] }>>();
   const hiddenPaths = harnessPaths(options.hiddenPaths ?? []);
 
   return {
     kind,
     isolates: kind === 'bwrap',
     prepare: (target: EnvironmentTarget) => target.host(),
-    async createWorkspace(environment: PreparedEnvironment): Promise<Workspace> {
+    async createWorkspace(environment: PreparedEnvironment, options: { early?: boolean } = {}): Promise<Workspace> {
       if (kind === 'bwrap' && !(await bwrapAvailable())) throw new UserError(BWRAP_MISSING);
-      const found = await stat(environment.baseDir).catch(() => undefined);
+      // Synchronous metadata calls: each costs less than the thread pool's round trip for it.
+      const found = statSync(environment.baseDir, { throwIfNoEntry: false });
       if (!found?.isDirectory()) {
         throw new UserError(
           `The prepared environment "${environment.key}" points at ${environment.baseDir}, which does not exist. ` +
@@ -44,21 +46,26 @@ export function createHostSandbox(
       const cacheKey = `${environment.baseDir}\0${environment.baseCommit}`;
       let base = baseCache.get(cacheKey);
       if (!base) {
-        base = sharedDirsOf(environment).then(async (sharedDirs) => ({
-          sharedDirs,
-          baseUsage: await treeUsage(environment.baseDir, new Set(sharedDirs)),
-        }));
+        base = sharedDirsOf(environment).then(async (sharedDirs) => {
+          const baseUsage = await treeUsage(environment.baseDir, new Set(sharedDirs));
+          // A base of files, directories and symlinks alone is copied by one process; any other kind is left out entry by entry.
+          const copied = baseUsage.special ? undefined : (await readdir(environment.baseDir)).filter((name) => !sharedDirs.includes(name));
+          return { sharedDirs, baseUsage, ...(copied ? { copied } : {}) };
+        });
         base.catch(() => baseCache.delete(cacheKey));
         baseCache.set(cacheKey, base);
       }
-      const { sharedDirs, baseUsage } = await base;
-      await mkdir(workDir, { recursive: true });
+      const { sharedDirs, baseUsage, copied } = await base;
+      mkdirSync(workDir, { recursive: true });
       staleRemoved ??= removeStaleDisks();
       await staleRemoved;
       // The pid in the name lets a later harness find workspaces whose owner died.
-      const home = await mkdtemp(join(workDir, `ws-${process.pid}-`));
+      const home = mkdtempSync(join(workDir, `ws-${process.pid}-`));
+      const layout = { kind, home, environment, sharedDirs, limits, hiddenPaths, baseUsage, ...(copied ? { copied } : {}) };
+      // Made in the background: its destroy() cleans up whatever a failure left.
+      if (options.early) return SandboxWorkspace.begin(layout);
       try {
-        return await SandboxWorkspace.create({ kind, home, environment, sharedDirs, limits, hiddenPaths, baseUsage });
+        return await SandboxWorkspace.create(layout);
       } catch (error) {
         await unmountWorkspaceDisk(home);
         await rm(home, { recursive: true, force: true });

@@ -131,6 +131,12 @@ export interface Workspace {
    */
   diff(): Promise<WorkspaceDiff>;
   /**
+   * The base commit's file paths, read on the host from the harness's own copy of the base
+   * (nothing a command did to the workspace's `.git` can change them); backends that hold no
+   * base on the host leave it out, and the list is asked of `git ls-tree` inside the workspace.
+   */
+  baseFiles?(): Promise<readonly string[]>;
+  /**
    * The repository's files as a host folder to read and edit: a host workspace gives its own work tree;
    * a container workspace a fresh copy, whose edits `commit(paths)` writes back into the container.
    */
@@ -176,7 +182,13 @@ export interface Sandbox {
   readonly isolates: boolean;
   /** Once per instance: a host folder for bwrap and local, an image (and, when it lacks one, a repository) for containers. */
   prepare(target: EnvironmentTarget): Promise<PreparedEnvironment>;
-  createWorkspace(environment: PreparedEnvironment): Promise<Workspace>;
+  /**
+   * A fresh workspace from the prepared base. With `early`, a backend may return before the
+   * workspace's files are in place (they are made while the caller does other work, such as a
+   * model call): every method then waits for them and fails as making them failed, and the
+   * caller must destroy() it in any case.
+   */
+  createWorkspace(environment: PreparedEnvironment, options?: { early?: boolean }): Promise<Workspace>;
 }
 
 /** Defaults filled in; every limit must be a positive whole number. */

@@ -1,12 +1,13 @@
-import { lstat, mkdir, rm, symlink } from 'node:fs/promises';
+import { lstatSync, mkdirSync } from 'node:fs';
+import { mkdir, rm, rmdir, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
-import { copyTree, removeTree } from './_tree.ts';
+import { copyTree, copyTreeAtOnce, removeTree } from './_tree.ts';
 import { overlayArgv, overlayAvailable } from './_overlay.ts';
 import { cgroupProcsFiles, cgroupRefusal, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
-import { applyToWorkTree, diffWorkTree } from './_git.ts';
+import { applyToWorkTree, baseFiles, diffWorkTree } from './_git.ts';
 import { runProcess, wrapCommand } from './_process.ts';
 import { ulimitArguments } from './_rlimits.ts';
 import { openSeccompDescriptor } from './_seccomp.ts';
@@ -27,6 +28,8 @@ export type WorkspaceLayout = {
   hiddenPaths: readonly string[];
   /** What the base's copy takes: the workspace's disk is this plus the limits. */
   baseUsage: TreeUsage;
+  /** The base's top-level names to copy when the base holds nothing but files, directories and symlinks (one `cp` copies it). */
+  copied?: readonly string[];
 };
 
 /** One attempt's copy of the base, and the commands run in it. */
@@ -39,6 +42,8 @@ export class SandboxWorkspace implements Workspace {
   #layout: WorkspaceLayout;
   #running = new Set<AbortController>();
   #destroyed: Promise<void> | undefined;
+  /** The base's copy in place (see begin). */
+  #ready: Promise<void> = Promise.resolve();
 
   constructor(layout: WorkspaceLayout) {
     this.#layout = layout;
@@ -53,14 +58,27 @@ export class SandboxWorkspace implements Workspace {
    * copies the base into a fresh work tree (dependency directories excluded: they are shared).
    */
   static async create(layout: WorkspaceLayout): Promise<SandboxWorkspace> {
+    const workspace = SandboxWorkspace.begin(layout);
+    await workspace.#ready;
+    return workspace;
+  }
+
+  /** The workspace at once, its files made meanwhile: every method waits for them, and fails as making them failed. */
+  static begin(layout: WorkspaceLayout): SandboxWorkspace {
     const workspace = new SandboxWorkspace(layout);
-    await mountWorkspaceDisk(layout.home, layout.limits, layout.baseUsage);
-    await copyTree(layout.environment.baseDir, workspace.dir, new Set(layout.sharedDirs));
-    await workspace.#restoreMountPoints();
+    workspace.#ready = (async () => {
+      await mountWorkspaceDisk(layout.home, layout.limits, layout.baseUsage);
+      if (layout.copied) await copyTreeAtOnce(layout.environment.baseDir, workspace.dir, layout.copied);
+      else await copyTree(layout.environment.baseDir, workspace.dir, new Set(layout.sharedDirs));
+      await workspace.#restoreMountPoints();
+    })();
+    workspace.#ready.catch(() => {});
     return workspace;
   }
 
   async exec(command: string, options: ExecOptions): Promise<ExecResult> {
+    this.#assertAlive();
+    await this.#ready;
     this.#assertAlive();
     if (!(options.timeoutMs > 0)) throw new RangeError(`exec needs a positive timeoutMs, got ${options.timeoutMs}`);
     await this.#restoreMountPoints();
@@ -158,10 +176,11 @@ export class SandboxWorkspace implements Workspace {
    * command did to them.
    */
   async #restoreMountPoints(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    // Synchronous: metadata calls on the workspace's own tmpfs cost less than the thread pool's round trip.
+    mkdirSync(this.dir, { recursive: true });
     for (const name of this.#layout.sharedDirs) {
       const path = join(this.dir, name);
-      const found = await lstat(path).catch(() => undefined);
+      const found = lstatSync(path, { throwIfNoEntry: false });
       if (this.#layout.kind === 'bwrap') {
         if (found?.isDirectory()) continue;
         if (found) await rm(path, { force: true });
@@ -176,7 +195,9 @@ export class SandboxWorkspace implements Workspace {
 
   async diff(): Promise<WorkspaceDiff> {
     this.#assertAlive();
-    await mkdir(this.dir, { recursive: true });
+    await this.#ready;
+    this.#assertAlive();
+    mkdirSync(this.dir, { recursive: true });
     return diffWorkTree({
       controlDir: join(this.#layout.home, 'git'),
       workTree: this.dir,
@@ -187,9 +208,15 @@ export class SandboxWorkspace implements Workspace {
     });
   }
 
+  async baseFiles(): Promise<readonly string[]> {
+    return [...(await baseFiles(this.#layout.environment)).keys()];
+  }
+
   async applyPatch(patch: string, options: { recount?: boolean; timeoutMs: number }): Promise<ExecResult> {
     this.#assertAlive();
-    await mkdir(this.dir, { recursive: true });
+    await this.#ready;
+    this.#assertAlive();
+    mkdirSync(this.dir, { recursive: true });
     const { environment } = this.#layout;
     return applyToWorkTree({ controlDir: join(this.#layout.home, 'git'), workTree: this.dir, baseDir: environment.baseDir, baseCommit: this.baseCommit }, patch, options);
   }
@@ -197,15 +224,19 @@ export class SandboxWorkspace implements Workspace {
   /** The work tree itself: edits are already real. */
   async checkout(): Promise<{ dir: string; commit: (paths: string[]) => Promise<void> }> {
     this.#assertAlive();
+    await this.#ready;
+    this.#assertAlive();
     return { dir: this.dir, commit: async () => {} };
   }
 
   destroy(): Promise<void> {
     this.#destroyed ??= (async () => {
+      await this.#ready.catch(() => {});
       for (const controller of this.#running) controller.abort();
       while (this.#running.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
       await unmountWorkspaceDisk(this.#layout.home);
-      await removeTree(this.#layout.home);
+      // Unmounted, the private directory is empty: one call removes it. Otherwise (no mount here) the tree goes.
+      await rmdir(this.#layout.home).catch(() => removeTree(this.#layout.home));
     })();
     return this.#destroyed;
   }

@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { lstat, readdir, readlink, rm, symlink, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sourceDiff } from '../../src/agents/_submission.ts';
+import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
+import type { PreparedEnvironment, SandboxKind } from '../../src/sandbox/index.ts';
+import { repoWithFuture, scratchDir, smallRepoFiles } from './_fixtures.ts';
+
+const kinds: SandboxKind[] = (await bwrapAvailable()) ? ['local', 'bwrap'] : ['local'];
+
+let scratch: Awaited<ReturnType<typeof scratchDir>>;
+let environment: PreparedEnvironment;
+
+beforeAll(async () => {
+  scratch = await scratchDir('workspace-copy');
+  const repoDir = join(scratch.path, 'repo');
+  await repoWithFuture(repoDir, { ...smallRepoFiles(12), 'bin/run.sh': '#!/bin/sh\necho run\n' });
+  await chmod(join(repoDir, 'bin/run.sh'), 0o755);
+  await symlink('src/calc.py', join(repoDir, 'calc-link.py'));
+  environment = await prepareEnvironment({ repoDir, key: 'copy@base' }, { cacheDir: join(scratch.path, 'cache') });
+});
+
+afterAll(async () => {
+  await scratch.cleanup();
+});
+
+describe.each(kinds)('a %s workspace', (kind) => {
+  it('is the base copied with its modes and symlinks, also when it is handed out before the copy is made', async () => {
+    const sandbox = createSandbox(kind, { workDir: join(scratch.path, `work-${kind}`) });
+    for (const early of [false, true]) {
+      const workspace = await sandbox.createWorkspace(environment, { early });
+      const { dir } = await workspace.checkout();
+      expect(((await lstat(join(dir, 'bin/run.sh'))).mode & 0o777).toString(8)).toBe('755');
+      expect(await readlink(join(dir, 'calc-link.py'))).toBe('src/calc.py');
+      expect((await readdir(join(dir, 'pkg1'))).sort()).toEqual((await readdir(join(environment.baseDir, 'pkg1'))).sort());
+      const diff = await workspace.diff();
+      expect(diff).toEqual({ ok: true, patch: '' });
+      await workspace.destroy();
+      expect(existsSync(dir)).toBe(false);
+    }
+  });
+
+  it('keeps its source diff apart from the agent\'s own files with the base\'s file list, whatever was done to its .git', async () => {
+    const sandbox = createSandbox(kind, { workDir: join(scratch.path, `work-${kind}`) });
+    const workspace = await sandbox.createWorkspace(environment, { early: true });
+    try {
+      const run = await workspace.exec('rm -rf .git && echo "print(1)" > reproduce.py && echo "X = 1" > pkg1/extra.py && echo "# fixed" >> src/calc.py', { timeoutMs: 30_000 });
+      expect(run.exitCode, run.output).toBe(0);
+      const diff = await sourceDiff(workspace);
+      if (!diff.ok) throw new Error(diff.message);
+      expect(diff.excluded).toEqual(['reproduce.py']);
+      expect(diff.patch).toContain('diff --git a/pkg1/extra.py b/pkg1/extra.py');
+      expect(diff.patch).toContain('+# fixed');
+    } finally {
+      await workspace.destroy();
+    }
+  });
+
+  it('handed out early, fails at first use when its base cannot be copied, and destroy leaves nothing behind', async () => {
+    const workDir = join(scratch.path, `broken-${kind}`);
+    const sandbox = createSandbox(kind, { workDir });
+    // A base that vanishes after its listing was read: the copy fails in the background.
+    const copyDir = join(scratch.path, `vanishing-${kind}`);
+    execFileSync('cp', ['-a', environment.baseDir, copyDir]);
+    const vanishing = { ...environment, baseDir: copyDir };
+    await (await sandbox.createWorkspace(vanishing)).destroy();
+    await rm(join(copyDir, 'pkg1'), { recursive: true });
+    const workspace = await sandbox.createWorkspace(vanishing, { early: true });
+    await expect(workspace.exec('true', { timeoutMs: 10_000 })).rejects.toThrow(/pkg1/);
+    await workspace.destroy();
+    expect(await readdir(workDir)).toEqual([]);
+  });
+});
