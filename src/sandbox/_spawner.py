@@ -36,9 +36,20 @@ out = sys.stdout.buffer
 children = {}
 
 
+outbox = []
+
+
 def send(kind, ident, payload=b''):
-    out.write(struct.pack('>I', len(payload)) + kind + struct.pack('>I', ident) + payload)
-    out.flush()
+    """Queued, and written with whatever else one turn of the loop produced: one wake-up of the harness per turn."""
+    outbox.append(struct.pack('>IcI', len(payload), kind, ident))
+    outbox.append(payload)
+
+
+def flush():
+    if outbox:
+        out.write(b''.join(outbox))
+        outbox.clear()
+        out.flush()
 
 
 class Child:
@@ -188,6 +199,7 @@ def main():
     selector.register(0, selectors.EVENT_READ, ('requests', None))
     buffered = b''
     while True:
+        flush()
         for key, _ in selector.select():
             what, child = key.data
             if what == 'requests':
@@ -228,5 +240,6 @@ def main():
 if __name__ == '__main__':
     try:
         main()
+        flush()
     except BrokenPipeError:
         pass
