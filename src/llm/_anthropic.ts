@@ -1,9 +1,10 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { loadAnthropicSdk } from './_sdk.ts';
+import { loadAnthropicSdk, sharedSdkClient } from './_sdk.ts';
 import type { LlmSettings } from '../config/index.ts';
 import { THINKING_BUDGET, claudeTakesOneSampler } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall } from './_types.ts';
+import { lightFetch } from './_http.ts';
 import { count, failureFromSdk, isRecord, malformed, splitBaseUrl, type Transport, type WireResponse } from './_wire.ts';
 
 type Block = Record<string, unknown>;
@@ -18,13 +19,15 @@ function defaultMaxTokens(model: string): number {
 export function anthropicTransport(endpoint: Endpoint, settings: Partial<LlmSettings>, timeoutMs: number): Transport {
   // The SDK loads with the first call: commands that never call a model never pay for it.
   let client: Promise<Anthropic> | undefined;
-  const connect = () => (client ??= loadAnthropicSdk().then(({ default: Anthropic }) => new Anthropic({
+  const construction = {
     apiKey: endpoint.apiKey ?? 'no-key',
     // The SDK appends /v1/messages itself.
     ...(({ baseURL, defaultQuery }) => ({ baseURL: baseURL.replace(/\/+$/, '').replace(/\/v1$/, ''), defaultQuery }))(splitBaseUrl(endpoint.baseUrl)),
     maxRetries: 0,
     timeout: timeoutMs,
-  })));
+    fetch: lightFetch,
+  };
+  const connect = () => (client ??= sharedSdkClient('anthropic', construction, () => loadAnthropicSdk().then(({ default: Anthropic }) => new Anthropic(construction))));
   const caching = settings.caching_prompt ?? true;
 
   const maxTokens = settings.max_output_tokens ?? defaultMaxTokens(endpoint.model);

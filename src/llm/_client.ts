@@ -223,6 +223,9 @@ export function createLlmClient(config: ResolvedLlmConfig, options: LlmClientOpt
       throw error;
     }
 
+    // The rest waits for this turn's other I/O: answers that arrived with this one free their
+    // provider slots, and the calls waiting for them go out, before this episode's work goes on.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const { response, latencyMs } = outcome;
     const at = new Date();
     let usage = response.usage;

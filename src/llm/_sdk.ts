@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The provider SDKs, loaded on first use only: together they are hundreds of modules, which
  * `bench eval`, `bench report` and the other commands that never call a model must not load.
@@ -13,4 +15,22 @@ export function loadOpenAiSdk(): Promise<typeof import('openai')> {
 export function loadAnthropicSdk(): Promise<typeof import('@anthropic-ai/sdk')> {
   anthropic ??= import('@anthropic-ai/sdk');
   return anthropic;
+}
+
+const clients = new Map<string, Promise<unknown>>();
+
+/**
+ * One SDK client per distinct set of constructor options, shared by every LlmClient made with
+ * them (a run makes one per attempt): building an SDK client costs more than a call's own work.
+ * The options, key included, are kept only as a hash.
+ */
+export function sharedSdkClient<T>(kind: string, options: Record<string, unknown>, make: () => Promise<T>): Promise<T> {
+  const key = createHash('sha256').update(`${kind}\0${JSON.stringify(options)}`).digest('hex');
+  let client = clients.get(key) as Promise<T> | undefined;
+  if (!client) {
+    client = make();
+    client.catch(() => clients.delete(key));
+    clients.set(key, client);
+  }
+  return client;
 }
