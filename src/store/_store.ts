@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { UserError } from '../errors.ts';
+import { releaseStore, watchStore } from './_checkpoint.ts';
 import { MIGRATIONS } from './_schema.ts';
 import type { AttemptRecord, AttemptRow, LlmCallRecord, Outcome, RoleCostRow, RunRecord, StoredGrade } from './_types.ts';
 import { createRequire } from 'node:module';
@@ -37,6 +38,8 @@ export class Store {
   readonly db: BetterSqlite3.Database;
   private readonly statements: Statements;
   private closed = false;
+  /** Undefined until the first attempt or grade is written; then whether the checkpointer took the store (see _checkpoint.ts). */
+  private checkpoints: boolean | undefined;
 
   private constructor(path: string, db: BetterSqlite3.Database) {
     this.path = path;
@@ -76,7 +79,15 @@ export class Store {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.checkpoints) releaseStore(this.path);
     this.db.close();
+  }
+
+  /** A store that records attempts has its log copied back by the checkpointer, not inside its commits. */
+  private writing(): void {
+    if (this.checkpoints !== undefined || this.db.readonly || this.db.memory) return;
+    this.checkpoints = watchStore(this.path);
+    if (this.checkpoints) this.db.pragma('wal_autocheckpoint = 0');
   }
 
   get isOpen(): boolean {
@@ -150,6 +161,7 @@ export class Store {
    * the run already holds that (instance, config, repeat): a redelivered attempt is stored once.
    */
   recordAttempt(attempt: AttemptRecord): number | null {
+    this.writing();
     return this.db.transaction(() => {
       const { changes, lastInsertRowid } = this.statements.insertAttempt.run(attemptParams(attempt));
       if (changes === 0) return null;
@@ -236,6 +248,7 @@ export class Store {
   }
 
   saveGrade(instanceId: string, instanceHash: string, patchHash: string, sandbox: string, grade: StoredGrade): void {
+    this.writing();
     this.statements.saveGrade.run(instanceId, instanceHash, patchHash, sandbox, grade.outcome, JSON.stringify(grade.grade), new Date().toISOString());
   }
 
