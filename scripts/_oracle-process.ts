@@ -12,6 +12,6 @@ const oracle = await startOracleModel({ latencyMs, usage: { input: 1000, output:
 process.stdout.write(`${JSON.stringify({ url: oracle.openaiUrl })}\n`);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
-  if (line.trim() === 'requests') process.stdout.write(`${JSON.stringify({ receivedAt: oracle.requests.map((r) => r.receivedAt) })}\n`);
+  if (line.trim() === 'requests') process.stdout.write(`${JSON.stringify({ receivedAt: oracle.requests.map((r) => r.receivedAt), answeredAt: oracle.requests.map((r) => r.answeredAt ?? null) })}\n`);
 });
 lines.on('close', () => void oracle.close().then(() => process.exit(0)));

@@ -19,13 +19,19 @@
  * The oracle runs in a process of its own (a provider is remote), so the main-process CPU per
  * attempt (process.cpuUsage over the pass / N) is the harness's alone.
  *
+ * --trace prints, per pass, where the time beyond the model's went: the head (the pass's start to
+ * the first request), the client's turnaround (an answer leaving the oracle to the next request
+ * arriving there, when every slot is busy), the tail (the last answer to the pass's end), and the
+ * event loop's delay.
+ *
  *   node scripts/bench-fanout.ts [--latency 100,300,1000] [--concurrency 4,8,16] [--repeats 3]
- *                                [--runs 2] [--instances 31] [--jobs N] [--json]
+ *                                [--runs 2] [--instances 31] [--jobs N] [--json] [--trace]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface, type Interface } from 'node:readline';
 import { loadConfig } from '../src/config/index.ts';
 import { Grader } from '../src/grading/index.ts';
@@ -48,6 +54,7 @@ const [runs = 2] = option('runs', '2');
 const [repeats = 3] = option('repeats', '3');
 const jobsOption = process.argv.includes('--jobs') ? option('jobs', '1')[0] : undefined;
 const asJson = process.argv.includes('--json');
+const tracing = process.argv.includes('--trace');
 const jobsFor = (c: number) => jobsOption ?? 2 * c;
 
 const instances = taskSet.instances.slice(0, instanceCount);
@@ -65,7 +72,9 @@ const sandbox = await chooseSandbox({ modelCode: true, warn: () => {} });
 const store = Store.open(join(dir, 'bench.db'));
 const grader = new Grader({ sandbox, cacheDir: join(dir, 'cache'), store });
 
-type Oracle = { url: string; requests(): Promise<number[]>; close(): void };
+/** When each request arrived at the oracle, and when its answer left (null while it is unanswered). */
+type Exchanges = { receivedAt: number[]; answeredAt: (number | null)[] };
+type Oracle = { url: string; requests(): Promise<Exchanges>; close(): void };
 const oracles: Oracle[] = [];
 
 /** The oracle in its own process (scripts/_oracle-process.ts), answering after latencyMs. */
@@ -84,7 +93,7 @@ async function startOracle(latencyMs: number): Promise<Oracle> {
     requests: async () => {
       const answer = next();
       child.stdin.write('requests\n');
-      return (JSON.parse(await answer) as { receivedAt: number[] }).receivedAt;
+      return JSON.parse(await answer) as Exchanges;
     },
     close: () => child.stdin.end(),
   };
@@ -103,15 +112,18 @@ function oracleArms(oracle: Oracle, latencyMs: number, concurrency: number): Arm
 }
 
 let passes = 0;
-async function pass(arms: Arm[], jobs: number, oracle?: Oracle) {
+async function pass(arms: Arm[], jobs: number, oracle?: Oracle, concurrency = 0) {
   const runId = `pass-${++passes}`;
-  const firstRequest = oracle ? (await oracle.requests()).length : 0;
+  const firstRequest = oracle ? (await oracle.requests()).receivedAt.length : 0;
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  lag.enable();
   const cpu = process.cpuUsage();
   const startedAt = Date.now();
   const started = performance.now();
   await runBenchmark({ store, grader, taskSet, instances, arms, runId, runs, jobs, quiet: true });
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  lag.disable();
   const attempts = store.attempts([runId]);
   const latencyMs = attempts.flatMap((a) => store.attempt(a.id)!.llmCalls.map((c) => c.latencyMs));
   const latencySum = latencyMs.reduce((sum, ms) => sum + ms, 0);
@@ -119,7 +131,17 @@ async function pass(arms: Arm[], jobs: number, oracle?: Oracle) {
   // The last episode's end: what the pass took before the grading that followed it.
   const lastAnswerMs = Math.max(...attempts.map((a) => Date.parse(a.startedAt) + a.agentMs)) - startedAt;
   // Requests in flight on average while the model was being asked: the fan-out the server saw.
-  const requests = oracle ? (await oracle.requests()).slice(firstRequest) : [];
+  const exchanges = oracle ? await oracle.requests() : { receivedAt: [], answeredAt: [] };
+  const requests = exchanges.receivedAt.slice(firstRequest);
+  if (tracing && requests.length > concurrency) {
+    const arrivals = [...requests].sort((a, b) => a - b);
+    const answers = exchanges.answeredAt.slice(firstRequest).filter((t): t is number => t !== null).sort((a, b) => a - b);
+    // With every slot busy, the k-th request after the first c can go only once the k-th answer is out.
+    const turnaround = arrivals.slice(concurrency).map((t, k) => t - answers[k]!).sort((a, b) => a - b);
+    const at = (q: number) => turnaround[Math.min(turnaround.length - 1, Math.floor(q * turnaround.length))];
+    console.error(`  trace ${runId}: head ${arrivals[0]! - startedAt} ms; turnaround p50 ${at(0.5)} / p90 ${at(0.9)} / max ${turnaround.at(-1)} ms; ` +
+      `tail ${Math.round(startedAt + wallMs - answers.at(-1)!)} ms; event loop delay p99 ${(lag.percentile(99) / 1e6).toFixed(1)} / max ${(lag.max / 1e6).toFixed(1)} ms`);
+  }
   const spanMs = requests.length ? Math.max(...requests) - requests[0]! + latencySum / requests.length : 0;
   return {
     attempts: attempts.length,
@@ -176,7 +198,7 @@ try {
   const firstC = concurrencies[0]!;
   const firstOracle = await startOracle(firstL);
   const coldIdealMs = (attemptsPerPass * firstL) / firstC;
-  const cold = await pass(oracleArms(firstOracle, firstL, firstC), jobsFor(firstC), firstOracle);
+  const cold = await pass(oracleArms(firstOracle, firstL, firstC), jobsFor(firstC), firstOracle, firstC);
   const coldFigures = {
     latency_ms: firstL, concurrency: firstC, jobs: jobsFor(firstC), baseline_s: round(coldIdealMs / 1000),
     ratio: round(cold.wallMs / coldIdealMs), ratio_until_last_answer: round(cold.lastAnswerMs / coldIdealMs),
@@ -204,7 +226,7 @@ try {
       const arms = oracleArms(oracle, latencyMs, concurrency);
       const idealMs = (attemptsPerPass * latencyMs) / concurrency;
       const tries: Pass[] = [];
-      for (let r = 0; r < repeats; r++) tries.push(await pass(arms, jobsFor(concurrency), oracle));
+      for (let r = 0; r < repeats; r++) tries.push(await pass(arms, jobsFor(concurrency), oracle, concurrency));
       const point = { latency_ms: latencyMs, concurrency, jobs: jobsFor(concurrency), baseline_s: round(idealMs / 1000), ...summary(tries, idealMs) };
       points.push(point);
       say(`L=${latencyMs} ms c=${concurrency} -j ${point.jobs}: baseline N·L/c ${point.baseline_s} s; wall ${text(point.wall_s)} s; ` +

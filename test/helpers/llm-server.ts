@@ -75,6 +75,8 @@ export type RecordedRequest = {
   body: any;
   rawBody: string;
   receivedAt: number;
+  /** When the reply was written (after the latency). */
+  answeredAt?: number;
 };
 
 export type Script = Reply[] | ((request: RecordedRequest, index: number) => Reply | Promise<Reply>);
@@ -120,6 +122,7 @@ export async function startLlmServer(script: Script = [], options: LlmServerOpti
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = Date.now();
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const rawBody = Buffer.concat(chunks).toString('utf8');
@@ -147,10 +150,12 @@ export async function startLlmServer(script: Script = [], options: LlmServerOpti
       return;
     }
     const reply = await nextReply(request);
-    const wait = (options.latencyMs ?? 0) + (reply.delayMs ?? 0);
+    // The latency is counted from the request's arrival, as a provider's is: reading and scripting the reply are part of it.
+    const wait = (options.latencyMs ?? 0) + (reply.delayMs ?? 0) - (Date.now() - arrived);
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (res.destroyed) return;
     answer(res, request, reply);
+    request.answeredAt = Date.now();
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
