@@ -23,6 +23,12 @@ export type AttemptContext = {
   infraRetries: number;
   /** Once aborted, failed steps are not retried. */
   signal?: AbortSignal;
+  /**
+   * Where an episode's workspace removal is left to finish in the background (the attempt goes on
+   * to its grading meanwhile); whoever gives it awaits them all before it is done. Without it, each
+   * removal is awaited in turn.
+   */
+  cleanups?: Set<Promise<void>>;
   /** Told of each provider try as it ends: `retry` numbers a try followed by a retry wait (1 = the first retry of its call). */
   onTry?: (configName: string, tryRecord: TryRecord, retry?: { n: number; of: number }) => void;
 };
@@ -112,7 +118,11 @@ async function runEpisode(instance: Instance, arm: Arm, repeat: number, context:
       });
       return cut.happened ? { result, cut: true } : { result };
     } finally {
-      await workspace.destroy().catch(() => {});
+      const destroyed = workspace.destroy().catch(() => {});
+      if (context.cleanups) {
+        context.cleanups.add(destroyed);
+        void destroyed.then(() => context.cleanups!.delete(destroyed));
+      } else await destroyed;
     }
   } catch (error) {
     if (cut.happened) return { cut: true };

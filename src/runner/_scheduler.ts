@@ -51,10 +51,19 @@ export class LocalScheduler implements Scheduler {
   constructor(options: { jobs: number; gradeSlots?: number; context: AttemptContext }) {
     this.episodes = pLimit(options.jobs);
     this.grading = pLimit(options.gradeSlots ?? gradingsInFlight(options.context.grader, options.jobs));
-    this.context = options.context;
+    this.context = { ...options.context, cleanups: options.context.cleanups ?? new Set() };
   }
 
   async run(jobs: AttemptJob[], coordinator: Coordinator): Promise<void> {
+    try {
+      await this.#attempts(jobs, coordinator);
+    } finally {
+      // Workspaces still being removed: none outlives the run.
+      while (this.context.cleanups!.size > 0) await Promise.all([...this.context.cleanups!]);
+    }
+  }
+
+  async #attempts(jobs: AttemptJob[], coordinator: Coordinator): Promise<void> {
     await Promise.all(jobs.map(async (job) => {
       const record = await executeAttempt(job, this.context, {
         episode: (work) => this.episodes(async () => {
