@@ -69,6 +69,31 @@ export async function mountWorkspaceDisk(dir: string, limits: Limits, base: Tree
   return true;
 }
 
+/** Exit status of the combined script when the mount itself failed (cp exits 0 or 1). */
+const MOUNT_FAILED = 90;
+
+/**
+ * mountWorkspaceDisk, then the base's top-level `entries` copied into `target` (see
+ * copyTreeAtOnce), in one process instead of two. `mounted` false: nothing was mounted here (not
+ * permitted), nothing copied either; the caller copies.
+ */
+export async function mountAndCopy(dir: string, limits: Limits, base: TreeUsage, copy: { source: string; target: string; entries: readonly string[] }): Promise<{ mounted: boolean }> {
+  if (mountable === false || process.platform !== 'linux' || process.getuid?.() !== 0) return { mounted: fallback() };
+  const script = `mount -t tmpfs -o "$1" ${MOUNT_SOURCE} "$2" || exit ${MOUNT_FAILED}; mkdir -p -- "$3" || exit 1; target=$3; shift 3; [ "$#" -eq 0 ] || exec cp -R -P --preserve=mode -t "$target" -- "$@"`;
+  const result = await runCommand('sh', ['-c', script, 'sh', diskOptions(limits, base), dir, copy.target, ...copy.entries.map((name) => join(copy.source, name))], { env: MOUNT_ENV });
+  if (result.exitCode === MOUNT_FAILED) {
+    mountable = false;
+    return { mounted: fallback(String(result.stderr).trim()) };
+  }
+  // Any other end came after the mount: the filesystem is there, to be unmounted with the workspace.
+  if (result.exitCode !== undefined) {
+    mountable = true;
+    track(dir);
+  }
+  if (result.exitCode !== 0) throw new Error(`copying ${copy.source} to ${copy.target} failed (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim() || result.message || ''}`);
+  return { mounted: true };
+}
+
 function fallback(why?: string): false {
   if (!warned) {
     warned = true;

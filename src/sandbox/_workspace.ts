@@ -5,7 +5,7 @@ import { bwrapArguments, checkHostDevices, commandArgv, locateBwrap, SANDBOX_ROO
 import { copyTree, copyTreeAtOnce, removeTree } from './_tree.ts';
 import { overlayArgv, overlayAvailable } from './_overlay.ts';
 import { cgroupProcsFiles, cgroupRefusal, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
-import { mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
+import { mountAndCopy, mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
 import { applyToWorkTree, baseFiles, diffWorkTree } from './_git.ts';
 import { runProcess, wrapCommand } from './_process.ts';
@@ -67,9 +67,14 @@ export class SandboxWorkspace implements Workspace {
   static begin(layout: WorkspaceLayout): SandboxWorkspace {
     const workspace = new SandboxWorkspace(layout);
     workspace.#ready = (async () => {
-      await mountWorkspaceDisk(layout.home, layout.limits, layout.baseUsage);
-      if (layout.copied) await copyTreeAtOnce(layout.environment.baseDir, workspace.dir, layout.copied);
-      else await copyTree(layout.environment.baseDir, workspace.dir, new Set(layout.sharedDirs));
+      // A base of files, directories and symlinks: mounted and copied by one process.
+      let copied = false;
+      if (layout.copied) copied = (await mountAndCopy(layout.home, layout.limits, layout.baseUsage, { source: layout.environment.baseDir, target: workspace.dir, entries: layout.copied })).mounted;
+      else await mountWorkspaceDisk(layout.home, layout.limits, layout.baseUsage);
+      if (!copied) {
+        if (layout.copied) await copyTreeAtOnce(layout.environment.baseDir, workspace.dir, layout.copied);
+        else await copyTree(layout.environment.baseDir, workspace.dir, new Set(layout.sharedDirs));
+      }
       await workspace.#restoreMountPoints();
     })();
     workspace.#ready.catch(() => {});
