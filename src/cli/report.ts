@@ -4,7 +4,9 @@ import { defineCommand } from './_command.ts';
 import { useColor, withStore } from './_session.ts';
 import { DB_OPTION } from './_options.ts';
 import { UserError } from '../errors.ts';
-import { REPORT_FORMATS, buildReport, loadReportInput, renderReport } from '../report/index.ts';
+// The formats and the store read alone at first: a store with no runs is refused before the report stage loads.
+import { loadReportInput } from '../report/_load.ts';
+import { REPORT_FORMATS } from '../report/_types.ts';
 
 export default defineCommand(
   {
@@ -22,7 +24,9 @@ export default defineCommand(
   async ({ values, positionals }) => {
     const { format } = values;
     return withStore(values.db, async (store) => {
-      const report = buildReport(loadReportInput(store, positionals), { baseline: values.baseline });
+      const input = loadReportInput(store, positionals);
+      const { buildReport, renderReport } = await import('../report/index.ts');
+      const report = buildReport(input, { baseline: values.baseline });
       const text = renderReport(report, format, { color: format === 'table' && !values.output && useColor() });
       const output = values.output ?? (format === 'html' ? join(process.env.BENCH_RESULTS_DIR ?? 'results', 'report.html') : undefined);
       if (output) {

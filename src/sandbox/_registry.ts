@@ -1,4 +1,5 @@
 import { UserError, didYouMean } from '../errors.ts';
+import { DEFAULT_SANDBOX, IMAGE_SANDBOXES, SANDBOX_NAMES, SANDBOX_SUMMARIES, type SandboxName } from './_names.ts';
 import { bwrapAvailable } from './_bwrap.ts';
 import { BWRAP_MISSING, createHostSandbox } from './_sandbox.ts';
 import type { Limits, Sandbox } from './_types.ts';
@@ -37,19 +38,19 @@ export type SandboxBackend = {
 /** Every sandbox backend. Adding one is a line here and its own file or folder. */
 export const SANDBOXES = {
   bwrap: {
-    summary: 'bubblewrap namespaces on the host: no network, read-only system, limits (the default)',
+    summary: SANDBOX_SUMMARIES.bwrap,
     isolates: true,
     unavailable: async () => ((await bwrapAvailable()) ? null : BWRAP_MISSING),
     create: (options) => createHostSandbox('bwrap', options),
   },
   local: {
-    summary: 'commands run directly on the host, with no isolation',
+    summary: SANDBOX_SUMMARIES.local,
     isolates: false,
     unavailable: async () => null,
     create: (options) => createHostSandbox('local', options),
   },
   docker: {
-    summary: 'a Docker container per workspace, from the instance\'s image (SWE-bench\'s images included)',
+    summary: SANDBOX_SUMMARIES.docker,
     isolates: true,
     images: { check: (needed) => checkImages('docker', needed), build: (options) => buildToolchainImage('docker', options) },
     leftovers: (options) => removeLeftovers('docker', options),
@@ -57,18 +58,16 @@ export const SANDBOXES = {
     create: (options) => createContainerSandbox('docker', options),
   },
   podman: {
-    summary: 'as docker, with podman',
+    summary: SANDBOX_SUMMARIES.podman,
     isolates: true,
     images: { check: (needed) => checkImages('podman', needed), build: (options) => buildToolchainImage('podman', options) },
     leftovers: (options) => removeLeftovers('podman', options),
     unavailable: () => containerUnavailable('podman'),
     create: (options) => createContainerSandbox('podman', options),
   },
-} satisfies Record<string, SandboxBackend>;
+} satisfies Record<SandboxName, SandboxBackend>;
 
-export type SandboxName = keyof typeof SANDBOXES;
-export const DEFAULT_SANDBOX: SandboxName = 'bwrap';
-export const SANDBOX_NAMES = Object.keys(SANDBOXES) as SandboxName[];
+export { DEFAULT_SANDBOX, SANDBOX_NAMES, type SandboxName };
 
 /** The registry entry for a name, or an error listing the valid ones. */
 export function sandboxBackend(name: string, flag = '--sandbox'): SandboxBackend {
@@ -82,7 +81,7 @@ export function createSandbox(name: string, options: SandboxOptions = {}): Sandb
   return sandboxBackend(name).create(options);
 }
 
-/** The backends that run images. */
+/** The backends that run images (the entries above with `images`). */
 export function imageSandboxes(): SandboxName[] {
-  return SANDBOX_NAMES.filter((name) => (SANDBOXES[name] as SandboxBackend).images);
+  return [...IMAGE_SANDBOXES];
 }
