@@ -76,6 +76,9 @@ export async function executeAttempt(job: AttemptJob, context: AttemptContext, s
   const dropped = () => Boolean(context.signal?.aborted) && unpaid;
   if (dropped()) return undefined;
 
+  // Grading and the record wait for this turn's other I/O: model answers that came with this
+  // episode's end free their provider slots, and the calls waiting for them go out, first.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const gradeStart = performance.now();
   // A grading failure is retried on its own: the paid episode is never run again for it.
   const graded = agentResult

@@ -77,10 +77,19 @@ const MOUNT_FAILED = 90;
  * copyTreeAtOnce), in one process instead of two. `mounted` false: nothing was mounted here (not
  * permitted), nothing copied either; the caller copies.
  */
-export async function mountAndCopy(dir: string, limits: Limits, base: TreeUsage, copy: { source: string; target: string; entries: readonly string[] }): Promise<{ mounted: boolean }> {
+export async function mountAndCopy(
+  dir: string,
+  limits: Limits,
+  base: TreeUsage,
+  copy: { source: string; target: string; entries: readonly string[]; whole: boolean },
+): Promise<{ mounted: boolean }> {
   if (mountable === false || process.platform !== 'linux' || process.getuid?.() !== 0) return { mounted: fallback() };
-  const script = `mount -t tmpfs -o "$1" ${MOUNT_SOURCE} "$2" || exit ${MOUNT_FAILED}; mkdir -p -- "$3" || exit 1; target=$3; shift 3; [ "$#" -eq 0 ] || exec cp -R -P --preserve=mode -t "$target" -- "$@"`;
-  const result = await runCommand('sh', ['-c', script, 'sh', diskOptions(limits, base), dir, copy.target, ...copy.entries.map((name) => join(copy.source, name))], { env: MOUNT_ENV });
+  // The whole base (no shared folder left out) is one `cp -T`; otherwise the folder is made and the entries copied into it.
+  const copying = copy.whole
+    ? ['exec cp -R -P --preserve=mode -T -- "$3" "$4"', copy.source, copy.target]
+    : ['mkdir -p -- "$3" || exit 1; target=$3; shift 3; [ "$#" -eq 0 ] || exec cp -R -P --preserve=mode -t "$target" -- "$@"', copy.target, ...copy.entries.map((name) => join(copy.source, name))];
+  const script = `mount -t tmpfs -o "$1" ${MOUNT_SOURCE} "$2" || exit ${MOUNT_FAILED}; ${copying[0]}`;
+  const result = await runCommand('sh', ['-c', script, 'sh', diskOptions(limits, base), dir, ...copying.slice(1)], { env: MOUNT_ENV });
   if (result.exitCode === MOUNT_FAILED) {
     mountable = false;
     return { mounted: fallback(String(result.stderr).trim()) };

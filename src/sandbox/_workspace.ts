@@ -69,7 +69,7 @@ export class SandboxWorkspace implements Workspace {
     workspace.#ready = (async () => {
       // A base of files, directories and symlinks: mounted and copied by one process.
       let copied = false;
-      if (layout.copied) copied = (await mountAndCopy(layout.home, layout.limits, layout.baseUsage, { source: layout.environment.baseDir, target: workspace.dir, entries: layout.copied })).mounted;
+      if (layout.copied) copied = (await mountAndCopy(layout.home, layout.limits, layout.baseUsage, { source: layout.environment.baseDir, target: workspace.dir, entries: layout.copied, whole: layout.sharedDirs.length === 0 })).mounted;
       else await mountWorkspaceDisk(layout.home, layout.limits, layout.baseUsage);
       if (!copied) {
         if (layout.copied) await copyTreeAtOnce(layout.environment.baseDir, workspace.dir, layout.copied);
