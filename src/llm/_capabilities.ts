@@ -57,11 +57,20 @@ export function maxInputTokensOf(resolved: Pick<ResolvedModel, 'priceModel' | 'p
   return window - answer;
 }
 
+/** The bundled price table never changes in a process: each model's window is looked up once (a client is made per attempt). */
+const windows = new Map<string, number | undefined>();
+
 function contextWindowOf(model: string, provider: string | null): number | undefined {
   if (!provider) return undefined;
-  try {
-    return calcPrice({ input_tokens: 0, output_tokens: 0 }, model, { providerId: provider })?.model.context_window;
-  } catch {
-    return undefined;
+  const key = `${provider}\0${model}`;
+  if (!windows.has(key)) {
+    let window: number | undefined;
+    try {
+      window = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, { providerId: provider })?.model.context_window;
+    } catch {
+      window = undefined;
+    }
+    windows.set(key, window);
   }
+  return windows.get(key);
 }
