@@ -67,18 +67,24 @@ export class SandboxWorkspace implements Workspace {
   static begin(layout: WorkspaceLayout): SandboxWorkspace {
     const workspace = new SandboxWorkspace(layout);
     workspace.#ready = (async () => {
-      // A base of files, directories and symlinks: mounted and copied by one process.
-      let copied = false;
-      if (layout.copied) copied = (await mountAndCopy(layout.home, layout.limits, layout.baseUsage, { source: layout.environment.baseDir, target: workspace.dir, entries: layout.copied, whole: layout.sharedDirs.length === 0 })).mounted;
-      else await mountWorkspaceDisk(layout.home, layout.limits, layout.baseUsage);
-      if (!copied) {
-        if (layout.copied) await copyTreeAtOnce(layout.environment.baseDir, workspace.dir, layout.copied);
-        else await copyTree(layout.environment.baseDir, workspace.dir, new Set(layout.sharedDirs));
-      }
+      await workspace.#makeFiles();
       await workspace.#restoreMountPoints();
     })();
     workspace.#ready.catch(() => {});
     return workspace;
+  }
+
+  /** The bounded disk and the base's copy: one process for both when the base holds only files, directories and symlinks. */
+  async #makeFiles(): Promise<void> {
+    const { home, limits, baseUsage, environment, copied, sharedDirs } = this.#layout;
+    if (!copied) {
+      await mountWorkspaceDisk(home, limits, baseUsage);
+      await copyTree(environment.baseDir, this.dir, new Set(sharedDirs));
+      return;
+    }
+    const copy = { source: environment.baseDir, target: this.dir, entries: copied, whole: sharedDirs.length === 0 };
+    if ((await mountAndCopy(home, limits, baseUsage, copy)).mounted) return;
+    await copyTreeAtOnce(environment.baseDir, this.dir, copied);
   }
 
   async exec(command: string, options: ExecOptions): Promise<ExecResult> {
