@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const DEFAULT_DB = 'results/bench.db';
+/** Log pages at which a store with a checkpointer still checkpoints in a commit (about 80 MB; SQLite's default is 1,000). */
+export const CHECKPOINTER_SAFETY_PAGES = 20_000;
 
 /** `--db PATH`, else `$BENCH_DB`, else `results/bench.db`. */
 export function resolveDbPath(flag?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
@@ -87,7 +89,8 @@ export class Store {
   private writing(): void {
     if (this.checkpoints !== undefined || this.db.readonly || this.db.memory) return;
     this.checkpoints = watchStore(this.path);
-    if (this.checkpoints) this.db.pragma('wal_autocheckpoint = 0');
+    // SQLite's own checkpoints stay as a safety net far beyond what a second's writes reach, should the checkpointer stop.
+    if (this.checkpoints) this.db.pragma(`wal_autocheckpoint = ${CHECKPOINTER_SAFETY_PAGES}`);
   }
 
   get isOpen(): boolean {
