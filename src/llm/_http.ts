@@ -45,13 +45,37 @@ export async function lightFetch(input: string | URL | Request, init: RequestIni
           received.delete('content-encoding');
           received.delete('content-length');
         }
-        const empty = status === 204 || status === 205 || status === 304;
-        resolve(new Response(empty ? null : new Uint8Array(content), { status, statusText: response.statusMessage ?? '', headers: received }));
+        resolve(bufferedResponse(content, { status, statusText: response.statusMessage ?? '', headers: received }));
       });
     });
     sent.on('error', failed);
     sent.end(typeof body === 'string' ? body : undefined);
   });
+}
+
+/**
+ * A Response whose body is already read: text(), json() and arrayBuffer() decode the buffer
+ * directly instead of through a stream, which is most of a Response's cost; `body` is a stream
+ * only for a caller that asks for one.
+ */
+function bufferedResponse(content: Buffer, init: ResponseInit): Response {
+  const response = new Response(null, init);
+  let used = false;
+  const take = (): Buffer => {
+    if (used) throw new TypeError('Body is unusable: Body has already been read');
+    used = true;
+    return content;
+  };
+  Object.defineProperties(response, {
+    // Only reading a body uses it up: a stream over the buffer, made when asked for.
+    body: { get: () => (content.length === 0 ? null : new Response(new Uint8Array(content)).body) },
+    bodyUsed: { get: () => used },
+    text: { value: async () => take().toString('utf8') },
+    json: { value: async () => JSON.parse(take().toString('utf8')) as unknown },
+    arrayBuffer: { value: async () => new Uint8Array(take()).buffer },
+    clone: { value: () => bufferedResponse(Buffer.from(content), { status: response.status, statusText: response.statusText, headers: response.headers }) },
+  });
+  return response;
 }
 
 function abortError(signal: AbortSignal): Error {

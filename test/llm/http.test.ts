@@ -46,7 +46,13 @@ describe('the fetch the provider SDKs are given', () => {
     expect(response.status).toBe(429);
     expect(response.ok).toBe(false);
     expect(response.headers.get('retry-after')).toBe('3');
+    expect(response.bodyUsed).toBe(false);
+    expect(await new Response(response.body).json()).toEqual({ method: 'POST', auth: 'Bearer sk-test', type: 'application/json', body: '{"ü":1}' });
+    expect(await response.clone().json()).toEqual({ method: 'POST', auth: 'Bearer sk-test', type: 'application/json', body: '{"ü":1}' });
     expect(await response.json()).toEqual({ method: 'POST', auth: 'Bearer sk-test', type: 'application/json', body: '{"ü":1}' });
+    // Read once, as a fetch Response's body is.
+    expect(response.bodyUsed).toBe(true);
+    await expect(response.text()).rejects.toThrow(TypeError);
   });
 
   it('decodes a gzip-encoded body, and gives an empty body for 204', async () => {
