@@ -82,14 +82,17 @@ export async function mountAndCopy(
   limits: Limits,
   base: TreeUsage,
   copy: { source: string; target: string; entries: readonly string[]; whole: boolean },
+  /** One more folder copied whole (a git directory's template), in the same process. */
+  alsoCopy?: { source: string; target: string },
 ): Promise<{ mounted: boolean }> {
   if (mountable === false || process.platform !== 'linux' || process.getuid?.() !== 0) return { mounted: fallback() };
+  const cpTree = 'cp -R -P --preserve=mode';
   // The whole base (no shared folder left out) is one `cp -T`; otherwise the folder is made and the entries copied into it.
   const copying = copy.whole
-    ? ['exec cp -R -P --preserve=mode -T -- "$3" "$4"', copy.source, copy.target]
-    : ['mkdir -p -- "$3" || exit 1; target=$3; shift 3; [ "$#" -eq 0 ] || exec cp -R -P --preserve=mode -t "$target" -- "$@"', copy.target, ...copy.entries.map((name) => join(copy.source, name))];
-  const script = `mount -t tmpfs -o "$1" ${MOUNT_SOURCE} "$2" || exit ${MOUNT_FAILED}; ${copying[0]}`;
-  const result = await runCommand('sh', ['-c', script, 'sh', diskOptions(limits, base), dir, ...copying.slice(1)], { env: MOUNT_ENV });
+    ? [`${cpTree} -T -- "$5" "$6"`, copy.source, copy.target]
+    : [`mkdir -p -- "$5" || exit 1; target=$5; shift 5; [ "$#" -eq 0 ] || ${cpTree} -t "$target" -- "$@"`, copy.target, ...copy.entries.map((name) => join(copy.source, name))];
+  const script = `mount -t tmpfs -o "$1" ${MOUNT_SOURCE} "$2" || exit ${MOUNT_FAILED}; [ -z "$3" ] || ${cpTree} -T -- "$3" "$4" || exit 1; ${copying[0]}`;
+  const result = await runCommand('sh', ['-c', script, 'sh', diskOptions(limits, base), dir, alsoCopy?.source ?? '', alsoCopy?.target ?? '', ...copying.slice(1)], { env: MOUNT_ENV });
   if (result.exitCode === MOUNT_FAILED) {
     mountable = false;
     return { mounted: fallback(String(result.stderr).trim()) };

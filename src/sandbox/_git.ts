@@ -230,7 +230,8 @@ async function ensureControlDir(target: Pick<DiffTarget, 'controlDir' | 'baseDir
   if (copied.exitCode !== 0) throw new Error(`could not make the git directory ${controlDir} (cp exit ${copied.exitCode ?? copied.signal}): ${copied.stderr.trim() || copied.message || ''}`);
 }
 
-function controlTemplate(base: Pick<DiffTarget, 'baseDir' | 'baseCommit'>): Promise<string> {
+/** The template of a workspace's git directory for this base (see ensureControlDir); a workspace made with a copy of it at `git` needs no other. */
+export function controlTemplate(base: Pick<DiffTarget, 'baseDir' | 'baseCommit'>): Promise<string> {
   const key = `${base.baseDir}\0${base.baseCommit}`;
   let made = controlTemplates.get(key);
   // The private directory is made again if anything removed or changed it: so is the template.

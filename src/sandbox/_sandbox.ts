@@ -7,6 +7,7 @@ import { bwrapAvailable } from './_bwrap.ts';
 import { removeStaleDisks, treeUsage, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
 import { sharedDirsOf } from './_environment.ts';
+import { controlTemplate } from './_git.ts';
 import { resolveLimits } from './_types.ts';
 import type { EnvironmentTarget, Limits, PreparedEnvironment, Sandbox, Workspace } from './_types.ts';
 import { SandboxWorkspace } from './_workspace.ts';
@@ -62,8 +63,9 @@ export function createHostSandbox(
       // The pid in the name lets a later harness find workspaces whose owner died.
       const home = mkdtempSync(join(workDir, `ws-${process.pid}-`));
       const layout = { kind, home, environment, sharedDirs, limits, hiddenPaths, baseUsage, ...(copied ? { copied } : {}) };
-      // Made in the background: its destroy() cleans up whatever a failure left.
-      if (options.early) return SandboxWorkspace.begin(layout);
+      // Made in the background: its destroy() cleans up whatever a failure left. An agent's
+      // workspace will be diffed: its git directory comes with the copy.
+      if (options.early) return SandboxWorkspace.begin({ ...layout, controlTemplate: await controlTemplate(environment) });
       try {
         return await SandboxWorkspace.create(layout);
       } catch (error) {

@@ -30,6 +30,8 @@ export type WorkspaceLayout = {
   baseUsage: TreeUsage;
   /** The base's top-level names to copy when the base holds nothing but files, directories and symlinks (one `cp` copies it). */
   copied?: readonly string[];
+  /** The template of the workspace's git directory, copied with the base (see controlTemplate) when the workspace will diff. */
+  controlTemplate?: string;
 };
 
 /** One attempt's copy of the base, and the commands run in it. */
@@ -76,14 +78,15 @@ export class SandboxWorkspace implements Workspace {
 
   /** The bounded disk and the base's copy: one process for both when the base holds only files, directories and symlinks. */
   async #makeFiles(): Promise<void> {
-    const { home, limits, baseUsage, environment, copied, sharedDirs } = this.#layout;
+    const { home, limits, baseUsage, environment, copied, sharedDirs, controlTemplate } = this.#layout;
     if (!copied) {
       await mountWorkspaceDisk(home, limits, baseUsage);
       await copyTree(environment.baseDir, this.dir, new Set(sharedDirs));
       return;
     }
     const copy = { source: environment.baseDir, target: this.dir, entries: copied, whole: sharedDirs.length === 0 };
-    if ((await mountAndCopy(home, limits, baseUsage, copy)).mounted) return;
+    const control = controlTemplate ? { source: controlTemplate, target: join(home, 'git') } : undefined;
+    if ((await mountAndCopy(home, limits, baseUsage, copy, control)).mounted) return;
     await copyTreeAtOnce(environment.baseDir, this.dir, copied);
   }
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, lstat, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceDiff } from '../../src/agents/_submission.ts';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
@@ -35,6 +35,8 @@ describe.each(kinds)('a %s workspace', (kind) => {
       expect(((await lstat(join(dir, 'bin/run.sh'))).mode & 0o777).toString(8)).toBe('755');
       expect(await readlink(join(dir, 'calc-link.py'))).toBe('src/calc.py');
       expect((await readdir(join(dir, 'pkg1'))).sort()).toEqual((await readdir(join(environment.baseDir, 'pkg1'))).sort());
+      // An agent's workspace (early) gets its git directory with the copy; a grading's never needs one.
+      expect(existsSync(join(dirname(dir), 'git', 'index'))).toBe(early);
       const diff = await workspace.diff();
       expect(diff).toEqual({ ok: true, patch: '' });
       await workspace.destroy();
