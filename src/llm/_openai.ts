@@ -3,22 +3,13 @@ import type { LlmSettings } from '../config/index.ts';
 import { isOpenAiReasoning } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall, ToolSpec } from './_types.ts';
-import { loadOpenAiSdk, sharedSdkClient } from './_sdk.ts';
-import { lightFetch } from './_http.ts';
-import { count, failureFromSdk, isRecord, malformed, splitBaseUrl, type Transport, type WireResponse } from './_wire.ts';
+import { loadOpenAiSdk, openAiClient } from './_sdk.ts';
+import { count, failureFromSdk, isRecord, malformed, type Transport, type WireResponse } from './_wire.ts';
 
 /** OpenAI chat completions: OpenAI itself, Azure OpenAI, and every server that copies the format. */
 export function openAiTransport(endpoint: Endpoint, settings: Partial<LlmSettings>, timeoutMs: number): Transport {
-  const apiKey = endpoint.apiKey ?? 'no-key';
-  // Our retry layer is the only one, and nothing is read from process.env behind the config's back.
-  const common = { maxRetries: 0, timeout: timeoutMs, organization: null, project: null, adminAPIKey: null, webhookSecret: null, fetch: lightFetch };
   // The SDK loads with the first call: commands that never call a model never pay for it.
-  let client: Promise<OpenAI> | undefined;
-  const construction = endpoint.provider === 'azure'
-    ? { ...common, apiKey, apiVersion: endpoint.apiVersion, baseURL: azureBaseUrl(endpoint.baseUrl), deployment: endpoint.model }
-    : { ...common, apiKey, ...splitBaseUrl(endpoint.baseUrl) };
-  const connect = () => (client ??= sharedSdkClient(endpoint.provider === 'azure' ? 'azure' : 'openai', construction, () => loadOpenAiSdk().then(({ default: OpenAI, AzureOpenAI }) =>
-    endpoint.provider === 'azure' ? new AzureOpenAI(construction) : new OpenAI(construction))));
+  const connect = openAiClient(endpoint, timeoutMs, () => azureBaseUrl(endpoint.baseUrl));
 
   const params: Record<string, unknown> = {};
   // OpenAI's reasoning models refuse temperature and top_p: never sent, so no call fails for them.

@@ -3,9 +3,8 @@ import type { LlmSettings } from '../config/index.ts';
 import { isOpenAiReasoning } from './_capabilities.ts';
 import type { Endpoint } from './_models.ts';
 import type { Message, ToolCall, ToolSpec } from './_types.ts';
-import { loadOpenAiSdk, sharedSdkClient } from './_sdk.ts';
-import { lightFetch } from './_http.ts';
-import { count, failureFromSdk, isRecord, malformed, splitBaseUrl, type Transport, type WireResponse } from './_wire.ts';
+import { loadOpenAiSdk, openAiClient } from './_sdk.ts';
+import { count, failureFromSdk, isRecord, malformed, type Transport, type WireResponse } from './_wire.ts';
 
 type Item = Record<string, unknown>;
 
@@ -15,15 +14,8 @@ type Item = Record<string, unknown>;
  * reasoning items come back encrypted and are sent again verbatim with the turn they belong to.
  */
 export function responsesTransport(endpoint: Endpoint, settings: Partial<LlmSettings>, timeoutMs: number): Transport {
-  const apiKey = endpoint.apiKey ?? 'no-key';
-  const common = { maxRetries: 0, timeout: timeoutMs, organization: null, project: null, adminAPIKey: null, webhookSecret: null, fetch: lightFetch };
   // The SDK loads with the first call: commands that never call a model never pay for it.
-  let client: Promise<OpenAI> | undefined;
-  const construction = endpoint.provider === 'azure'
-    ? { ...common, apiKey, apiVersion: endpoint.apiVersion, baseURL: `${endpoint.baseUrl.replace(/\/+$/, '').replace(/\/openai$/, '')}/openai`, deployment: endpoint.model }
-    : { ...common, apiKey, ...splitBaseUrl(endpoint.baseUrl) };
-  const connect = () => (client ??= sharedSdkClient(endpoint.provider === 'azure' ? 'azure' : 'openai', construction, () => loadOpenAiSdk().then(({ default: OpenAI, AzureOpenAI }) =>
-    endpoint.provider === 'azure' ? new AzureOpenAI(construction) : new OpenAI(construction))));
+  const connect = openAiClient(endpoint, timeoutMs, () => `${endpoint.baseUrl.replace(/\/+$/, '').replace(/\/openai$/, '')}/openai`);
   const reasoning = isOpenAiReasoning(endpoint.model);
 
   const params: Record<string, unknown> = { store: false };

@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import type OpenAI from 'openai';
+import { lightFetch } from './_http.ts';
+import type { Endpoint } from './_models.ts';
+import { splitBaseUrl } from './_wire.ts';
 
 /**
  * The provider SDKs, loaded on first use only: together they are hundreds of modules, which
@@ -33,4 +37,21 @@ export function sharedSdkClient<T>(kind: string, options: Record<string, unknown
     clients.set(key, client);
   }
   return client;
+}
+
+/**
+ * The OpenAI (or Azure OpenAI) SDK client of an endpoint, loaded and made with the first call,
+ * shared as above. Azure's base URL differs between the APIs, so the caller gives it.
+ */
+export function openAiClient(endpoint: Endpoint, timeoutMs: number, azureBaseURL: () => string): () => Promise<OpenAI> {
+  // Our retry layer is the only one, and nothing is read from process.env behind the config's back.
+  const common = { maxRetries: 0, timeout: timeoutMs, organization: null, project: null, adminAPIKey: null, webhookSecret: null, fetch: lightFetch };
+  const apiKey = endpoint.apiKey ?? 'no-key';
+  const azure = endpoint.provider === 'azure';
+  const construction = azure
+    ? { ...common, apiKey, apiVersion: endpoint.apiVersion, baseURL: azureBaseURL(), deployment: endpoint.model }
+    : { ...common, apiKey, ...splitBaseUrl(endpoint.baseUrl) };
+  let client: Promise<OpenAI> | undefined;
+  return () => (client ??= sharedSdkClient(azure ? 'azure' : 'openai', construction, () => loadOpenAiSdk().then(({ default: OpenAI, AzureOpenAI }) =>
+    azure ? new AzureOpenAI(construction) : new OpenAI(construction))));
 }
