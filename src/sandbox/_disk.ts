@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runCommand } from './_process.ts';
+import { CP_TREE } from './_tree.ts';
 import type { Limits } from './_types.ts';
 
 /**
@@ -86,7 +87,7 @@ export async function mountAndCopy(
   alsoCopy?: { source: string; target: string },
 ): Promise<{ mounted: boolean }> {
   if (mountable === false || process.platform !== 'linux' || process.getuid?.() !== 0) return { mounted: fallback() };
-  const cpTree = 'cp -R -P --preserve=mode';
+  const cpTree = CP_TREE.join(' ');
   // The whole base (no shared folder left out) is one `cp -T`; otherwise the folder is made and the entries copied into it.
   const copying = copy.whole
     ? [`${cpTree} -T -- "$5" "$6"`, copy.source, copy.target]

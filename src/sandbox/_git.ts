@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyDir, emptyFile, privateDir } from './_private.ts';
 import { runCommand } from './_process.ts';
+import { CP_TREE } from './_tree.ts';
 import type { ExecResult, WorkspaceDiff } from './_types.ts';
 
 /** Fixed identity and date: the same content always gives the same base commit sha. */
@@ -209,12 +210,6 @@ async function changedBytes(target: DiffTarget, env: Record<string, string>, dea
 }
 
 const controlTemplates = new Map<string, Promise<string>>();
-const templateDirs = new Map<string, string>();
-
-function privateDirHolds(key: string): boolean {
-  const dir = templateDirs.get(key);
-  return dir === undefined || (dir.startsWith(privateDir()) && existsSync(join(dir, 'index')));
-}
 
 /**
  * A workspace's own git directory: objects borrowed from the base (alternates), the base commit
@@ -226,35 +221,40 @@ async function ensureControlDir(target: Pick<DiffTarget, 'controlDir' | 'baseDir
   // Built by the workspace's first diff or apply.
   if (existsSync(join(controlDir, 'index'))) return;
   const template = await controlTemplate(target);
-  const copied = await runCommand('cp', ['-R', '-P', '--preserve=mode', '-T', '--', template, controlDir], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+  const copied = await runCommand(CP_TREE[0], [...CP_TREE.slice(1), '-T', '--', template, controlDir], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
   if (copied.exitCode !== 0) throw new Error(`could not make the git directory ${controlDir} (cp exit ${copied.exitCode ?? copied.signal}): ${copied.stderr.trim() || copied.message || ''}`);
 }
 
 /** The template of a workspace's git directory for this base (see ensureControlDir); a workspace made with a copy of it at `git` needs no other. */
-export function controlTemplate(base: Pick<DiffTarget, 'baseDir' | 'baseCommit'>): Promise<string> {
+export async function controlTemplate(base: Pick<DiffTarget, 'baseDir' | 'baseCommit'>): Promise<string> {
   const key = `${base.baseDir}\0${base.baseCommit}`;
-  let made = controlTemplates.get(key);
-  // The private directory is made again if anything removed or changed it: so is the template.
-  if (made && !privateDirHolds(key)) made = undefined;
-  if (!made) {
-    made = (async () => {
-      const dir = await mkdtemp(join(privateDir(), 'git-'));
-      await mkdir(join(dir, 'objects', 'info'), { recursive: true });
-      await mkdir(join(dir, 'refs', 'heads'), { recursive: true });
-      await mkdir(join(dir, 'info'), { recursive: true });
-      await writeFile(join(dir, 'HEAD'), `ref: refs/heads/${BASE_BRANCH}\n`);
-      await writeFile(join(dir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n');
-      await writeFile(join(dir, 'objects', 'info', 'alternates'), `${join(base.baseDir, '.git', 'objects')}\n`);
-      const baseExclude = await readFile(join(base.baseDir, '.git', 'info', 'exclude'), 'utf8').catch(() => '');
-      await writeFile(join(dir, 'info', 'exclude'), `${baseExclude}${CACHE_PATTERNS.join('\n')}\n`);
-      await git(['read-tree', base.baseCommit], dir, gitEnv({ GIT_DIR: dir, GIT_INDEX_FILE: join(dir, 'index') }));
-      templateDirs.set(key, dir);
-      return dir;
-    })();
-    made.catch(() => controlTemplates.delete(key));
-    controlTemplates.set(key, made);
+  const made = controlTemplates.get(key);
+  if (made) {
+    const dir = await made.catch(() => undefined);
+    // The private directory is made again if anything removed or changed it: so is the template.
+    if (dir && dir.startsWith(privateDir()) && existsSync(join(dir, 'index'))) return dir;
+    if (controlTemplates.get(key) === made) controlTemplates.delete(key);
   }
-  return made;
+  let making = controlTemplates.get(key);
+  if (!making) {
+    making = makeControlTemplate(base);
+    controlTemplates.set(key, making);
+  }
+  return making;
+}
+
+async function makeControlTemplate(base: Pick<DiffTarget, 'baseDir' | 'baseCommit'>): Promise<string> {
+  const dir = await mkdtemp(join(privateDir(), 'git-'));
+  await mkdir(join(dir, 'objects', 'info'), { recursive: true });
+  await mkdir(join(dir, 'refs', 'heads'), { recursive: true });
+  await mkdir(join(dir, 'info'), { recursive: true });
+  await writeFile(join(dir, 'HEAD'), `ref: refs/heads/${BASE_BRANCH}\n`);
+  await writeFile(join(dir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n');
+  await writeFile(join(dir, 'objects', 'info', 'alternates'), `${join(base.baseDir, '.git', 'objects')}\n`);
+  const baseExclude = await readFile(join(base.baseDir, '.git', 'info', 'exclude'), 'utf8').catch(() => '');
+  await writeFile(join(dir, 'info', 'exclude'), `${baseExclude}${CACHE_PATTERNS.join('\n')}\n`);
+  await git(['read-tree', base.baseCommit], dir, gitEnv({ GIT_DIR: dir, GIT_INDEX_FILE: join(dir, 'index') }));
+  return dir;
 }
 
 /**

@@ -35,10 +35,13 @@ async function copyEntry(entry: Dirent, sourceDir: string, targetDir: string): P
  * the same copy (modes kept, links copied as links) for a fraction of the harness's own time.
  * `entries` are the top-level names of `source` to copy.
  */
+/** `cp` as copyTree copies: recursive, links copied as links, modes kept. */
+export const CP_TREE = ['cp', '-R', '-P', '--preserve=mode'] as const;
+
 export async function copyTreeAtOnce(source: string, target: string, entries: readonly string[]): Promise<void> {
   await mkdir(target, { recursive: true });
   if (entries.length === 0) return;
-  const copied = await runCommand('cp', ['-R', '-P', '--preserve=mode', '-t', target, '--', ...entries.map((name) => join(source, name))], {
+  const copied = await runCommand(CP_TREE[0], [...CP_TREE.slice(1), '-t', target, '--', ...entries.map((name) => join(source, name))], {
     env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
   });
   if (copied.exitCode !== 0) throw new Error(`copying ${source} to ${target} failed (cp exit ${copied.exitCode ?? copied.signal}): ${copied.stderr.trim() || copied.message || ''}`);

@@ -91,9 +91,7 @@ export class SandboxWorkspace implements Workspace {
   }
 
   async exec(command: string, options: ExecOptions): Promise<ExecResult> {
-    this.#assertAlive();
-    await this.#ready;
-    this.#assertAlive();
+    await this.#usable();
     if (!(options.timeoutMs > 0)) throw new RangeError(`exec needs a positive timeoutMs, got ${options.timeoutMs}`);
     await this.#restoreMountPoints();
     const controller = new AbortController();
@@ -208,9 +206,7 @@ export class SandboxWorkspace implements Workspace {
   }
 
   async diff(): Promise<WorkspaceDiff> {
-    this.#assertAlive();
-    await this.#ready;
-    this.#assertAlive();
+    await this.#usable();
     mkdirSync(this.dir, { recursive: true });
     return diffWorkTree({
       controlDir: join(this.#layout.home, 'git'),
@@ -227,9 +223,7 @@ export class SandboxWorkspace implements Workspace {
   }
 
   async applyPatch(patch: string, options: { recount?: boolean; timeoutMs: number }): Promise<ExecResult> {
-    this.#assertAlive();
-    await this.#ready;
-    this.#assertAlive();
+    await this.#usable();
     mkdirSync(this.dir, { recursive: true });
     const { environment } = this.#layout;
     return applyToWorkTree({ controlDir: join(this.#layout.home, 'git'), workTree: this.dir, baseDir: environment.baseDir, baseCommit: this.baseCommit }, patch, options);
@@ -237,9 +231,7 @@ export class SandboxWorkspace implements Workspace {
 
   /** The work tree itself: edits are already real. */
   async checkout(): Promise<{ dir: string; commit: (paths: string[]) => Promise<void> }> {
-    this.#assertAlive();
-    await this.#ready;
-    this.#assertAlive();
+    await this.#usable();
     return { dir: this.dir, commit: async () => {} };
   }
 
@@ -253,6 +245,13 @@ export class SandboxWorkspace implements Workspace {
       await rmdir(this.#layout.home).catch(() => removeTree(this.#layout.home));
     })();
     return this.#destroyed;
+  }
+
+  /** Not destroyed, its files in place (an early workspace's copy awaited). */
+  async #usable(): Promise<void> {
+    this.#assertAlive();
+    await this.#ready;
+    this.#assertAlive();
   }
 
   #assertAlive(): void {
