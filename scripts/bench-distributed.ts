@@ -22,6 +22,7 @@ import { loadSuite } from '../src/tasks/index.ts';
 import { BENCH_BIN } from '../test/helpers/cli.ts';
 import { startOracleModel } from '../test/helpers/oracle-model.ts';
 import { startRedis } from '../test/helpers/redis.ts';
+import { median, round as roundTo, spread as spreadOf } from './_spread.ts';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -121,11 +122,8 @@ async function pass(runId: string, options: { workers?: number; perWorker: numbe
   return { wallMs, overheadMs, resolved, attempts: rows.length };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const spread = (values: number[]) => ({ min: round(Math.min(...values)), median: round(median(values)), max: round(Math.max(...values)) });
-function round(value: number, digits = 2): number {
-  return Number(value.toFixed(digits));
-}
+const round = (value: number) => roundTo(value, 2);
+const spread = (values: number[]) => spreadOf(values, 2);
 
 try {
   const speedups: number[] = [];

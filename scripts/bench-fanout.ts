@@ -37,6 +37,7 @@ import { loadConfig } from '../src/config/index.ts';
 import { Grader } from '../src/grading/index.ts';
 import { chooseSandbox, planArms, runBenchmark, type Arm } from '../src/runner/index.ts';
 import { Store } from '../src/store/index.ts';
+import { round, spread, spreadText } from './_spread.ts';
 import { loadSuite } from '../src/tasks/index.ts';
 
 function option(name: string, fallback: string): number[] {
@@ -159,19 +160,7 @@ async function pass(arms: Arm[], jobs: number, oracle?: Oracle, concurrency = 0)
 
 type Pass = Awaited<ReturnType<typeof pass>>;
 
-function round(value: number, digits = 3): number {
-  return Number(value.toFixed(digits));
-}
-
-/** min / median / max, never the best alone. */
-function spread(values: number[], digits = 3) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { min: round(sorted[0]!, digits), median: round(median, digits), max: round(sorted.at(-1)!, digits) };
-}
-
-const text = (s: { min: number; median: number; max: number }) => `${s.min} / ${s.median} / ${s.max}`;
+const text = spreadText;
 
 function summary(tries: Pass[], idealMs: number) {
   return {

@@ -19,6 +19,7 @@ import { loadSuite } from '../src/tasks/index.ts';
 import { Grader } from '../src/grading/index.ts';
 import { chooseSandbox } from '../src/runner/index.ts';
 import { SANDBOXES, TOOLCHAIN_IMAGE, commandEnv, imageSandboxes, type Sandbox } from '../src/sandbox/index.ts';
+import { spread } from './_spread.ts';
 
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const rounds = Math.max(1, Number(flag('--rounds') || 3) || 3);
@@ -69,10 +70,7 @@ async function gradedPass(jobs: number): Promise<number> {
   return performance.now() - started;
 }
 
-const stats = (values: number[], digits = 0) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { min: +sorted[0]!.toFixed(digits), median: +sorted[Math.floor(sorted.length / 2)]!.toFixed(digits), max: +sorted.at(-1)!.toFixed(digits) };
-};
+const stats = (values: number[], digits = 0) => spread(values, digits);
 
 // --container-only: just the container figures (their bwrap baseline is measured beside them anyway).
 const summary = process.argv.includes('--container-only') ? { instances: suite.instances.length } : await hostFigures();

@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../src/store/index.ts';
+import { spread } from './_spread.ts';
 
 const at = process.argv.indexOf('--repeats');
 const repeats = at >= 0 ? Number(process.argv[at + 1]) : 15;
@@ -40,14 +41,6 @@ function once(args: string[]): { ms: number; status: number | null; output: stri
   return { ms: performance.now() - started, status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-function spread(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  const round = (v: number) => Number(v.toFixed(1));
-  return { min: round(sorted[0]!), median: round(median), max: round(sorted.at(-1)!) };
-}
-
 try {
   const load = loadavg()[0]!;
   const statuses = commands.map((command) => once(command.args));
@@ -55,10 +48,10 @@ try {
   for (let r = 0; r < repeats; r++) {
     commands.forEach((command, index) => times[index]!.push(once(command.args).ms));
   }
-  const baseline = spread(times[0]!);
+  const baseline = spread(times[0]!, 1);
   const results = commands.map((command, index) => {
-    const ms = spread(times[index]!);
-    const overBaseline = spread(times[index]!.map((t, r) => t / times[0]![r]!));
+    const ms = spread(times[index]!, 1);
+    const overBaseline = spread(times[index]!.map((t, r) => t / times[0]![r]!), 1);
     return { command: command.name, exit: statuses[index]!.status, ms, over_baseline: overBaseline, target_ms: command.target ?? null };
   });
   if (asJson) {
