@@ -31,10 +31,15 @@ export default defineCommand(
     ]);
     const { jobs } = values;
     const taskSet = await loadTaskSet(taskSource(values));
-    const instances = narrowInstances(selectInstances(taskSet, { ids: values.instances }), { sample: values.sample, limit: values.limit, seed: values.seed });
-    // Checked against the whole task set; --instances then narrows which predictions are graded.
+    // Checked against the whole task set; --instances, --sample and --limit then narrow which are graded.
+    const submitted = loadPredictions(values.predictions, taskSet.instances);
+    const selected = selectInstances(taskSet, { ids: values.instances });
+    // A subset is drawn from the instances that have a prediction: `--limit 5` grades five of them.
+    const narrowing = values.sample !== undefined || values.limit !== undefined;
+    const predicted = new Set(submitted.map((p) => p.instance_id));
+    const instances = narrowInstances(narrowing ? selected.filter((i) => predicted.has(i.instance_id)) : selected, { sample: values.sample, limit: values.limit, seed: values.seed });
     const chosen = new Set(instances.map((i) => i.instance_id));
-    const predictions = loadPredictions(values.predictions, taskSet.instances).filter((p) => chosen.has(p.instance_id));
+    const predictions = submitted.filter((p) => chosen.has(p.instance_id));
     const modelCode = values.predictions !== 'gold' && predictions.some((p) => p.model_patch && p.model_patch.trim());
     const runId = values['run-id'] ?? newRunId();
     const sandbox = await chooseSandbox({ requested: values.sandbox, image: values.image, hiddenPaths: [...taskPaths(values), ...(values.predictions === 'gold' ? [] : [values.predictions])], modelCode, runLabel: runId, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
@@ -44,7 +49,9 @@ export default defineCommand(
       if (values.json) printJson(summaries.length === 1 ? summaries[0] : summaries);
       else await printSummary(summaries, runId);
       if (signal.aborted) {
-        process.stderr.write(`Interrupted. Resume with: bench eval --predictions ${values.predictions} --run-id ${runId}\n`);
+        // Loaded here, not with the command: `bench eval --help` stays light.
+        const { resumeArgs } = await import('./_command-line.ts');
+        process.stderr.write(`Interrupted. Resume with: npx bench eval ${resumeArgs(process.argv.slice(3), runId)}\n`);
         return 130;
       }
       return 0;

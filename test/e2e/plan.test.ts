@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bench } from '../helpers/cli.ts';
@@ -46,5 +46,19 @@ describe('smoke-test subsets', () => {
     const result = await bench(['eval', '--predictions', 'gold', '--sample', '2', '--seed', '3', '--json'], { env });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ submitted_instances: 2, resolved_instances: 2 });
+  }, 180_000);
+
+  test('bench eval --limit and --sample draw from the instances that have a prediction, not from the whole suite', async () => {
+    const { dir, env } = folder();
+    // Predictions for the suite's last three instances only: a subset of the suite would miss them.
+    const instances = JSON.parse((await bench(['tasks', 'list', '--json'], { env })).stdout) as { instance_id: string }[];
+    const last = instances.slice(-3).map((i) => i.instance_id);
+    const file = join(dir, 'preds.jsonl');
+    writeFileSync(file, last.map((id) => JSON.stringify({ instance_id: id, model_name_or_path: 'm', model_patch: '' })).join('\n'));
+    for (const narrowing of [['--limit', '2'], ['--sample', '2', '--seed', '1']]) {
+      const result = await bench(['eval', '--predictions', file, ...narrowing, '--json', '--run-id', `subset${narrowing.length}${narrowing[0]!.slice(2)}`], { env });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ submitted_instances: 2 });
+    }
   }, 180_000);
 });
