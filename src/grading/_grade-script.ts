@@ -69,7 +69,8 @@ export function runnerModulesReady(cacheDir: string): Promise<readonly string[]>
       }
     }
     const listed = await askPython(RUNNER_IMPORTS, 20_000);
-    if (listed === undefined) return runnerModuleNames();
+    // No answer in time: the runner modules alone, never a second, blocking, question on the event loop.
+    if (listed === undefined) return (runnerModules ??= RUNNER_MODULES);
     runnerModules ??= withListed(listed);
     if (file) {
       try {
@@ -224,8 +225,10 @@ function modelPatchSteps(parts: ScriptParts): string[] {
     // A .git anywhere in the tree hides what is under it from git itself; no fix creates one.
     `if [ -n "$(find .${prune} -name .git -print -quit 2>/dev/null)" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
     // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold newlines).
-    `git ls-files --others -z -- .${excluded} > "$scratch/new" 2>/dev/null`,
-    `{ git diff --name-only -z HEAD; cat "$scratch/new"; } > "$scratch/changed" 2>/dev/null`,
+    // New files: untracked ones, and those `git apply --3way` put in the index. Renames are never paired, so a file moved
+    // away (conftest.py → other.py) is listed as deleted too. A listing that fails ends the grading: nothing may go unchecked.
+    `{ git ls-files --others -z -- .${excluded} && git diff --name-only --no-renames --diff-filter=A -z HEAD -- .${excluded}; } > "$scratch/new" 2>/dev/null || exit 1`,
+    `{ git diff --name-only --no-renames -z HEAD && cat "$scratch/new"; } > "$scratch/changed" 2>/dev/null || exit 1`,
     ...shadowingCheck(),
     `infrastructure=${shellQuote(TEST_INFRASTRUCTURE_PATTERN)}`,
     `pytest_config=${shellQuote(`(^|/)(${PYTEST_CONFIG_FILES.join('|').replaceAll('.', '\\.')})$`)}`,
