@@ -189,6 +189,8 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   let clockRunning = false;
   let timer: NodeJS.Timeout | undefined;
   const startClock = () => {
+    // The gate may open before the launch has returned (the helper sends the start and the marker together): one clock only.
+    if (clockRunning) return;
     clockRunning = true;
     clockStarted = performance.now();
     timer = setTimeout(() => {

@@ -3,8 +3,11 @@ one thread per process, where this small interpreter starts one (vfork) in about
 
 Requests arrive on stdin as JSON lines:
   {"op": "spawn", "id": N, "file": ..., "args": [...], "cwd": ..., "env": {...},
-   "stdin": str | null, "hold_stdin": bool, "fds": [[path, flags], ...], "report": bool}
-  {"op": "stdin", "id": N, "data": str, "end": bool}   more for a held stdin; "end" closes it after
+   "stdin": base64 | null, "hold_stdin": bool, "fds": [[path, flags], ...], "report": bool}
+  {"op": "stdin", "id": N, "data": base64, "end": bool}   more for a held stdin; "end" closes it after
+Stdin travels as base64 of the bytes the harness means to write (any text, lone surrogates
+included, arrives as the harness encoded it). A request that cannot be carried out is answered
+F (for a spawn) or dropped; it never ends the helper.
   {"op": "close", "id": N}      close what is left of the child's pipes (after the kill grace)
 Events go to stdout as frames: 4-byte length, 1-byte kind, 4-byte id, payload.
   S started (JSON {"pid"}), F failed to start (JSON {"message"}), O stdout, E stderr,
@@ -13,6 +16,7 @@ Each child gets a session (and process group) of its own, its stdio on socket pa
 makes them, the files in "fds" reopened as descriptors 3, 4, ... and the report channel (a
 socket pair whose other end only we hold) after them; nothing else of ours. Stdin closed: exit.
 """
+import base64
 import fcntl
 import json
 import os
@@ -157,7 +161,7 @@ def spawn(request):
     if stdin_data is not None or hold:
         child.stdin = streams[0][0]
         child.stdin.setblocking(False)
-        child.pending = (stdin_data or '').encode()
+        child.pending = base64.b64decode(stdin_data or '')
         child.hold = hold
         child.feed()
     else:
@@ -177,13 +181,24 @@ def exited(pidfd, child):
 
 
 def handle(line):
-    request = json.loads(line)
+    try:
+        request = json.loads(line)
+    except ValueError:
+        return
+    try:
+        carry_out(request)
+    except Exception as error:  # one bad request must not take every other child down with the helper
+        if request.get('op') == 'spawn' and request.get('id') not in children:
+            send(b'F', request.get('id', 0), json.dumps({'message': f'the process helper could not start it: {error}'}).encode())
+
+
+def carry_out(request):
     if request['op'] == 'spawn':
         spawn(request)
     elif request['op'] == 'stdin':
         child = children.get(request['id'])
         if child and child.stdin is not None:
-            child.pending += request.get('data', '').encode()
+            child.pending += base64.b64decode(request.get('data', ''))
             if request.get('end'):
                 child.hold = False
             child.feed()

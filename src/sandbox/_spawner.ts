@@ -73,7 +73,7 @@ class Helper {
       this.#busy();
       this.#send({
         op: 'spawn', id, file: request.file, args: request.args, cwd: request.cwd, env: request.env,
-        stdin: request.stdin ?? null, hold_stdin: Boolean(request.holdStdin), fds, report: Boolean(request.reportChannel),
+        stdin: request.stdin === undefined ? null : Buffer.from(request.stdin).toString('base64'), hold_stdin: Boolean(request.holdStdin), fds, report: Boolean(request.reportChannel),
       });
     });
   }
@@ -101,7 +101,7 @@ class Helper {
     switch (kind) {
       case 'S': {
         const { pid } = JSON.parse(payload.toString()) as { pid: number };
-        child.started({ pid, closePipes: () => this.#send({ op: 'close', id }), writeStdin: (data, end) => this.#send({ op: 'stdin', id, data, end }) });
+        child.started({ pid, closePipes: () => this.#send({ op: 'close', id }), writeStdin: (data, end) => this.#send({ op: 'stdin', id, data: Buffer.from(data).toString('base64'), end }) });
         break;
       }
       case 'F':

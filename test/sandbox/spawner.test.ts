@@ -23,6 +23,28 @@ afterAll(async () => {
 });
 
 describe.skipIf(!helper)('processes started by the process helper', () => {
+  it('leaves no wall-time timer behind when a gate opens as soon as its marker is seen', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    for (let i = 0; i < 10; i++) {
+      const run = await runProcess(spec('echo gate-mark-9c1; IFS= read -r go; echo "went $go"', { timeoutMs: 30_000, gate: { marker: 'gate-mark-9c1', open: async () => {} } }));
+      expect(run.output).toContain('went');
+    }
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
+
+  it('writes any text to stdin as the harness encodes it, a lone surrogate included, and keeps serving', async () => {
+    // A patch from a predictions file may hold anything JSON can: here half a surrogate pair.
+    const text = 'before \ud800 after\n';
+    const counted = await runCommand('wc', ['-c'], { env, input: text });
+    expect(counted.stdout.trim()).toBe(String(Buffer.byteLength(text)));
+    const echoed = await runCommand('cat', [], { env, input: text });
+    expect(Buffer.from(echoed.stdout)).toEqual(Buffer.from(text));
+    const after = await runProcess(spec('echo still here'));
+    expect(after).toMatchObject({ exitCode: 0 });
+    expect(after.output).toContain('still here');
+  });
+
   it('gives the exit code, stdout and stderr, and stdin', async () => {
     const result = await runProcess(spec('read line; echo "got $line"; echo oops >&2; exit 7', { stdin: 'hello\n' }));
     expect(result).toMatchObject({ exitCode: 7, signal: null, timedOut: false, outputLimited: false });
