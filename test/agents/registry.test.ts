@@ -20,9 +20,13 @@ describe('the agent registry', () => {
     const help = await bench(['run', '--help']);
     expect(help.exitCode).toBe(0);
     const flat = help.stdout.replace(/\s+/g, ' ');
+    // The agents a user can name, written out: a registry change shows here.
+    const names = ['bash', 'patch', 'explore-then-write', 'gold', 'empty'];
+    expect(AGENT_NAMES).toEqual(names);
+    expect(Object.keys(AGENTS)).toEqual(names);
     expect(flat).toContain(agentHelp());
-    for (const name of AGENT_NAMES) expect(agentHelp()).toContain(`${name} (`);
-    expect(AGENT_NAMES).toEqual(Object.keys(AGENTS));
+    expect(flat).toContain('bash (one config), patch (one config), explore-then-write (explorer and writer configs), gold (no model), empty (no model)');
+    for (const name of names) expect(flat).toContain(`${name} (`);
   });
 
   it('a section is checked against the keys its type reads, whatever the type', () => {
