@@ -24,9 +24,10 @@ export class CostBudget {
   constructor(limit: number | undefined, history: { configName: string; costUsd: number | null }[] = []) {
     this.limit = limit;
     this.spent = 0;
+    // A resumed run's attempts, as `recorded` counts them (an unknown cost's known part is not stored: 0).
     for (const attempt of history) {
       this.spent += attempt.costUsd ?? 0;
-      if (attempt.costUsd !== null) this.learn(attempt.configName, attempt.costUsd);
+      this.learn(attempt.configName, attempt.costUsd ?? 0);
     }
   }
 
@@ -74,14 +75,19 @@ export class CostBudget {
     this.notify();
   }
 
-  /** A stored record: its cost is spent for good. */
+  /**
+   * A stored record: its cost is spent for good. A record whose cost is partly unknown (null)
+   * counts what its episode reported as known; a record from a queue, whose episode ended on a
+   * worker, teaches its config's expected cost as episodeEnded would (an unpriced config: 0).
+   */
   recorded(job: AttemptJob, usd: number | null): void {
     const key = jobKey(job);
     const episode = this.settled.get(key);
     this.settled.delete(key);
     this.reserved.delete(key);
-    if (episode === undefined && usd !== null) this.learn(job.configName, usd);
-    this.spent += usd ?? 0;
+    const known = usd ?? episode ?? 0;
+    if (episode === undefined) this.learn(job.configName, known);
+    this.spent += known;
     this.notify();
   }
 

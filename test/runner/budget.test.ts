@@ -5,6 +5,22 @@ const job = (instanceId: string, configName = 'gpt3') => ({ runId: 'r', instance
 const settledSoon = async <T>(promise: Promise<T>) => Promise.race([promise, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 20))]);
 
 describe('the --max-cost budget', () => {
+  test('records from a queue (no episodeEnded here) teach a config\'s cost, an unpriced one\'s as 0; a record of unknown cost keeps its known part', async () => {
+    const budget = new CostBudget(1);
+    expect(await budget.reserve(job('a', 'local'))).toBe(true);
+    budget.recorded(job('a', 'local'), null);
+    expect(budget.expected('local')).toBe(0);
+    // Learnt: unpriced attempts no longer go one at a time.
+    expect(await settledSoon(Promise.all([budget.reserve(job('b', 'local')), budget.reserve(job('c', 'local'))]))).toEqual([true, true]);
+
+    const priced = new CostBudget(1);
+    expect(await priced.reserve(job('d'))).toBe(true);
+    priced.episodeEnded(job('d'), 0.3);
+    // Its record's cost is null (a call of unknown price besides the known 0.3): the 0.3 stays spent.
+    priced.recorded(job('d'), null);
+    expect(priced.committed()).toBeCloseTo(0.3);
+  });
+
   test('with no cap every attempt starts at once', async () => {
     const budget = new CostBudget(undefined);
     expect(await Promise.all([budget.reserve(job('a')), budget.reserve(job('b'))])).toEqual([true, true]);
