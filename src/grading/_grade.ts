@@ -16,6 +16,12 @@ import { patchPaths } from './_patch-files.ts';
 /** `tampered`: the report cannot be the test framework's own word (see README, Grading); never resolved, never retried. */
 export type GradeOutcome = 'resolved' | 'unresolved' | 'patch_failed' | 'timeout' | 'empty_patch' | 'infra_error' | 'tampered';
 
+/**
+ * bash's own message when a fork is refused (process or memory limit). Lines the setup quotes from
+ * git or patch, which a patch can shape, start with `| ` and never match.
+ */
+const SETUP_FORK_REFUSED = /^(?!\| )[^\n]*\bfork: (?:retry: )?(?:Resource temporarily unavailable|Cannot allocate memory)/m;
+
 export type Grade = {
   instanceId: string;
   outcome: GradeOutcome;
@@ -121,6 +127,10 @@ export async function gradeInstance(
     // Setup runs nothing of the patch: a limit that refused it a process or memory is the machine's doing.
     if (!setupDone && run.resourceRefused) {
       return { ...base, outcome: 'infra_error', error: `the sandbox ran out of ${run.resourceRefused} while preparing the grading: ${detail}`, report: report(false) };
+    }
+    // Where no cgroup tells (cgroup v2, a process limit shared by gradings, a container), the script's own bash says so.
+    if (!setupDone && SETUP_FORK_REFUSED.test(run.output)) {
+      return { ...base, outcome: 'infra_error', error: `the sandbox could not fork a process while preparing the grading: ${detail}`, report: report(false) };
     }
     // Exit codes first: when setup stopped, the tests never ran and no status line counts.
     if (run.exitCode === PATCH_FAILED && !setupDone) {
