@@ -233,8 +233,8 @@ const PROBE_RETRY_MS = [250, 1000];
 
 /**
  * bwrap is on PATH and can start a sandbox with our namespaces on this machine. Asked once per
- * process; a start that fails is tried again first, since a loaded machine can fail one (a fork
- * refused, a slow start past the timeout) where bwrap itself works.
+ * process; a start that failed for a moment (a fork or memory refused, a slow start past the
+ * timeout, as on a loaded machine) is tried again first; a refusal (no user namespaces, say) is final.
  */
 export function bwrapAvailable(): Promise<boolean> {
   availability ??= (async () => {
@@ -242,14 +242,20 @@ export function bwrapAvailable(): Promise<boolean> {
     if (!bwrap || process.platform !== 'linux') return false;
     for (const pause of [0, ...PROBE_RETRY_MS]) {
       if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
-      if (await probe(bwrap)) return true;
+      const outcome = await probe(bwrap);
+      if (outcome === 'works') return true;
+      // Namespaces refused, a filter the kernel will not load: asking again gives the same answer.
+      if (outcome === 'refused') return false;
     }
     return false;
   })();
   return availability;
 }
 
-async function probe(bwrap: string): Promise<boolean> {
+/** What starts bwrap can fail on for a moment under load: a timeout, a fork or memory refused. */
+const TRANSIENT_START_FAILURE = /Resource temporarily unavailable|Cannot allocate memory|EAGAIN|ENOMEM|fork/i;
+
+async function probe(bwrap: string): Promise<'works' | 'transient' | 'refused'> {
   const scratch = await mkdtemp(join(tmpdir(), 'bench-bwrap-probe-'));
   // The filter is part of the sandbox: a kernel that cannot load it has no sandbox here.
   const seccomp = openSeccompDescriptor();
@@ -265,9 +271,10 @@ async function probe(bwrap: string): Promise<boolean> {
       reject: false, timeout: 15_000, extendEnv: false, env: { PATH: SYSTEM_PATH },
       stdio: ['ignore', 'pipe', 'pipe', seccomp.fd] as ['ignore', 'pipe', 'pipe', 3],
     });
-    return result.exitCode === 0;
-  } catch {
-    return false;
+    if (result.exitCode === 0) return 'works';
+    return result.timedOut || TRANSIENT_START_FAILURE.test(`${String(result.stderr)} ${result.message ?? ''}`) ? 'transient' : 'refused';
+  } catch (error) {
+    return TRANSIENT_START_FAILURE.test(String((error as Error).message)) ? 'transient' : 'refused';
   } finally {
     seccomp.close();
     await rm(scratch, { recursive: true, force: true });
