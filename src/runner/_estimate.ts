@@ -25,12 +25,27 @@ export function planRun(options: { store?: Store; runId: string; instances: Inst
   const { store, runId } = options;
   const done = store?.completedKeys(runId) ?? new Set<string>();
   const attempts = missingJobs(runId, options.instances, options.arms, options.runs, done);
-  const history = store ? store.attempts(store.listRuns().map((run) => run.id)).filter((a) => a.calls > 0) : [];
-  const configs = options.arms.map((arm) => estimateArm(arm, attempts.filter((job) => job.configName === arm.name).length, history));
+  const runIds = store ? store.listRuns().map((run) => run.id) : [];
+  const history = store ? store.attempts(runIds).filter((a) => a.calls > 0) : [];
+  const calls = store ? store.callTokens(runIds) : new Map();
+  const configs = options.arms.map((arm) => estimateArm(arm, attempts.filter((job) => job.configName === arm.name).length, history, calls));
   return { runId, attempts, done: done.size, configs };
 }
 
-function estimateArm(arm: Arm, attempts: number, history: AttemptRow[]): ConfigEstimate {
+type CallTokens = ReturnType<Store['callTokens']>;
+
+/** An attempt at a config's prices: each call priced on its own, as it was billed (long-context tiers are per request); null if any is unknown. */
+function attemptCost(settings: Parameters<typeof priceOf>[0], calls: CallTokens extends Map<number, infer C> ? C : never): number | null {
+  let total = 0;
+  for (const call of calls) {
+    const cost = priceOf(settings, call);
+    if (cost === null) return null;
+    total += cost;
+  }
+  return total;
+}
+
+function estimateArm(arm: Arm, attempts: number, history: AttemptRow[], calls: CallTokens): ConfigEstimate {
   const estimate = (low: number | null, high: number | null, basis: string) => ({ config: arm.name, attempts, low, high, basis });
   if (!arm.llm) return estimate(0, 0, 'no model calls');
   const llms = [arm.llm, arm.explorer].filter((llm) => llm !== undefined);
@@ -39,9 +54,14 @@ function estimateArm(arm: Arm, attempts: number, history: AttemptRow[]): ConfigE
   const own = history.filter((a) => a.configName === arm.name && a.agent === arm.agentName);
   const similar = own.length ? own : history.filter((a) => a.agent === arm.agentName);
   if (similar.length === 0) return estimate(null, null, `no recorded attempt of agent ${arm.agentName} to take token counts from`);
+  // An attempt whose calls were not recorded cannot be priced.
+  const priced = (attemptId: number) => {
+    const recorded = calls.get(attemptId);
+    return recorded ? attemptCost(arm.llm!.settings, recorded) : null;
+  };
   // Two configs in one attempt (explorer and writer): the recorded tokens are not split by config, so the recorded cost stands.
   const costs = similar
-    .map((a) => (arm.explorer ? (a.configName === arm.name ? a.costUsd : null) : priceOf(arm.llm!.settings, { input: a.tokensIn, output: a.tokensOut, cacheRead: a.tokensCacheRead, cacheWrite: a.tokensCacheWrite })))
+    .map((a) => (arm.explorer ? (a.configName === arm.name ? a.costUsd : null) : priced(a.id)))
     .filter((cost): cost is number => cost !== null)
     .sort((a, b) => a - b);
   if (costs.length === 0) return estimate(null, null, `the recorded attempts of agent ${arm.agentName} have no known cost`);

@@ -194,6 +194,21 @@ export class Store {
    * main config with an explorer), summed per run, attempt config, agent, role and LLM config.
    * One query; attempts whose calls are all `main` cost nothing to skip (a partial index).
    */
+  /** The token counts of every LLM call of the runs' attempts, by attempt id, in call order: one query. */
+  callTokens(runIds: string[]): Map<number, { input: number; output: number; cacheRead: number; cacheWrite: number }[]> {
+    const byAttempt = new Map<number, { input: number; output: number; cacheRead: number; cacheWrite: number }[]>();
+    if (runIds.length === 0) return byAttempt;
+    const rows = this.db.prepare(`SELECT c.attempt_id, c.tokens_in, c.tokens_out, c.tokens_cache_read, c.tokens_cache_write
+      FROM llm_calls c JOIN attempts a ON a.id = c.attempt_id WHERE a.run_id IN (${runIds.map(() => '?').join(', ')}) ORDER BY c.attempt_id, c.seq`)
+      .all(...runIds) as { attempt_id: number; tokens_in: number; tokens_out: number; tokens_cache_read: number; tokens_cache_write: number }[];
+    for (const row of rows) {
+      let calls = byAttempt.get(row.attempt_id);
+      if (!calls) byAttempt.set(row.attempt_id, (calls = []));
+      calls.push({ input: row.tokens_in, output: row.tokens_out, cacheRead: row.tokens_cache_read, cacheWrite: row.tokens_cache_write });
+    }
+    return byAttempt;
+  }
+
   roleCosts(runIds: string[]): RoleCostRow[] {
     if (runIds.length === 0) return [];
     const marks = runIds.map(() => '?').join(', ');
