@@ -259,7 +259,8 @@ function modelPatchSteps(parts: ScriptParts): string[] {
     `while IFS= read -r -d '' path; do`,
     `  if [[ $path =~ $module_file ]]; then new_top["\${BASH_REMATCH[1]}\${BASH_REMATCH[2]}"]=1; fi`,
     `done < "$scratch/new"`,
-    'for top in "${!new_top[@]}"; do',
+    // Guarded: under `set -u`, bash before 4.4 (old container images) calls an empty array unbound.
+    'for top in ${new_top[@]+"${!new_top[@]}"}; do',
     '  name="${top#src/}"',
     `  importers=$(grep -rlE --include='*.py'${grepExcluded} --exclude-dir=.git "^[+[:space:]]*(from[[:space:]]+$name([.[:space:]])|import[[:space:]]+([^#]*,[[:space:]]*)?$name([.,[:space:]]|$))" . "$scratch/test.patch" 2>/dev/null | grep -v -e "^\\./$top/" -e "^\\./$top\\.py$" | head -1)`,
     `  if [ -z "$importers" ]; then while IFS= read -r -d '' path; do if [[ $path == "$top.py" || $path == "$top"/* ]]; then printf '%s\\0' "$path" >> "$scratch/revert"; fi; done < "$scratch/new"; fi`,
