@@ -1,8 +1,8 @@
-import { accessSync, constants, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { emptyFile } from './_private.ts';
+import { emptyFile, privateDir } from './_private.ts';
 import { openSeccompDescriptor } from './_seccomp.ts';
 import { DEFAULT_LIMITS } from './_types.ts';
 import type { Limits } from './_types.ts';
@@ -42,7 +42,7 @@ export type BwrapOptions = {
  * checkout placed under /usr) stays out.
  */
 const SYSTEM_TREES: readonly (readonly [string, readonly string[]])[] = [
-  ['/usr', ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libexec', 'include', 'share']],
+  ['/usr', ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libexec', 'include', 'share', 'local']],
   ['/usr/local', ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libexec', 'include', 'share']],
 ];
 const TOP_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -51,26 +51,59 @@ function isInside(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 }
 
-let systemMounts: { args: string[]; sources: string[] } | undefined;
+type SystemMounts = {
+  args: string[];
+  /** Host paths whose contents show through the binds... */
+  sources: string[];
+  /** ...except these, covered by an empty filesystem. */
+  covered: string[];
+  /** The private copy of the /etc entries, made once per private directory. */
+  etc: string;
+};
+let systemMounts: SystemMounts | undefined;
 
-/** Read-only system: the needed parts of /usr, the merged-usr links (or directories) beside it, a minimal /etc. */
-function systemArguments(): { args: string[]; sources: string[] } {
-  if (systemMounts) return systemMounts;
+/**
+ * Read-only system: /usr in one bind, whatever of it runners do not need covered; the merged-usr
+ * links (or directories) beside it; an /etc holding only the entries runners need, copied once
+ * into our private directory and bound as one. Every bind costs bwrap a read of the whole mount
+ * table, so one bind of /usr and one of /etc start a sandbox in about half the time of a bind per
+ * entry (about 30 of them).
+ */
+function systemArguments(): SystemMounts {
+  const etcCopy = join(privateDir(), 'etc');
+  if (systemMounts?.etc === etcCopy && existsSync(etcCopy)) return systemMounts;
   const args: string[] = [];
   const sources: string[] = [];
+  const covered: string[] = [];
   const bindEntry = (path: string) => {
-    try {
-      const stat = lstatSync(path);
-      if (stat.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
-      else if (stat.isDirectory()) {
-        args.push('--ro-bind', path, path);
-        sources.push(path);
-      }
-    } catch {
-      // Not on this system.
+    const stat = lstatSync(path, { throwIfNoEntry: false });
+    if (stat?.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
+    else if (stat?.isDirectory()) {
+      args.push('--ro-bind', path, path);
+      sources.push(path);
     }
   };
-  for (const [root, children] of SYSTEM_TREES) for (const child of children) bindEntry(`${root}/${child}`);
+  // Entries runners do not need get an empty filesystem over them (a file: our empty file).
+  const coverOthers = (root: string, needed: readonly string[]) => {
+    for (const entry of readdirSync(root, { withFileTypes: true })) {
+      if (needed.includes(entry.name)) continue;
+      const path = join(root, entry.name);
+      // A link shows only what its target shows: a covered entry, or something outside the binds.
+      if (entry.isDirectory()) args.push('--size', '4096', '--tmpfs', path);
+      else if (!entry.isSymbolicLink()) args.push('--ro-bind', emptyFile(), path);
+      else continue;
+      covered.push(path);
+    }
+  };
+  const [usr, local] = SYSTEM_TREES;
+  if (lstatSync(usr![0], { throwIfNoEntry: false })?.isDirectory()) {
+    bindEntry(usr![0]);
+    coverOthers(usr![0], usr![1]);
+    if (lstatSync(local![0], { throwIfNoEntry: false })?.isDirectory()) coverOthers(local![0], local![1]);
+  } else {
+    // /usr is a link (or missing): the needed entries one by one, wherever they lead.
+    for (const [root, children] of SYSTEM_TREES) for (const child of children) if (child !== 'local') bindEntry(`${root}/${child}`);
+  }
   for (const top of TOP_LINKS) bindEntry(top);
   const etc = [...ETC_ENTRIES];
   try {
@@ -78,17 +111,36 @@ function systemArguments(): { args: string[]; sources: string[] } {
   } catch {
     // No /etc to read: nothing to add.
   }
-  for (const entry of etc) {
-    args.push('--ro-bind-try', `/etc/${entry}`, `/etc/${entry}`);
-    sources.push(`/etc/${entry}`);
-  }
-  systemMounts = { args, sources };
+  copyEtcEntries(etc, etcCopy);
+  args.push('--ro-bind', etcCopy, '/etc');
+  sources.push(...etc.map((entry) => `/etc/${entry}`));
+  systemMounts = { args, sources, covered, etc: etcCopy };
   return systemMounts;
+}
+
+/**
+ * The /etc entries copied into `target`: a file (or a link to one) as its content, a directory
+ * with its links kept as links (/etc/alternatives points into /usr). Entries the host lacks are
+ * left out, as bwrap's --ro-bind-try would.
+ */
+function copyEtcEntries(entries: readonly string[], target: string): void {
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { mode: 0o755 });
+  for (const entry of entries) {
+    const source = `/etc/${entry}`;
+    const stat = statSync(source, { throwIfNoEntry: false });
+    if (!stat) continue;
+    const copy = join(target, entry);
+    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
+    if (stat.isDirectory()) cpSync(realpathSync(source), copy, { recursive: true, verbatimSymlinks: true });
+    else if (stat.isFile()) copyFileSync(source, copy);
+  }
 }
 
 /** Whether a host path shows through one of the system binds. */
 function visibleThroughSystem(path: string): boolean {
-  return systemArguments().sources.some((source) => isInside(path, source));
+  const { sources, covered } = systemArguments();
+  return sources.some((source) => isInside(path, source)) && !covered.some((cover) => isInside(path, cover));
 }
 
 /**

@@ -228,6 +228,21 @@ describe.skipIf(!(await bwrapAvailable()))('bwrap sandbox hardening', () => {
     expect(String(listed.stdout)).toBe('');
   });
 
+  it('shows an /etc of only the entries runners need, read-only, with the host\'s own users and library cache', async () => {
+    const workspace = await workspaceWith({});
+    const result = await workspace.exec('ls -A /etc | tr "\\n" " "; echo; cat /etc/passwd; echo pwned > /etc/passwd 2>&1; echo pwned > /etc/new 2>&1; getent passwd root; python3 -c "import ssl; print(1)"; true', {
+      timeoutMs: 10_000,
+    });
+    const [listing] = result.output.split('\n');
+    expect(listing).toContain('passwd');
+    expect(listing).toContain('ld.so.cache');
+    for (const absent of ['shadow', 'gshadow', 'sudoers', 'ssh', 'hostname', 'machine-id']) expect(listing!.split(' ')).not.toContain(absent);
+    expect(result.output).toContain(await readFile('/etc/passwd', 'utf8'));
+    expect(result.output.match(/Read-only file system/g)?.length).toBe(2);
+    expect(result.output).toMatch(/^root:/m);
+    expect(result.output).toMatch(/^1$/m);
+  });
+
   it('gives the sandbox its own /dev: the standard devices as devices, nothing of the host', async () => {
     const workspace = await workspaceWith({});
     const result = await workspace.exec('ls /dev | tr "\\n" " "; echo; stat -c "%F" /dev/null /dev/zero; echo x > /dev/null; wc -c < /dev/null', {
