@@ -129,7 +129,7 @@ function shadowingCheck(): string[] {
   ];
 }
 
-/** The grading script and what it reads from its stdin before the gate: the patches, byte-counted. */
+/** The grading script and what it reads from its stdin before the gate: the patches, byte-counted (none with a `gitDir`). */
 export type GradingScript = { script: string; stdin: string; readyMarker: string };
 
 export type ScriptParts = {
@@ -142,28 +142,47 @@ export type ScriptParts = {
   sharedDirs: string[];
   canaries?: Canaries;
   channel?: Channel;
+  /**
+   * The harness's own git directory for this grading, as the command sees it (see
+   * Workspace.gradingGit), holding the patches (gradingPayloads) in its `grading` folder.
+   * Without one, the workspace's `.git` is moved out of the tree and the patches come on stdin.
+   */
+  gitDir?: string;
 };
 
+/** The files the script reads its patches from: what Workspace.gradingGit is given, or what comes on stdin. */
+export function gradingPayloads(parts: Pick<ScriptParts, 'patch' | 'testPatch'>): Record<string, string> {
+  return { 'test.patch': parts.testPatch, ...(parts.patch === null ? {} : { 'model.patch': parts.patch }) };
+}
+
 /**
- * The grading script. Our git directory is moved out of the work tree first, so nothing the patch
- * writes (a `.git/config` with hooks or filters, say) reaches the git commands that follow. Then:
- * apply chain with resets; every changed test-infrastructure path, every test-patch file and every
- * new top-level module nothing imports put back to the base; the test patch; the canaries. The
- * script then prints `readyMarker` and waits for a line on stdin (the harness holds it there until
- * a test slot is free: nothing of the patch has run yet); then our status line, and bash `exec`s
- * the tests last, with the report channel's settings.
+ * The grading script. Git works on a git directory out of the work tree's reach, so nothing the
+ * patch writes (a `.git/config` with hooks or filters, say) reaches the git commands that follow:
+ * the harness's own (`gitDir`), or else the workspace's `.git`, moved out first and put back for
+ * the tests. Then: apply chain with resets; every changed test-infrastructure path, every
+ * test-patch file and every new top-level module nothing imports put back to the base; the test
+ * patch; the canaries. The script then prints `readyMarker` and waits for a line on stdin (the
+ * harness holds it there until a test slot is free: nothing of the patch has run yet); then our
+ * status line, and bash `exec`s the tests last, with the report channel's settings.
  */
 export function gradingScript(parts: ScriptParts): GradingScript {
   const say = (text: string) => `printf '%s\\n' "${parts.nonce} ${text}"`;
-  const payloads = [{ name: 'test.patch', text: parts.testPatch }, ...(parts.patch === null ? [] : [{ name: 'model.patch', text: parts.patch }])];
-  const lines = [
-    'set -u',
-    // A private scratch folder: the local sandbox shares the host's /tmp between gradings.
-    'scratch=$(mktemp -d) || exit 1',
-    // The patches come on stdin, each read to its exact length (head -c reads no further), so the script stays small.
-    ...payloads.map(({ name, text }) => `head -c ${Buffer.byteLength(text)} > "$scratch/${name}" || exit 1`),
-    'mv .git "$scratch/git" || exit 1',
-    'export GIT_DIR="$scratch/git" GIT_WORK_TREE="$PWD" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null',
+  const payloads = Object.entries(gradingPayloads(parts));
+  const gitVariables = 'GIT_WORK_TREE="$PWD" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null';
+  const lines = ['set -u'];
+  if (parts.gitDir !== undefined) {
+    lines.push(`scratch=${shellQuote(`${parts.gitDir}/grading`)}`, `export GIT_DIR=${shellQuote(parts.gitDir)} ${gitVariables}`);
+  } else {
+    lines.push(
+      // A private scratch folder: the local sandbox shares the host's /tmp between gradings.
+      'scratch=$(mktemp -d) || exit 1',
+      // The patches come on stdin, each read to its exact length (head -c reads no further), so the script stays small.
+      ...payloads.map(([name, text]) => `head -c ${Buffer.byteLength(text)} > "$scratch/${name}" || exit 1`),
+      'mv .git "$scratch/git" || exit 1',
+      `export GIT_DIR="$scratch/git" ${gitVariables}`,
+    );
+  }
+  lines.push(
     // Logs the patch can influence are indented, so no line of theirs can look like ours.
     'quote() { sed "s/^/| /" "$1" | tail -c 2000; }',
     // Clears a path (and any parent the patch turned into a file or link) and queues it to be put back from the base.
@@ -176,7 +195,7 @@ export function gradingScript(parts: ScriptParts): GradingScript {
     '  rm -rf -- "$1"',
     `  printf '%s\\0' "$1" >> "$scratch/restore"`,
     '}',
-  ];
+  );
   if (parts.patch !== null) {
     lines.push(...modelPatchSteps(parts));
     // A test-patch file comes back from the base when the patch touched it, a folder above it or anything under it
@@ -194,9 +213,9 @@ export function gradingScript(parts: ScriptParts): GradingScript {
   for (const { path, text } of parts.canaries?.appends ?? []) {
     lines.push(`if [ -f ${shellQuote(path)} ] && [ ! -L ${shellQuote(path)} ]; then printf '%s' ${shellQuote(text)} >> ${shellQuote(path)}; fi`);
   }
-  // The tests see the repository as it was: our git directory back in place, git's variables gone.
-  lines.push('rm -rf .git && mv "$scratch/git" .git || exit 1', 'unset GIT_DIR GIT_WORK_TREE GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL');
-  lines.push('rm -rf "$scratch"', ...channelSteps(parts.channel));
+  // The tests see the repository as it was: the workspace's own git directory in place, git's variables gone.
+  if (parts.gitDir === undefined) lines.push('rm -rf .git && mv "$scratch/git" .git || exit 1', 'rm -rf "$scratch"');
+  lines.push('unset GIT_DIR GIT_WORK_TREE GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL', ...channelSteps(parts.channel));
   // Held here until the harness lets the tests start; a closed stdin means it gave up.
   const readyMarker = `${parts.nonce} ready`;
   lines.push(`printf '%s\\n' ${shellQuote(readyMarker)}`, 'IFS= read -r go || exit 1');
@@ -205,7 +224,7 @@ export function gradingScript(parts: ScriptParts): GradingScript {
   lines.push(say('applied $applied $now'));
   // coreutils timeout bounds the tests alone and kills their whole process group.
   lines.push(`exec timeout --kill-after=5 ${parts.timeoutSeconds} bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
-  return { script: `${lines.join('\n')}\n`, stdin: payloads.map((p) => p.text).join(''), readyMarker };
+  return { script: `${lines.join('\n')}\n`, stdin: parts.gitDir === undefined ? payloads.map(([, text]) => text).join('') : '', readyMarker };
 }
 
 function modelPatchSteps(parts: ScriptParts): string[] {
@@ -222,13 +241,23 @@ function modelPatchSteps(parts: ScriptParts): string[] {
   const excluded = parts.sharedDirs.map((dir) => ` ${shellQuote(`:(exclude)${dir}`)}`).join('');
   const grepExcluded = parts.sharedDirs.map((dir) => ` --exclude-dir=${shellQuote(dir)}`).join('');
   lines.push(
-    // A .git anywhere in the tree hides what is under it from git itself; no fix creates one.
-    `if [ -n "$(find .${prune} -name .git -print -quit 2>/dev/null)" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
-    // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold newlines).
-    // New files: untracked ones, and those `git apply --3way` put in the index. Renames are never paired, so a file moved
-    // away (conftest.py → other.py) is listed as deleted too. A listing that fails ends the grading: nothing may go unchecked.
-    `{ git ls-files --others -z -- .${excluded} && git diff --name-only --no-renames --diff-filter=A -z HEAD -- .${excluded}; } > "$scratch/new" 2>/dev/null || exit 1`,
-    `{ git diff --name-only --no-renames -z HEAD && cat "$scratch/new"; } > "$scratch/changed" 2>/dev/null || exit 1`,
+    // A .git anywhere in the tree hides what is under it from git itself; no fix creates one (the workspace's own, at the
+    // top, is no part of the tree when git works on the harness's directory).
+    `if [ -n "$(find .${parts.gitDir === undefined ? '' : ' -path ./.git -prune -o'}${prune} -name .git -print -quit 2>/dev/null)" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
+    // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold
+    // newlines), in one `git status`: every changed tracked file, and every file HEAD lacks, ignored ones included (new: `??`
+    // and `!!`, and what `git apply --3way` put in the index, `A`). Renames are never paired, so a file moved away
+    // (conftest.py → other.py) is listed as deleted too. Tracked files changed inside a shared folder are asked of
+    // `git diff`. A listing that fails ends the grading: nothing may go unchecked.
+    `git status --porcelain -z --no-renames --untracked-files=all --ignored=traditional -- .${excluded} > "$scratch/status" 2>/dev/null || exit 1`,
+    ': > "$scratch/new"; : > "$scratch/changed"',
+    ...(parts.sharedDirs.length
+      ? [`git diff --name-only --no-renames -z HEAD --${parts.sharedDirs.map((dir) => ` ${shellQuote(dir)}`).join('')} > "$scratch/changed" 2>/dev/null || exit 1`]
+      : []),
+    `while IFS= read -r -d '' entry; do`,
+    `  printf '%s\\0' "\${entry:3}" >> "$scratch/changed"`,
+    `  case \${entry:0:2} in '??'|'!!'|A?) printf '%s\\0' "\${entry:3}" >> "$scratch/new" ;; esac`,
+    `done < "$scratch/status"`,
     ...shadowingCheck(),
     `infrastructure=${shellQuote(TEST_INFRASTRUCTURE_PATTERN)}`,
     `pytest_config=${shellQuote(`(^|/)(${PYTEST_CONFIG_FILES.join('|').replaceAll('.', '\\.')})$`)}`,

@@ -7,7 +7,7 @@ import { judgeCanaries, makeCanaries } from './_canary.ts';
 import { channelFor, type Channel } from './_channel.ts';
 import { decide, type Verdict } from './_decide.ts';
 import { patchFlags, type PatchFlag } from './_flags.ts';
-import { APPLY_CHAIN, gradingScript, PATCH_FAILED, runnerModuleNames, runnerModulesReady, TEST_PATCH_FAILED } from './_grade-script.ts';
+import { APPLY_CHAIN, gradingPayloads, gradingScript, PATCH_FAILED, runnerModuleNames, runnerModulesReady, TEST_PATCH_FAILED } from './_grade-script.ts';
 import type { TestMatch } from './_match.ts';
 import { parseTestLog } from './_parsers.ts';
 import type { ParsedLog, TestNames, TestStatus } from './_parse-types.ts';
@@ -102,8 +102,11 @@ export async function gradeInstance(
   try {
     workspace = await options.sandbox.createWorkspace(options.environment);
     const channel = workspace.reportChannel ? channelFor(instance.log_parser, instance.test_cmd) : undefined;
-    const setup = gradingScript({ nonce, patch: hash ? patch! : null, testPatch: instance.test_patch, testCmd: instance.test_cmd,
-      timeoutSeconds: instance.timeout, testFiles, sharedDirs, canaries, channel });
+    const patches = { patch: hash ? patch! : null, testPatch: instance.test_patch };
+    // The harness's own git directory, holding the patches, where the backend offers one.
+    const gitDir = await workspace.gradingGit?.(gradingPayloads(patches));
+    const setup = gradingScript({ nonce, ...patches, testCmd: instance.test_cmd,
+      timeoutSeconds: instance.timeout, testFiles, sharedDirs, canaries, channel, ...(gitDir === undefined ? {} : { gitDir }) });
     // One sandbox start: the setup runs no code from the patch and reports on its own lines; it then
     // waits at the gate for a test slot (so the next grading's setup overlaps this one's tests), and
     // bash `exec`s the tests, so nothing of ours runs after them and the exit code is their own.

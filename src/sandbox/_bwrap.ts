@@ -10,6 +10,10 @@ import { loadExeca } from './_process.ts';
 
 /** Where the workspace appears inside the sandbox. */
 export const SANDBOX_ROOT = '/workspace/repo';
+/** Where a grading's git directory appears inside the sandbox (see Workspace.gradingGit). */
+export const GRADING_GIT_ROOT = '/workspace/grading-git';
+/** Where the base's objects, which that git directory borrows, appear inside the sandbox (read-only). */
+export const GRADING_OBJECTS_ROOT = '/workspace/base-objects';
 /** Where the harness's own Node directory appears inside the sandbox. */
 const SANDBOX_NODE_DIR = '/opt/node/bin';
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -28,6 +32,8 @@ export type BwrapMounts = {
   sharedDirs: readonly string[];
   /** The shared folders are already overlay mounts inside workspaceDir (see _overlay.ts): no read-only bind over them. */
   overlaid?: boolean;
+  /** Host directory of a grading's git directory, bound read-write at GRADING_GIT_ROOT, with the base's objects it borrows read-only. */
+  gradingGit?: string;
 };
 
 export type BwrapOptions = {
@@ -240,6 +246,9 @@ export function bwrapArguments(
   const nodeDir = sandboxNodeDir(hiddenPaths);
   if (nodeDir === SANDBOX_NODE_DIR) args.push('--ro-bind', dirname(process.execPath), SANDBOX_NODE_DIR);
   args.push('--bind', mounts.workspaceDir, SANDBOX_ROOT);
+  if (mounts.gradingGit) {
+    args.push('--bind', mounts.gradingGit, GRADING_GIT_ROOT, '--ro-bind', join(mounts.baseDir, '.git', 'objects'), GRADING_OBJECTS_ROOT);
+  }
   for (const name of mounts.sharedDirs) {
     const source = join(mounts.baseDir, name);
     if (!mounts.overlaid) args.push('--ro-bind', source, `${SANDBOX_ROOT}/${name}`);

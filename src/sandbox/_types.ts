@@ -126,6 +126,14 @@ export interface Workspace {
    */
   applyPatch?(patch: string, options: { recount?: boolean; timeoutMs: number }): Promise<ExecResult>;
   /**
+   * A git directory of the harness's own for grading, outside the work tree: the base commit as
+   * its HEAD and index, objects read from the harness's base, `files` written into its `grading`
+   * folder. Every later `exec` sees it at the returned path (as commands see it), so a grading
+   * script needs neither to move the workspace's `.git` away nor to read its patches from stdin.
+   * Backends without a base on the host leave it out.
+   */
+  gradingGit?(files: Record<string, string>): Promise<string>;
+  /**
    * Unified diff (git diff --binary, a/ b/ prefixes) of the tree against the base, new files
    * included; bounded by `maxDiffMb` and DIFF_TIMEOUT_MS, beyond which it is `oversized`.
    */

@@ -1,13 +1,13 @@
-import { lstatSync, mkdirSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, rmdir, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { bwrapArguments, checkHostDevices, commandArgv, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
+import { bwrapArguments, checkHostDevices, commandArgv, GRADING_GIT_ROOT, GRADING_OBJECTS_ROOT, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, copyTreeAtOnce, removeTree } from './_tree.ts';
 import { overlayArgv, overlayAvailable } from './_overlay.ts';
 import { cgroupProcsFiles, cgroupRefusal, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountAndCopy, mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
-import { applyToWorkTree, baseFiles, diffWorkTree } from './_git.ts';
+import { applyToWorkTree, baseFiles, controlTemplate, diffWorkTree } from './_git.ts';
 import { runProcess, wrapCommand } from './_process.ts';
 import { ulimitArguments } from './_rlimits.ts';
 import { openSeccompDescriptor } from './_seccomp.ts';
@@ -46,6 +46,8 @@ export class SandboxWorkspace implements Workspace {
   #destroyed: Promise<void> | undefined;
   /** The base's copy in place (see begin). */
   #ready: Promise<void> = Promise.resolve();
+  /** Host path of the grading git directory, once made (see gradingGit). */
+  #gradingGit: string | undefined;
 
   constructor(layout: WorkspaceLayout) {
     this.#layout = layout;
@@ -113,7 +115,7 @@ export class SandboxWorkspace implements Workspace {
     const env = { ...sandboxEnv(sandboxNodeDir(hiddenPaths), '/tmp'), ...options.env };
     // The report channel comes after the seccomp descriptor; inside, the command finds it on 3 as promised.
     if (options.reportChannel) command = `exec 3>&${SECCOMP_FD + 1} ${SECCOMP_FD + 1}>&-\n${command}`;
-    const mounts = { workspaceDir: this.dir, baseDir: environment.baseDir, sharedDirs };
+    const mounts = { workspaceDir: this.dir, baseDir: environment.baseDir, sharedDirs, ...(this.#gradingGit ? { gradingGit: this.#gradingGit } : {}) };
     const bwrapOptions = { seccompFd: SECCOMP_FD, hiddenPaths };
     // Shared dependencies copy-on-write when overlayfs can be mounted, read-only binds otherwise.
     const overlay = sharedDirs.length > 0 && (await overlayAvailable())
@@ -216,6 +218,21 @@ export class SandboxWorkspace implements Workspace {
       maxBytes: this.#layout.limits.maxDiffMb * 1024 * 1024,
       timeoutMs: DIFF_TIMEOUT_MS,
     });
+  }
+
+  async gradingGit(files: Record<string, string>): Promise<string> {
+    await this.#usable();
+    const dir = join(this.#layout.home, 'grading-git');
+    // In-process copies: the template is a few small files and an index.
+    cpSync(await controlTemplate(this.#layout.environment), dir, { recursive: true });
+    writeFileSync(join(dir, 'HEAD'), `${this.baseCommit}\n`);
+    const bwrap = this.#layout.kind === 'bwrap';
+    // Inside bwrap the base's objects are bound at a path of their own, never at their host path.
+    if (bwrap) writeFileSync(join(dir, 'objects', 'info', 'alternates'), `${GRADING_OBJECTS_ROOT}\n`);
+    mkdirSync(join(dir, 'grading'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'grading', name), text);
+    this.#gradingGit = dir;
+    return bwrap ? GRADING_GIT_ROOT : dir;
   }
 
   async baseFiles(): Promise<readonly string[]> {
