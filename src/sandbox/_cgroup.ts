@@ -1,3 +1,4 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -5,11 +6,18 @@ import type { Limits } from './_types.ts';
 
 /**
  * Per-exec cgroups (v1 `memory` and `pids` controllers), nested under the cgroup this
- * process already lives in so any limit placed on the harness still applies above ours.
+ * process already lives in so any limit placed on the harness still applies above ours. A
+ * command held at a gate also gets a `cpu` cgroup of the lowest weight until the gate opens (see
+ * foreground): the preparation of the next gradings then takes only CPU time the running tests
+ * leave, rather than slowing them.
  */
-type CgroupParents = { memory: string; pids: string };
+type CgroupParents = { memory: string; pids: string; cpu?: string };
 
-export type Cgroup = { memoryDir: string; pidsDir: string };
+export type Cgroup = { memoryDir: string; pidsDir: string; cpuDir?: string };
+
+/** cgroup v1's default `cpu.shares`, and the lowest. */
+const DEFAULT_SHARES = '1024';
+const BACKGROUND_SHARES = '2';
 
 const CGROUP_MOUNT = '/sys/fs/cgroup';
 let parents: Promise<CgroupParents | null> | undefined;
@@ -38,19 +46,27 @@ async function detectParents(): Promise<CgroupParents | null> {
   const memoryPath = paths.get('memory');
   const pidsPath = paths.get('pids');
   if (memoryPath === undefined || pidsPath === undefined) return null;
-  const found = { memory: join(CGROUP_MOUNT, 'memory', memoryPath), pids: join(CGROUP_MOUNT, 'pids', pidsPath) };
+  const found: CgroupParents = { memory: join(CGROUP_MOUNT, 'memory', memoryPath), pids: join(CGROUP_MOUNT, 'pids', pidsPath) };
   const probe = `bench-${process.pid}-probe`;
+  const usable = async (parent: string) => {
+    await removeStale(parent);
+    await mkdir(join(parent, probe));
+    await rmdir(join(parent, probe));
+  };
   try {
-    await removeStale(found.memory);
-    await removeStale(found.pids);
-    await mkdir(join(found.memory, probe));
-    await rmdir(join(found.memory, probe));
-    await mkdir(join(found.pids, probe));
-    await rmdir(join(found.pids, probe));
-    return found;
+    await usable(found.memory);
+    await usable(found.pids);
   } catch {
     return null;
   }
+  // Mounted as `cpu` or together with cpuacct; without it, gated commands just keep the default weight.
+  const cpuPath = paths.get('cpu');
+  if (cpuPath !== undefined) {
+    const mount = [join(CGROUP_MOUNT, 'cpu'), join(CGROUP_MOUNT, 'cpu,cpuacct')].find((dir) => existsSync(join(dir, 'cpu.shares')));
+    const cpu = mount && join(mount, cpuPath);
+    if (cpu && (await usable(cpu).then(() => true, () => false))) found.cpu = cpu;
+  }
+  return found;
 }
 
 /** Cgroups left by a harness process that died before cleaning up. */
@@ -72,12 +88,15 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** A fresh cgroup with the memory and process-count limits set, or null when unavailable. */
-export async function createCgroup(limits: Limits): Promise<Cgroup | null> {
+/**
+ * A fresh cgroup with the memory and process-count limits set, or null when unavailable. With
+ * `background`, in the lowest CPU weight too, until `foreground` (where a cpu controller is mounted).
+ */
+export async function createCgroup(limits: Limits, options: { background?: boolean } = {}): Promise<Cgroup | null> {
   const found = await cgroupParents();
   if (!found) return null;
   const name = `bench-${process.pid}-${++counter}`;
-  const cgroup = { memoryDir: join(found.memory, name), pidsDir: join(found.pids, name) };
+  const cgroup: Cgroup = { memoryDir: join(found.memory, name), pidsDir: join(found.pids, name) };
   try {
     await mkdir(cgroup.memoryDir);
     await mkdir(cgroup.pidsDir);
@@ -86,16 +105,36 @@ export async function createCgroup(limits: Limits): Promise<Cgroup | null> {
     // Without this, swap (where there is any) would extend the limit.
     await writeFile(join(cgroup.memoryDir, 'memory.memsw.limit_in_bytes'), bytes).catch(() => undefined);
     await writeFile(join(cgroup.pidsDir, 'pids.max'), String(limits.maxProcesses));
-    return cgroup;
   } catch {
     await removeCgroup(cgroup);
     return null;
+  }
+  if (options.background && found.cpu) {
+    const cpuDir = join(found.cpu, name);
+    try {
+      await mkdir(cpuDir);
+      cgroup.cpuDir = cpuDir;
+      await writeFile(join(cpuDir, 'cpu.shares'), BACKGROUND_SHARES);
+    } catch {
+      // The default weight, then: only the overlap with other commands is less gentle.
+    }
+  }
+  return cgroup;
+}
+
+/** The cgroup's commands back at the default CPU weight (a gated command whose gate opened): one small synchronous write, on the hand-over's clock. */
+export function foreground(cgroup: Cgroup): void {
+  if (!cgroup.cpuDir) return;
+  try {
+    writeFileSync(join(cgroup.cpuDir, 'cpu.shares'), DEFAULT_SHARES);
+  } catch {
+    // Removed meanwhile: the command is gone too.
   }
 }
 
 /** The files a process writes its pid to in order to join the cgroup. */
 export function cgroupProcsFiles(cgroup: Cgroup): string[] {
-  return [join(cgroup.memoryDir, 'cgroup.procs'), join(cgroup.pidsDir, 'cgroup.procs')];
+  return [cgroup.memoryDir, cgroup.pidsDir, ...(cgroup.cpuDir ? [cgroup.cpuDir] : [])].map((dir) => join(dir, 'cgroup.procs'));
 }
 
 async function members(dir: string): Promise<number[]> {
@@ -146,7 +185,7 @@ export async function killCgroup(cgroup: Cgroup): Promise<void> {
 /** Removes the cgroup, killing its members first unless the caller just did (`emptied`). */
 export async function removeCgroup(cgroup: Cgroup, options: { emptied?: boolean } = {}): Promise<void> {
   if (!options.emptied) await killCgroup(cgroup);
-  for (const dir of [cgroup.memoryDir, cgroup.pidsDir]) {
+  for (const dir of [cgroup.memoryDir, cgroup.pidsDir, ...(cgroup.cpuDir ? [cgroup.cpuDir] : [])]) {
     for (let attempt = 0; attempt < 50; attempt++) {
       try {
         await rmdir(dir);

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, GRADING_GIT_ROOT, GRADING_OBJECTS_ROOT, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, copyTreeAtOnce, removeTree } from './_tree.ts';
 import { overlayArgv, overlayAvailable } from './_overlay.ts';
-import { cgroupProcsFiles, cgroupRefusal, createCgroup, killCgroup, removeCgroup } from './_cgroup.ts';
+import { cgroupProcsFiles, cgroupRefusal, createCgroup, foreground, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountAndCopy, mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
 import { applyToWorkTree, baseFiles, controlTemplate, diffWorkTree } from './_git.ts';
@@ -149,7 +149,11 @@ export class SandboxWorkspace implements Workspace {
     extraFds: number[] = [],
   ): Promise<ExecResult> {
     const { limits } = this.#layout;
-    const cgroup = await createCgroup(limits);
+    // A gated command (a grading's setup) prepares in the background until its gate opens.
+    const cgroup = await createCgroup(limits, { background: Boolean(options.gate) });
+    const gate = options.gate && cgroup?.cpuDir
+      ? { ...options.gate, open: async () => { await options.gate!.open(); foreground(cgroup); } }
+      : options.gate;
     const ulimits = await ulimitArguments(limits, cgroup !== null);
     const keepFds = [...extraFds, ...(options.reportChannel ? [-1] : [])].map((_, index) => 3 + index);
     const wrapped = wrapCommand(argv, { cgroupProcs: cgroup ? cgroupProcsFiles(cgroup) : [], ulimits, keepFds });
@@ -162,7 +166,7 @@ export class SandboxWorkspace implements Workspace {
         timeoutMs: options.timeoutMs,
         ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
         ...(options.reportChannel ? { reportChannel: true } : {}),
-        ...(options.gate ? { gate: options.gate } : {}),
+        ...(gate ? { gate } : {}),
         maxOutputBytes: limits.maxOutputBytes,
         hardCapBytes: limits.maxOutputBytes * OUTPUT_HARD_CAP_FACTOR,
         ...(cgroup ? { killExtra: () => killCgroup(cgroup) } : {}),

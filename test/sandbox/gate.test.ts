@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
 import type { PreparedEnvironment, SandboxKind, Workspace } from '../../src/sandbox/index.ts';
+import { cgroupParents } from '../../src/sandbox/_cgroup.ts';
 import { repoWithFuture, scratchDir, smallRepoFiles } from './_fixtures.ts';
 
 const kinds: SandboxKind[] = (await bwrapAvailable()) ? ['local', 'bwrap'] : ['local'];
@@ -62,5 +64,38 @@ describe.each(kinds)('an exec held at its gate (%s)', (kind) => {
       timeoutMs: 5000, gate: { marker: MARK, open: async () => {} },
     });
     expect(run.output).toBe(`${MARK}\nwent go\n`);
+  });
+});
+
+const cpuParent = (await cgroupParents())?.cpu;
+
+describe.skipIf(!cpuParent || !kinds.includes('bwrap'))('the CPU weight of a command held at its gate', () => {
+  /** cpu.shares of each of our cgroups that holds a process now. */
+  const weights = () => readdirSync(cpuParent!)
+    .filter((name) => name.startsWith(`bench-${process.pid}-`))
+    .filter((name) => readFileSync(join(cpuParent!, name, 'cgroup.procs'), 'utf8').trim() !== '')
+    .map((name) => readFileSync(join(cpuParent!, name, 'cpu.shares'), 'utf8').trim());
+
+  it('is the lowest until the gate opens, then the default; a command without a gate gets no cpu cgroup', async () => {
+    const workspace = await createSandbox('bwrap', { workDir: join(scratch.path, 'work') }).createWorkspace(environment);
+    try {
+      let atGate: string[] = [];
+      let after: string[] = [];
+      const run = workspace.exec(`echo ${MARK}; IFS= read -r go; sleep 1; echo done`, {
+        timeoutMs: 10_000,
+        gate: { marker: MARK, open: async () => { atGate = weights(); setTimeout(() => void (after = weights()), 400); } },
+      });
+      expect((await run).output).toBe(`${MARK}\ndone\n`);
+      expect(atGate).toEqual(['2']);
+      expect(after).toEqual(['1024']);
+      let during: string[] = ['unread'];
+      const plain = workspace.exec('sleep 0.5', { timeoutMs: 10_000 });
+      await pause(250);
+      during = weights();
+      await plain;
+      expect(during).toEqual([]);
+    } finally {
+      await workspace.destroy();
+    }
   });
 });
