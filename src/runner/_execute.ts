@@ -1,7 +1,7 @@
 import { runAgent, costOf, type AgentResult } from '../agents/index.ts';
 import { redact } from '../config/index.ts';
 import type { Grade, Grader } from '../grading/index.ts';
-import { createLlmClient, retrySleep, type LlmClient, type Pacer, type ResponseCache, type TryRecord } from '../llm/index.ts';
+import { createLlmClient, retrySleep, type LlmClient, type ResponseCache, type TryRecord } from '../llm/index.ts';
 import type { AttemptRecord } from '../store/index.ts';
 import type { Instance } from '../tasks/index.ts';
 import type { Arm } from './_arms.ts';
@@ -142,33 +142,22 @@ function client(config: NonNullable<Arm['llm']>, repeat: number, context: Attemp
     if (record.waitMs === undefined) retriesInCall = 0;
     context.onTry?.(config.name, record, retry);
   };
-  // The run's Ctrl-C ends a retry wait at once (a call in flight, already paid for, is left to finish).
+  // The run's Ctrl-C ends a retry wait, and a wait for the provider (an account's pause after a 429,
+  // a full limit), at once; a call in flight, already paid for, is left to finish.
   const stop = context.signal;
-  const sleep = (ms: number, signal?: AbortSignal) => {
-    const either = stop && signal ? AbortSignal.any([stop, signal]) : stop ?? signal;
-    return retrySleep(ms, either).catch((error: unknown) => {
+  const untilStopped = <T>(wait: (signal: AbortSignal | undefined) => Promise<T>, signal: AbortSignal | undefined): Promise<T> =>
+    wait(stop && signal ? AbortSignal.any([stop, signal]) : stop ?? signal).catch((error: unknown) => {
       if (stop?.aborted) cut.happened = true;
       throw error;
     });
-  };
+  const pacer = context.pacing.pacerFor(config, context.env);
   return createLlmClient(config, {
     onTry,
-    sleep,
+    sleep: (ms, signal) => untilStopped((either) => retrySleep(ms, either), signal),
     env: context.env,
     cache: context.responseCache,
     // Namespaced per repeat, so repeated runs are separate samples, not one cached answer.
     cacheNamespace: `repeat-${repeat}`,
-    pacer: stoppable(context.pacing.pacerFor(config, context.env), stop, cut),
+    pacer: stop ? { acquire: (signal) => untilStopped((either) => pacer.acquire(either), signal) } : pacer,
   });
-}
-
-/** A wait for the provider (an account's pause after a 429, a full limit) ends with the run's Ctrl-C, as retry waits do. */
-function stoppable(pacer: Pacer, stop: AbortSignal | undefined, cut: { happened: boolean }): Pacer {
-  if (!stop) return pacer;
-  return {
-    acquire: (signal) => pacer.acquire(signal ? AbortSignal.any([stop, signal]) : stop).catch((error: unknown) => {
-      if (stop.aborted) cut.happened = true;
-      throw error;
-    }),
-  };
 }
