@@ -182,6 +182,16 @@ export type Endpoint = ResolvedModel & {
   apiVersion?: string;
 };
 
+/** A config without an API key: `problem` names it and how to set one; the message adds that nothing ran. */
+export class MissingKeyError extends UserError {
+  readonly problem: string;
+
+  constructor(problem: string) {
+    super(`${problem} Nothing was run.`);
+    this.problem = problem;
+  }
+}
+
 /** Combines the config with the environment; throws UserError naming what to set when something is missing. */
 export function resolveEndpoint(config: ResolvedLlmConfig, env: NodeJS.ProcessEnv = process.env): Endpoint {
   const settings = config.settings;
@@ -205,8 +215,8 @@ export function resolveEndpoint(config: ResolvedLlmConfig, env: NodeJS.ProcessEn
     const how = variables.length > 0
       ? `Set ${variables[0]} in the environment${variables.length > 1 ? ` (or ${variables.slice(1).join(' or ')})` : ''}, or api_key in ${section}`
       : `Set api_key in ${section}`;
-    throw new UserError(
-      `LLM config '${config.name}' (model "${settings.model}"${modelSource}, provider ${resolved.route}) has no API key. ${how}; LLM_API_KEY sets it for every config. Nothing was run.`,
+    throw new MissingKeyError(
+      `LLM config '${config.name}' (model "${settings.model}"${modelSource}, provider ${resolved.route}) has no API key. ${how}; LLM_API_KEY sets it for every config.`,
     );
   }
 

@@ -1,6 +1,6 @@
 export { createLlmClient } from './_client.ts';
 export type { LlmClientOptions } from './_client.ts';
-export { resolveModel, checkCredentials, resolveEndpoint, KNOWN_PROVIDERS } from './_models.ts';
+export { resolveModel, checkCredentials, resolveEndpoint, KNOWN_PROVIDERS, MissingKeyError } from './_models.ts';
 export type { Provider, ResolvedModel, Endpoint } from './_models.ts';
 export { priceOf } from './_price.ts';
 export { retryWaitMs, sleep as retrySleep } from './_retry.ts';

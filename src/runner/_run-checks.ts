@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import { checkCredentials, preflight } from '../llm/index.ts';
+import { checkCredentials, MissingKeyError, preflight } from '../llm/index.ts';
 import type { Arm } from './_arms.ts';
 import { unpricedConfigs } from './_estimate.ts';
 
@@ -10,7 +10,7 @@ export function configsOf(arms: Arm[]) {
   return [...new Map(arms.flatMap((arm) => [arm.explorer, arm.llm]).filter((llm) => llm !== undefined).map((llm) => [llm.name, llm])).values()];
 }
 
-/** Every config without a key, one paragraph each, before anything starts. */
+/** Every config without a key (or an address it needs), one paragraph each, before anything starts. */
 export function checkKeys(arms: Arm[]): void {
   const missing: string[] = [];
   for (const llm of configsOf(arms)) {
@@ -18,7 +18,7 @@ export function checkKeys(arms: Arm[]): void {
       checkCredentials(llm);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      missing.push(error.message.replace(/ Nothing was run\.$/, ''));
+      missing.push(error instanceof MissingKeyError ? error.problem : error.message);
     }
   }
   if (missing.length) throw new UserError(`${missing.join('\n\n')}${missing.length > 1 ? '\n\n' : ' '}Nothing was run.`);
