@@ -158,7 +158,8 @@ export class QueueScheduler implements Scheduler {
       if (!pending.has(key)) continue;
       if (!(await coordinator.mayStart(job))) {
         pending.delete(key);
-        withheld();
+        // A config --fail-fast stopped is done with, as when its queued jobs are withdrawn; the cap or a stop leaves the run unfinished.
+        if (!coordinator.configStopped?.(job.configName)) withheld();
         continue;
       }
       admitted.add(key);

@@ -256,6 +256,16 @@ describe.runIf(haveRedis)('trouble in a distributed run', () => {
       expect((stored[0] as { n: number }).n).toBeLessThan(6);
       expect(await everythingIn(redis.url)).not.toContain(API_KEY);
       expect(run.stderr).not.toContain(API_KEY);
+      // Under a spending cap the jobs are handed out one by one (admitted first); the published run ends finished either way.
+      limited = false;
+      const w2 = spawn(['worker', '--queue', redis.url, '-j', '1', '--config', join(dir, 'config.toml'), '--run-id', 'trouble-capped'], dir, { BENCH_CACHE_DIR: join(dir, 'wcache'), BENCH_RESULTS_DIR: join(dir, 'wresults'), CI: '1', BENCH_QUEUE_LOCK_MS: '2000' });
+      const capped = await bench(['run', '--queue', redis.url, '--config', join(dir, 'config.toml'), '--configs', 'flaky,denied', '--agent', 'patch', '--instances', six.join(','),
+        '--fail-fast', '2', '--max-cost', '100', '--allow-unpriced', '--db', join(dir, 'bench.db'), '--run-id', 'trouble-capped'], { cwd: dir, env: { BENCH_CACHE_DIR: join(dir, 'cache'), BENCH_RESULTS_DIR: join(dir, 'results'), CI: '1' }, timeout: 300_000 });
+      await stop(w2);
+      printed.push(capped.stdout, capped.stderr);
+      expect(capped.stderr).toMatch(/denied was stopped after 2 identical provider errors/);
+      const listed = JSON.parse((await bench(['queue', 'status', '--queue', redis.url, '--json'])).stdout) as { runId: string; status: string }[];
+      expect(listed.filter((r) => r.runId.startsWith('trouble')).map((r) => [r.runId, r.status]).sort()).toEqual([['trouble', 'finished'], ['trouble-capped', 'finished']]);
     } finally {
       await flaky.close();
       await denied.close();
