@@ -22,7 +22,7 @@ import { SANDBOXES, TOOLCHAIN_IMAGE, commandEnv, imageSandboxes, type Sandbox } 
 import { spread } from './_spread.ts';
 
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const rounds = Math.max(1, Number(flag('--rounds') || 3) || 3);
+const rounds = Math.max(1, Number(flag('--rounds') || 5) || 5);
 const cacheDir = mkdtempSync(join(tmpdir(), 'bench-grading-'));
 const suite = loadSuite();
 const sandbox = await chooseSandbox({ modelCode: true, warn: () => {} });
