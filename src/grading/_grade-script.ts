@@ -243,7 +243,9 @@ function modelPatchSteps(parts: ScriptParts): string[] {
   lines.push(
     // A .git anywhere in the tree hides what is under it from git itself; no fix creates one (the workspace's own, at the
     // top, is no part of the tree when git works on the harness's directory).
-    `if [ -n "$(find .${parts.gitDir === undefined ? '' : ' -path ./.git -prune -o'}${prune} -name .git -print -quit 2>/dev/null)" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
+    // (Into a file rather than through $(...): one process, not a subshell and a process.)
+    `find .${parts.gitDir === undefined ? '' : ' -path ./.git -prune -o'}${prune} -name .git -print -quit > "$scratch/dot-git" 2>/dev/null`,
+    `if [ -s "$scratch/dot-git" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
     // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold
     // newlines), in one `git status`: every changed tracked file, and every file HEAD lacks, ignored ones included (new: `??`
     // and `!!`, and what `git apply --3way` put in the index, `A`). Renames are never paired, so a file moved away
