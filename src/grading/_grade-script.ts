@@ -174,7 +174,7 @@ export function gradingScript(parts: ScriptParts): GradingScript {
     lines.push(`scratch=${shellQuote(`${parts.gitDir}/grading`)}`, `export GIT_DIR=${shellQuote(parts.gitDir)} ${gitVariables}`);
   } else {
     lines.push(
-      // A private scratch folder: the local sandbox shares the host's /tmp between gradings.
+      // A private scratch folder (a container's /tmp): the git directory is moved there, out of the patch's reach.
       'scratch=$(mktemp -d) || exit 1',
       // The patches come on stdin, each read to its exact length (head -c reads no further), so the script stays small.
       ...payloads.map(([name, text]) => `head -c ${Buffer.byteLength(text)} > "$scratch/${name}" || exit 1`),
@@ -186,11 +186,12 @@ export function gradingScript(parts: ScriptParts): GradingScript {
     // Logs the patch can influence are indented, so no line of theirs can look like ours.
     'quote() { sed "s/^/| /" "$1" | tail -c 2000; }',
     // Clears a path (and any parent the patch turned into a file or link) and queues it to be put back from the base.
+    // Walked from the top: the first folder the patch made a link or a file is removed, and nothing is followed through it.
     'restore() {',
-    '  local d="$1"',
-    '  while [[ "$d" == */* ]]; do',
-    '    d="${d%/*}"',
-    '    if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then rm -f -- "$d"; fi',
+    '  local rest="$1" d=""',
+    '  while [[ "$rest" == */* ]]; do',
+    '    d="${d:+$d/}${rest%%/*}"; rest="${rest#*/}"',
+    '    if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then rm -f -- "$d"; break; fi',
     '  done',
     '  rm -rf -- "$1"',
     `  printf '%s\\0' "$1" >> "$scratch/restore"`,
@@ -205,7 +206,7 @@ export function gradingScript(parts: ScriptParts): GradingScript {
   // One checkout for everything queued: what the base has comes back, what it lacks stays removed.
   lines.push(
     'if [ -s "$scratch/restore" ]; then',
-    '  xargs -0 git ls-tree -r -z --name-only HEAD -- < "$scratch/restore" > "$scratch/in-base"',
+    '  xargs -0 git ls-tree -r -z --name-only HEAD -- < "$scratch/restore" > "$scratch/in-base" || exit 1',
     '  if [ -s "$scratch/in-base" ]; then xargs -0 git checkout -q HEAD -- < "$scratch/in-base" || exit 1; fi',
     'fi',
   );
@@ -241,25 +242,38 @@ function modelPatchSteps(parts: ScriptParts): string[] {
   const excluded = parts.sharedDirs.map((dir) => ` ${shellQuote(`:(exclude)${dir}`)}`).join('');
   const grepExcluded = parts.sharedDirs.map((dir) => ` --exclude-dir=${shellQuote(dir)}`).join('');
   lines.push(
-    // A .git anywhere in the tree hides what is under it from git itself; no fix creates one (the workspace's own, at the
-    // top, is no part of the tree when git works on the harness's directory).
+    // A .git anywhere in the tree hides what is under it from git itself; no fix creates one. With the harness's own git
+    // directory the workspace's .git stays at the top for the tests: no fix writes into it either (git apply refuses it;
+    // `patch` would not), and what did (a hook, an fsmonitor or an alias the tests' git would run) is caught by its
+    // change time, later than the patch file the harness wrote before the sandbox started; a .git removed is caught too.
     // (Into a file rather than through $(...): one process, not a subshell and a process.)
-    `find .${parts.gitDir === undefined ? '' : ' -path ./.git -prune -o'}${prune} -name .git -print -quit > "$scratch/dot-git" 2>/dev/null`,
-    `if [ -s "$scratch/dot-git" ]; then echo '| the patch creates a .git'; exit ${PATCH_FAILED}; fi`,
+    ...(parts.gitDir === undefined
+      ? [`find .${prune} -name .git -print -quit > "$scratch/dot-git" 2>/dev/null`]
+      : [
+        `[ -d .git ] && [ ! -L .git ] || { echo '| the patch removes or replaces .git'; exit ${PATCH_FAILED}; }`,
+        // Everything in the workspace's .git is looked at (a file written deep inside changes only its own change time).
+        `find . \\( -path ./.git -o -path './.git/*' \\) \\( -cnewer "$scratch/model.patch" -print -quit -o -true \\) -o${prune} -name .git -print -quit > "$scratch/dot-git" 2>/dev/null`,
+      ]),
+    `if [ -s "$scratch/dot-git" ]; then echo '| the patch creates or writes a .git'; exit ${PATCH_FAILED}; fi`,
     // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold
     // newlines), in one `git status`: every changed tracked file, and every file HEAD lacks, ignored ones included (new: `??`
     // and `!!`, and what `git apply --3way` put in the index, `A`). Renames are never paired, so a file moved away
-    // (conftest.py → other.py) is listed as deleted too. Tracked files changed inside a shared folder are asked of
-    // `git diff`. A listing that fails ends the grading: nothing may go unchecked.
-    `git status --porcelain -z --no-renames --untracked-files=all --ignored=traditional -- .${excluded} > "$scratch/status" 2>/dev/null || exit 1`,
+    // (conftest.py → other.py) is listed as deleted too. Tracked files changed inside a shared folder (a base that
+    // tracks one) are asked of `git diff`. A git before 2.18 (an old image) knows neither option: the same lists come
+    // from `ls-files` and `diff`. A listing that fails ends the grading, with git's words: nothing may go unchecked.
     ': > "$scratch/new"; : > "$scratch/changed"',
+    `if git status --porcelain -z --no-renames --untracked-files=all --ignored=traditional -- .${excluded} > "$scratch/status" 2> "$scratch/list.log"; then`,
     ...(parts.sharedDirs.length
-      ? [`git diff --name-only --no-renames -z HEAD --${parts.sharedDirs.map((dir) => ` ${shellQuote(dir)}`).join('')} > "$scratch/changed" 2>/dev/null || exit 1`]
+      ? [`  git diff --name-only --no-renames -z HEAD --${parts.sharedDirs.map((dir) => ` ${shellQuote(dir)}`).join('')} > "$scratch/changed" 2> "$scratch/list.log" || { quote "$scratch/list.log"; exit 1; }`]
       : []),
-    `while IFS= read -r -d '' entry; do`,
-    `  printf '%s\\0' "\${entry:3}" >> "$scratch/changed"`,
-    `  case \${entry:0:2} in '??'|'!!'|A?) printf '%s\\0' "\${entry:3}" >> "$scratch/new" ;; esac`,
-    `done < "$scratch/status"`,
+    `  while IFS= read -r -d '' entry; do`,
+    `    printf '%s\\0' "\${entry:3}" >> "$scratch/changed"`,
+    `    case \${entry:0:2} in '??'|'!!'|A?) printf '%s\\0' "\${entry:3}" >> "$scratch/new" ;; esac`,
+    `  done < "$scratch/status"`,
+    'else',
+    `  { git ls-files --others -z -- .${excluded} && git diff --name-only --no-renames --diff-filter=A -z HEAD -- .${excluded}; } > "$scratch/new" 2> "$scratch/list.log" || { quote "$scratch/list.log"; exit 1; }`,
+    `  { git diff --name-only --no-renames -z HEAD && cat "$scratch/new"; } > "$scratch/changed" 2> "$scratch/list.log" || { quote "$scratch/list.log"; exit 1; }`,
+    'fi',
     ...shadowingCheck(),
     `infrastructure=${shellQuote(TEST_INFRASTRUCTURE_PATTERN)}`,
     `pytest_config=${shellQuote(`(^|/)(${PYTEST_CONFIG_FILES.join('|').replaceAll('.', '\\.')})$`)}`,

@@ -37,4 +37,16 @@ describe.skipIf(!hasBwrap)("the grading's own git directory", () => {
     // `patch` keeps the file it fuzzed into as .orig, as in SWE-bench's harness.
     expect(status).toEqual(['?? src/stringify.js.orig', 'M src/stringify.js', 'M test/stringify.test.js']);
   }, 120_000);
+
+  it("refuses a patch that writes into the workspace's .git (git apply refuses the path, `patch` would take it)", async () => {
+    const instance = suite.instances.find((i) => i.instance_id === 'benchlab__csvkit-1')!;
+    // The fix, plus a config the tests' own git would read: an fsmonitor command runs with every `git status`.
+    const planted = `${instance.patch}diff --git a/.git/config b/.git/config\n--- a/.git/config\n+++ b/.git/config\n@@ -0,0 +1,2 @@\n+[core]\n+\tfsmonitor = sh -c 'echo planted'\n`;
+    const grader = new Grader({ sandbox: SANDBOXES.bwrap.create({}), cacheDir: join(dir, 'cache') });
+    const grade = await grader.grade(instance, planted);
+    expect(grade.outcome, grade.error).toBe('patch_failed');
+    expect(grade.error).toMatch(/writes a \.git/);
+    // The fix alone still resolves.
+    expect((await grader.grade(instance, instance.patch)).outcome).toBe('resolved');
+  }, 120_000);
 });
