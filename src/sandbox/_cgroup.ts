@@ -1,23 +1,26 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Limits } from './_types.ts';
 
 /**
  * Per-exec cgroups (v1 `memory` and `pids` controllers), nested under the cgroup this
  * process already lives in so any limit placed on the harness still applies above ours. A
- * command held at a gate also gets a `cpu` cgroup of the lowest weight until the gate opens (see
- * foreground): the preparation of the next gradings then takes only CPU time the running tests
- * leave, rather than slowing them.
+ * command held at a gate also starts in a `cpu` cgroup of low weight, and leaves it when the gate
+ * opens (see foreground): the preparation of the next gradings then takes mostly CPU time the
+ * running tests leave, rather than slowing them, and the tests compete process by process as
+ * every other command does.
  */
 type CgroupParents = { memory: string; pids: string; cpu?: string };
 
 export type Cgroup = { memoryDir: string; pidsDir: string; cpuDir?: string };
 
-/** cgroup v1's default `cpu.shares`, and the lowest. */
-const DEFAULT_SHARES = '1024';
-const BACKGROUND_SHARES = '2';
+/**
+ * A sixteenth of the default 1024: little enough to keep out of the tests' way, enough that a
+ * preparation on a machine the tests keep busy still ends long before its time limit.
+ */
+const BACKGROUND_SHARES = '64';
 
 const CGROUP_MOUNT = '/sys/fs/cgroup';
 let parents: Promise<CgroupParents | null> | undefined;
@@ -122,13 +125,18 @@ export async function createCgroup(limits: Limits, options: { background?: boole
   return cgroup;
 }
 
-/** The cgroup's commands back at the default CPU weight (a gated command whose gate opened): one small synchronous write, on the hand-over's clock. */
+/**
+ * The cgroup's commands out of the low-weight `cpu` cgroup, back into ours (a gated command whose
+ * gate opened: its sandbox and the script waiting at the gate, which then starts the tests). A few
+ * small synchronous writes, on the hand-over's clock.
+ */
 export function foreground(cgroup: Cgroup): void {
   if (!cgroup.cpuDir) return;
   try {
-    writeFileSync(join(cgroup.cpuDir, 'cpu.shares'), DEFAULT_SHARES);
+    const pids = readFileSync(join(cgroup.cpuDir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+    for (const pid of pids) writeFileSync(join(dirname(cgroup.cpuDir), 'cgroup.procs'), pid);
   } catch {
-    // Removed meanwhile: the command is gone too.
+    // Gone meanwhile (the command ended): nothing left to move.
   }
 }
 
