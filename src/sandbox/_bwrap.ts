@@ -63,6 +63,8 @@ type SystemMounts = {
   sources: string[];
   /** ...except these, covered by an empty filesystem. */
   covered: string[];
+  /** The system trees runners need (/usr/bin, /usr/local/lib, ...): a hidden path holding one is not covered. */
+  needed: string[];
   /** The private copy of the /etc entries, made once per private directory. */
   etc: string;
 };
@@ -81,6 +83,7 @@ function systemArguments(): SystemMounts {
   const args: string[] = [];
   const sources: string[] = [];
   const covered: string[] = [];
+  const needed: string[] = [];
   const bindEntry = (path: string) => {
     const stat = lstatSync(path, { throwIfNoEntry: false });
     if (stat?.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
@@ -90,12 +93,13 @@ function systemArguments(): SystemMounts {
     }
   };
   // Entries runners do not need get an empty filesystem over them (a file: our empty file).
-  const coverOthers = (root: string, needed: readonly string[]) => {
+  const coverOthers = (root: string, wanted: readonly string[]) => {
+    needed.push(...wanted.map((name) => join(root, name)));
     for (const entry of readdirSync(root, { withFileTypes: true })) {
-      if (needed.includes(entry.name)) continue;
+      if (wanted.includes(entry.name)) continue;
       const path = join(root, entry.name);
       // A link shows only what its target shows: a covered entry, or something outside the binds.
-      if (entry.isDirectory()) args.push('--size', '4096', '--tmpfs', path);
+      if (entry.isDirectory()) args.push('--perms', '0555', '--size', '4096', '--tmpfs', path);
       else if (!entry.isSymbolicLink()) args.push('--ro-bind', emptyFile(), path);
       else continue;
       covered.push(path);
@@ -105,10 +109,18 @@ function systemArguments(): SystemMounts {
   if (lstatSync(usr![0], { throwIfNoEntry: false })?.isDirectory()) {
     bindEntry(usr![0]);
     coverOthers(usr![0], usr![1]);
-    if (lstatSync(local![0], { throwIfNoEntry: false })?.isDirectory()) coverOthers(local![0], local![1]);
+    const found = lstatSync(local![0], { throwIfNoEntry: false });
+    if (found?.isDirectory()) coverOthers(local![0], local![1]);
+    else if (found?.isSymbolicLink()) {
+      // /usr/local leads elsewhere: its target bound too (where it is not inside /usr already), its other entries covered.
+      const target = realpathSync(local![0]);
+      if (!isInside(target, usr![0]) && statSync(target).isDirectory()) bindEntry(target);
+      if (statSync(target).isDirectory()) coverOthers(target, local![1]);
+    }
   } else {
     // /usr is a link (or missing): the needed entries one by one, wherever they lead.
     for (const [root, children] of SYSTEM_TREES) for (const child of children) if (child !== 'local') bindEntry(`${root}/${child}`);
+    for (const [root, children] of SYSTEM_TREES) needed.push(...children.map((name) => join(root, name)));
   }
   for (const top of TOP_LINKS) bindEntry(top);
   const etc = [...ETC_ENTRIES];
@@ -120,26 +132,31 @@ function systemArguments(): SystemMounts {
   copyEtcEntries(etc, etcCopy);
   args.push('--ro-bind', etcCopy, '/etc');
   sources.push(...etc.map((entry) => `/etc/${entry}`));
-  systemMounts = { args, sources, covered, etc: etcCopy };
+  systemMounts = { args, sources, covered, needed, etc: etcCopy };
   return systemMounts;
 }
 
 /**
  * The /etc entries copied into `target`: a file (or a link to one) as its content, a directory
- * with its links kept as links (/etc/alternatives points into /usr). Entries the host lacks are
- * left out, as bwrap's --ro-bind-try would.
+ * with its links kept as links (/etc/alternatives points into /usr), as the host has them when the
+ * first sandbox of the process starts. Entries the host lacks, or that cannot be read or copied
+ * (a socket, say), are left out, as bwrap's --ro-bind-try would.
  */
 function copyEtcEntries(entries: readonly string[], target: string): void {
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { mode: 0o755 });
   for (const entry of entries) {
     const source = `/etc/${entry}`;
-    const stat = statSync(source, { throwIfNoEntry: false });
-    if (!stat) continue;
     const copy = join(target, entry);
-    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
-    if (stat.isDirectory()) cpSync(realpathSync(source), copy, { recursive: true, verbatimSymlinks: true });
-    else if (stat.isFile()) copyFileSync(source, copy);
+    try {
+      const stat = statSync(source, { throwIfNoEntry: false });
+      if (!stat) continue;
+      mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
+      if (stat.isDirectory()) cpSync(realpathSync(source), copy, { recursive: true, verbatimSymlinks: true, filter: (path) => !lstatSync(path).isSocket() && !lstatSync(path).isFIFO() });
+      else if (stat.isFile()) copyFileSync(source, copy);
+    } catch {
+      rmSync(copy, { recursive: true, force: true });
+    }
   }
 }
 
@@ -157,9 +174,9 @@ function visibleThroughSystem(path: string): boolean {
 function hidingArguments(hiddenPaths: readonly string[]): { cover: string[]; seal: string[] } {
   const cover: string[] = [];
   const seal: string[] = [];
-  const { sources } = systemArguments();
+  const { sources, needed } = systemArguments();
   for (const path of [...new Set(hiddenPaths)].sort()) {
-    if (sources.some((source) => isInside(source, path))) continue;
+    if ([...sources, ...needed].some((source) => isInside(source, path))) continue;
     if (!visibleThroughSystem(path)) continue;
     let stat;
     try {

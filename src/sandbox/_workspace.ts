@@ -1,4 +1,4 @@
-import { cpSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, rmdir, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, GRADING_GIT_ROOT, GRADING_OBJECTS_ROOT, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
@@ -227,6 +227,8 @@ export class SandboxWorkspace implements Workspace {
   async gradingGit(files: Record<string, string>): Promise<string> {
     await this.#usable();
     const dir = join(this.#layout.home, 'grading-git');
+    // Made afresh if asked again.
+    rmSync(dir, { recursive: true, force: true });
     // In-process copies: the template is a few small files and an index.
     cpSync(await controlTemplate(this.#layout.environment), dir, { recursive: true });
     writeFileSync(join(dir, 'HEAD'), `${this.baseCommit}\n`);
