@@ -7,7 +7,7 @@ import type { Limits } from './_types.ts';
 /**
  * Per-exec cgroups (v1 `memory` and `pids` controllers), nested under the cgroup this
  * process already lives in so any limit placed on the harness still applies above ours. A
- * command held at a gate also starts in a `cpu` cgroup of low weight, and leaves it when the gate
+ * command held at a gate also starts in a `cpu` cgroup of the lowest weight, and leaves it when the gate
  * opens (see foreground): the preparation of the next gradings then takes mostly CPU time the
  * running tests leave, rather than slowing them, and the tests compete process by process as
  * every other command does.
@@ -17,10 +17,13 @@ type CgroupParents = { memory: string; pids: string; cpu?: string };
 export type Cgroup = { memoryDir: string; pidsDir: string; cpuDir?: string };
 
 /**
- * A sixteenth of the default 1024: little enough to keep out of the tests' way, enough that a
- * preparation on a machine the tests keep busy still ends long before its time limit.
+ * The lowest weight, so a preparation takes next to nothing from running tests; one that has not
+ * reached its gate after BACKGROUND_GRACE_MS (a large repository, tests that keep every core busy)
+ * gets the default weight, so no preparation starves towards its time limit.
  */
-const BACKGROUND_SHARES = '64';
+const BACKGROUND_SHARES = '2';
+const DEFAULT_SHARES = '1024';
+export const BACKGROUND_GRACE_MS = 5000;
 
 const CGROUP_MOUNT = '/sys/fs/cgroup';
 let parents: Promise<CgroupParents | null> | undefined;
@@ -123,6 +126,16 @@ export async function createCgroup(limits: Limits, options: { background?: boole
     }
   }
   return cgroup;
+}
+
+/** The low-weight `cpu` cgroup at the default weight (a preparation past its grace). */
+export function fullWeight(cgroup: Cgroup): void {
+  if (!cgroup.cpuDir) return;
+  try {
+    writeFileSync(join(cgroup.cpuDir, 'cpu.shares'), DEFAULT_SHARES);
+  } catch {
+    // Gone meanwhile: the command ended.
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, GRADING_GIT_ROOT, GRADING_OBJECTS_ROOT, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, copyTreeAtOnce, removeTree } from './_tree.ts';
 import { overlayArgv, overlayAvailable } from './_overlay.ts';
-import { cgroupProcsFiles, cgroupRefusal, createCgroup, foreground, killCgroup, removeCgroup } from './_cgroup.ts';
+import { BACKGROUND_GRACE_MS, cgroupProcsFiles, cgroupRefusal, createCgroup, foreground, fullWeight, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountAndCopy, mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
 import { applyToWorkTree, baseFiles, controlTemplate, diffWorkTree } from './_git.ts';
@@ -151,8 +151,9 @@ export class SandboxWorkspace implements Workspace {
     const { limits } = this.#layout;
     // A gated command (a grading's setup) prepares in the background until its gate opens.
     const cgroup = await createCgroup(limits, { background: Boolean(options.gate) });
+    const graceOver = cgroup?.cpuDir ? setTimeout(() => fullWeight(cgroup), BACKGROUND_GRACE_MS).unref() : undefined;
     const gate = options.gate && cgroup?.cpuDir
-      ? { ...options.gate, open: async () => { await options.gate!.open(); foreground(cgroup); } }
+      ? { ...options.gate, open: async () => { clearTimeout(graceOver); await options.gate!.open(); foreground(cgroup); } }
       : options.gate;
     const ulimits = await ulimitArguments(limits, cgroup !== null);
     const keepFds = [...extraFds, ...(options.reportChannel ? [-1] : [])].map((_, index) => 3 + index);
@@ -179,6 +180,7 @@ export class SandboxWorkspace implements Workspace {
       const refused = cgroup && result.exitCode !== 0 ? await cgroupRefusal(cgroup) : undefined;
       return refused ? { ...result, resourceRefused: refused } : result;
     } finally {
+      clearTimeout(graceOver);
       // Members are gone once killCgroup returns; the kernel may hold the empty cgroup a few ms
       // longer, so it is removed in the background rather than on every command's clock.
       if (cgroup) {

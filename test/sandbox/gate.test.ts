@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
 import type { PreparedEnvironment, SandboxKind, Workspace } from '../../src/sandbox/index.ts';
-import { cgroupParents } from '../../src/sandbox/_cgroup.ts';
+import { BACKGROUND_GRACE_MS, cgroupParents } from '../../src/sandbox/_cgroup.ts';
 import { repoWithFuture, scratchDir, smallRepoFiles } from './_fixtures.ts';
 
 const kinds: SandboxKind[] = (await bwrapAvailable()) ? ['local', 'bwrap'] : ['local'];
@@ -86,7 +86,7 @@ describe.skipIf(!cpuParent || !kinds.includes('bwrap'))('the CPU weight of a com
         gate: { marker: MARK, open: async () => { atGate = weights(); setTimeout(() => void (after = weights()), 400); } },
       });
       expect((await run).output).toBe(`${MARK}\ndone\n`);
-      expect(atGate).toEqual(['64']);
+      expect(atGate).toEqual(['2']);
       // Its processes back in the harness's own cpu cgroup: ours holds none of them.
       expect(after).toEqual([]);
       let during: string[] = ['unread'];
@@ -99,4 +99,20 @@ describe.skipIf(!cpuParent || !kinds.includes('bwrap'))('the CPU weight of a com
       await workspace.destroy();
     }
   });
+
+  it('gets the default weight when its setup is still short of the gate after the grace', async () => {
+    const workspace = await createSandbox('bwrap', { workDir: join(scratch.path, 'work') }).createWorkspace(environment);
+    try {
+      let early: string[] = [];
+      let late: string[] = [];
+      const checks = [pause(1000).then(() => void (early = weights())), pause(BACKGROUND_GRACE_MS + 700).then(() => void (late = weights()))];
+      const run = await workspace.exec(`sleep ${(BACKGROUND_GRACE_MS + 1500) / 1000}; echo ${MARK}; IFS= read -r go`, { timeoutMs: 20_000, gate: { marker: MARK, open: async () => {} } });
+      await Promise.all(checks);
+      expect(run.exitCode).toBe(0);
+      expect(early).toEqual(['2']);
+      expect(late).toEqual(['1024']);
+    } finally {
+      await workspace.destroy();
+    }
+  }, 30_000);
 });
