@@ -78,8 +78,9 @@ let systemMounts: SystemMounts | undefined;
  * entry (about 30 of them).
  */
 function systemArguments(): SystemMounts {
+  // Asked several times per sandbox start: one stat while the copy stands (a private directory made again holds none).
+  if (systemMounts && existsSync(systemMounts.etc)) return systemMounts;
   const etcCopy = join(privateDir(), 'etc');
-  if (systemMounts?.etc === etcCopy && existsSync(etcCopy)) return systemMounts;
   const args: string[] = [];
   const sources: string[] = [];
   const covered: string[] = [];
@@ -152,7 +153,11 @@ function copyEtcEntries(entries: readonly string[], target: string): void {
       const stat = statSync(source, { throwIfNoEntry: false });
       if (!stat) continue;
       mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
-      if (stat.isDirectory()) cpSync(realpathSync(source), copy, { recursive: true, verbatimSymlinks: true, filter: (path) => !lstatSync(path).isSocket() && !lstatSync(path).isFIFO() });
+      const copiable = (path: string) => {
+        const found = lstatSync(path);
+        return !found.isSocket() && !found.isFIFO();
+      };
+      if (stat.isDirectory()) cpSync(realpathSync(source), copy, { recursive: true, verbatimSymlinks: true, filter: copiable });
       else if (stat.isFile()) copyFileSync(source, copy);
     } catch {
       rmSync(copy, { recursive: true, force: true });
