@@ -1,16 +1,16 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Limits } from './_types.ts';
 
 /**
  * Per-exec cgroups (v1 `memory` and `pids` controllers), nested under the cgroup this
  * process already lives in so any limit placed on the harness still applies above ours. A
- * command held at a gate also starts in a `cpu` cgroup of the lowest weight, and leaves it when the gate
+ * command held at a gate also starts in a `cpu` cgroup of the lowest weight, raised when the gate
  * opens (see foreground): the preparation of the next gradings then takes mostly CPU time the
- * running tests leave, rather than slowing them, and the tests compete process by process as
- * every other command does.
+ * running tests leave, rather than slowing them.
  */
 type CgroupParents = { memory: string; pids: string; cpu?: string };
 
@@ -24,6 +24,11 @@ export type Cgroup = { memoryDir: string; pidsDir: string; cpuDir?: string };
 const BACKGROUND_SHARES = '2';
 const DEFAULT_SHARES = '1024';
 export const BACKGROUND_GRACE_MS = 5000;
+/**
+ * A cgroup's weight is shared by all its processes, so tests that keep every core busy weigh, at
+ * this, as much as they would as the separate processes of a raw run: the default weight per core.
+ */
+export const FOREGROUND_SHARES = String(1024 * availableParallelism());
 
 const CGROUP_MOUNT = '/sys/fs/cgroup';
 let parents: Promise<CgroupParents | null> | undefined;
@@ -139,17 +144,17 @@ export function fullWeight(cgroup: Cgroup): void {
 }
 
 /**
- * The cgroup's commands out of the low-weight `cpu` cgroup, back into ours (a gated command whose
- * gate opened: its sandbox and the script waiting at the gate, which then starts the tests). A few
- * small synchronous writes, on the hand-over's clock.
+ * The weight of a gated command whose gate opened (its sandbox and the script waiting at the gate,
+ * which then starts the tests), raised to FOREGROUND_SHARES. One small write on the hand-over's
+ * clock: moving the processes back to our own cgroup instead would wait for an RCU grace period
+ * per move (7 to 12 ms each, measured here), with the harness's thread blocked.
  */
 export function foreground(cgroup: Cgroup): void {
   if (!cgroup.cpuDir) return;
   try {
-    const pids = readFileSync(join(cgroup.cpuDir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
-    for (const pid of pids) writeFileSync(join(dirname(cgroup.cpuDir), 'cgroup.procs'), pid);
+    writeFileSync(join(cgroup.cpuDir, 'cpu.shares'), FOREGROUND_SHARES);
   } catch {
-    // Gone meanwhile (the command ended): nothing left to move.
+    // Gone meanwhile: the command ended.
   }
 }
 

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
 import type { PreparedEnvironment, SandboxKind, Workspace } from '../../src/sandbox/index.ts';
-import { BACKGROUND_GRACE_MS, cgroupParents } from '../../src/sandbox/_cgroup.ts';
+import { BACKGROUND_GRACE_MS, cgroupParents, FOREGROUND_SHARES } from '../../src/sandbox/_cgroup.ts';
 import { repoWithFuture, scratchDir, smallRepoFiles } from './_fixtures.ts';
 
 const kinds: SandboxKind[] = (await bwrapAvailable()) ? ['local', 'bwrap'] : ['local'];
@@ -76,7 +77,7 @@ describe.skipIf(!cpuParent || !kinds.includes('bwrap'))('the CPU weight of a com
     .filter((name) => readFileSync(join(cpuParent!, name, 'cgroup.procs'), 'utf8').trim() !== '')
     .map((name) => readFileSync(join(cpuParent!, name, 'cpu.shares'), 'utf8').trim());
 
-  it('is low until the gate opens, then the command leaves that cgroup; a command without a gate gets none', async () => {
+  it('is low until the gate opens, then the default weight per core; a command without a gate gets none', async () => {
     const workspace = await createSandbox('bwrap', { workDir: join(scratch.path, 'work') }).createWorkspace(environment);
     try {
       let atGate: string[] = [];
@@ -87,8 +88,9 @@ describe.skipIf(!cpuParent || !kinds.includes('bwrap'))('the CPU weight of a com
       });
       expect((await run).output).toBe(`${MARK}\ndone\n`);
       expect(atGate).toEqual(['2']);
-      // Its processes back in the harness's own cpu cgroup: ours holds none of them.
-      expect(after).toEqual([]);
+      // Raised in place: its processes weigh as much together as one process per core would.
+      expect(after).toEqual([FOREGROUND_SHARES]);
+      expect(FOREGROUND_SHARES).toBe(String(1024 * availableParallelism()));
       let during: string[] = ['unread'];
       const plain = workspace.exec('sleep 0.5', { timeoutMs: 10_000 });
       await pause(250);
