@@ -137,7 +137,6 @@ export type ScriptParts = {
   patch: string | null;
   testPatch: string;
   testCmd: string;
-  timeoutSeconds: number;
   testFiles: string[];
   sharedDirs: string[];
   canaries?: Canaries;
@@ -223,8 +222,8 @@ export function gradingScript(parts: ScriptParts): GradingScript {
   // The clock in microseconds (bash 5); `date` where bash is older.
   lines.push('now=${EPOCHREALTIME:-}; now=${now/[.,]/}; [ -n "$now" ] || now=$(( $(date +%s%3N) * 1000 ))');
   lines.push(say('applied $applied $now'));
-  // coreutils timeout bounds the tests alone and kills their whole process group.
-  lines.push(`exec timeout --kill-after=5 ${parts.timeoutSeconds} bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
+  // The harness bounds the tests alone (ExecGate.timeoutMs): its clock starts when it lets them go.
+  lines.push(`exec bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
   return { script: `${lines.join('\n')}\n`, stdin: parts.gitDir === undefined ? payloads.map(([, text]) => text).join('') : '', readyMarker };
 }
 

@@ -106,7 +106,7 @@ export async function gradeInstance(
     // The harness's own git directory, holding the patches, where the backend offers one.
     const gitDir = await workspace.gradingGit?.(gradingPayloads(patches));
     const setup = gradingScript({ nonce, ...patches, testCmd: instance.test_cmd,
-      timeoutSeconds: instance.timeout, testFiles, sharedDirs, canaries, channel, ...(gitDir === undefined ? {} : { gitDir }) });
+      testFiles, sharedDirs, canaries, channel, ...(gitDir === undefined ? {} : { gitDir }) });
     // One sandbox start: the setup runs no code from the patch and reports on its own lines; it then
     // waits at the gate for a test slot (so the next grading's setup overlaps this one's tests), and
     // bash `exec`s the tests, so nothing of ours runs after them and the exit code is their own.
@@ -114,13 +114,15 @@ export async function gradeInstance(
     let waited: Promise<void> | undefined;
     const gate = {
       marker: setup.readyMarker,
+      // The tests' own time limit, counted from the moment they may start; the setup has SETUP_TIMEOUT_MS.
+      timeoutMs: instance.timeout * 1000,
       open: () => (waited = (options.testSlot?.() ?? Promise.resolve(() => {})).then((r) => void (release = r))),
       // The slot is free once the tests' process has exited: the next tests need not wait for this sandbox's clean-up.
       exited: () => release?.(),
     };
     let run: ExecResult;
     try {
-      run = await workspace.exec(setup.script, { stdin: setup.stdin, gate, timeoutMs: instance.timeout * 1000 + SETUP_TIMEOUT_MS, reportChannel: channel !== undefined });
+      run = await workspace.exec(setup.script, { stdin: setup.stdin, gate, timeoutMs: SETUP_TIMEOUT_MS, reportChannel: channel !== undefined });
     } finally {
       if (waited) await waited.then(() => release?.());
     }
@@ -156,8 +158,7 @@ export async function gradeInstance(
     const testLog = run.output.slice(status.index + status[0].length + 1);
     const testMs = Math.max(0, Math.round(ended - Number(status[2]) / 1000));
     const ran = { ...base, flags: patchFlags(patch, revertedFiles), revertedFiles, applyMethod, testExitCode: run.exitCode, testMs, log: testLog.slice(-LOG_TAIL) };
-    const timedOut = run.timedOut || ((run.exitCode === 124 || run.exitCode === 137) && testMs >= instance.timeout * 1000);
-    if (timedOut) return { ...ran, outcome: 'timeout', error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };
+    if (run.timedOut) return { ...ran, outcome: 'timeout', error: `tests ran past the ${instance.timeout} s timeout`, report: report(true) };
 
     const read = readReport({ run, testLog, channel, instance, root: workspace.root });
     const judged = canaries && read.log ? judgeCanaries(canaries, read.log.tests) : undefined;

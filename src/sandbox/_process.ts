@@ -224,6 +224,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
       () => {
         waitingAtGate = false;
         if (exit !== undefined || killedByUs) return;
+        if (spec.gate!.timeoutMs !== undefined) remainingMs = spec.gate!.timeoutMs;
         startClock();
         void launching.then((started) => started.writeStdin('go\n', true));
       },

@@ -80,6 +80,8 @@ export type ExecOptions = {
 export type ExecGate = {
   marker: string;
   open: () => Promise<void>;
+  /** Once the gate opens, the command has this long (rather than what is left of ExecOptions.timeoutMs). */
+  timeoutMs?: number;
   /** Told as soon as the command's process exits, before its output is gathered and its sandbox cleaned up. */
   exited?: () => void;
 };

@@ -52,6 +52,19 @@ describe.each(kinds)('an exec held at its gate (%s)', (kind) => {
     expect(run.timedOut).toBe(true);
   });
 
+  it("with a time limit of the gate's own, has that long once the gate opens, however long the setup took", async () => {
+    // The setup (0.6 s) outlasts the gate's limit; the limit is counted from the opening.
+    const setupDone = await workspace.exec(`sleep 0.6; echo ${MARK}; read -r go; sleep 0.2; echo went`, {
+      timeoutMs: 5000, gate: { marker: MARK, open: async () => {}, timeoutMs: 400 },
+    });
+    expect(setupDone.timedOut).toBe(false);
+    expect(setupDone.output).toBe(`${MARK}\nwent\n`);
+    const started = performance.now();
+    const run = await workspace.exec(`echo ${MARK}; read -r go; sleep 30`, { timeoutMs: 20_000, gate: { marker: MARK, open: async () => {}, timeoutMs: 400 } });
+    expect(run.timedOut).toBe(true);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it('never asks the gate when the command ends before the marker', async () => {
     let asked = false;
     const run = await workspace.exec('echo no marker here; exit 3', { timeoutMs: 5000, gate: { marker: MARK, open: async () => void (asked = true) } });
