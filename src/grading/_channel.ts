@@ -14,6 +14,8 @@ import type { ParsedLog, TestStatus } from './_parse-types.ts';
 export type Channel = {
   /** Variables the test command runs with. */
   env: Record<string, string>;
+  /** The test command to run in place of the instance's: the same tests, our reporter in place of its own. */
+  command?: string;
   /** Files of ours the command needs, written into a private folder named by `$BENCH_CHANNEL_DIR`. */
   files: Record<string, string>;
   read(report: string, root: string): ChannelReport;
@@ -34,30 +36,43 @@ export function channelFor(parser: LogParserName, testCmd: string): Channel | un
 }
 
 // Runs in the node:test runner process only: its reporters run there, never in the test files' processes.
-const NODE_REPORTER = [
+// With `tee`, it also yields the report, standing in for a junit reporter of the command's own on stdout.
+const nodeReporter = (tee: boolean) => [
   "import { writeSync } from 'node:fs';",
   "import { junit } from 'node:test/reporters';",
   'export default async function* (source) {',
   '  for await (const chunk of junit(source)) {',
   "    const bytes = Buffer.from(chunk);",
   '    for (let at = 0; at < bytes.length; ) at += writeSync(3, bytes, at);',
+  ...(tee ? ['    yield chunk;'] : []),
   '  }',
   '}',
 ].join('\n');
 
+/** A module as a data: URL with every character but letters and digits escaped, so it is one plain word in any shell quoting. */
+const dataUrl = (source: string) => `data:text/javascript,${encodeURIComponent(source).replace(/[^A-Za-z0-9%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}`;
+
+/** The command's one reporter, when it is junit on stdout: `--test-reporter=junit` (or `--test-reporter junit`) as a word of its own. */
+const ONLY_JUNIT = /(?<=^|[\s'"])--test-reporter[= ]junit(?=$|[\s'";&|)])/g;
+
 /**
- * node:test: our reporter is added through NODE_OPTIONS. node pairs reporters with destinations
- * by position and refuses unequal counts, so the command's own reporters without a destination
- * get `stdout`, and a command with none keeps the `spec` output it would have printed.
+ * node:test. When the command's only reporter is junit on stdout, ours takes its place and writes
+ * the same report to both: one reporter in the runner, not two (each costs the runner a few
+ * milliseconds). Otherwise ours is added through NODE_OPTIONS: node pairs reporters with
+ * destinations by position and refuses unequal counts, so the command's own reporters without a
+ * destination get `stdout`, and a command with none keeps the `spec` output it would have printed.
  */
 function nodeChannel(testCmd: string): Channel {
   const reporters = [...testCmd.matchAll(/--test-reporter(?!-destination)[= ]/g)].length;
   const destinations = [...testCmd.matchAll(/--test-reporter-destination[= ]/g)].length;
-  const options = [`--test-reporter=data:text/javascript,${encodeURIComponent(NODE_REPORTER)}`, '--test-reporter-destination=stdout'];
+  const junitOnly = reporters === 1 && destinations === 0 && [...testCmd.matchAll(ONLY_JUNIT)].length === 1;
+  const options = [`--test-reporter=${dataUrl(nodeReporter(false))}`, '--test-reporter-destination=stdout'];
   if (reporters === 0) options.push('--test-reporter=spec', '--test-reporter-destination=stdout');
   for (let i = destinations; i < reporters; i++) options.push('--test-reporter-destination=stdout');
   return {
-    env: { NODE_OPTIONS: options.join(' ') },
+    ...(junitOnly
+      ? { env: {}, command: testCmd.replace(ONLY_JUNIT, `--test-reporter=${dataUrl(nodeReporter(true))}`) }
+      : { env: { NODE_OPTIONS: options.join(' ') } }),
     files: {},
     read(report, root) {
       if (!report.trim()) return { kind: 'incomplete', reason: 'the test runner wrote no report: it stopped before its reporter ran' };

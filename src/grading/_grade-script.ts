@@ -223,7 +223,7 @@ export function gradingScript(parts: ScriptParts): GradingScript {
   lines.push('now=${EPOCHREALTIME:-}; now=${now/[.,]/}; [ -n "$now" ] || now=$(( $(date +%s%3N) * 1000 ))');
   lines.push(say('applied $applied $now'));
   // The harness bounds the tests alone (ExecGate.timeoutMs): its clock starts when it lets them go.
-  lines.push(`exec bash -c ${shellQuote(parts.testCmd)} < /dev/null 2>&1`);
+  lines.push(`exec bash -c ${shellQuote(parts.channel?.command ?? parts.testCmd)} < /dev/null 2>&1`);
   return { script: `${lines.join('\n')}\n`, stdin: parts.gitDir === undefined ? payloads.map(([, text]) => text).join('') : '', readyMarker };
 }
 
