@@ -3,14 +3,17 @@
  * does, and compares the wall time with the raw test commands run directly on prepared
  * checkouts, N at a time (the baseline, measured in the same round with the same interpreters and
  * variables the sandbox gives its commands). For N = 1 and N = 2, each round runs the raw pass
- * and the graded pass back to back; the ratios are shown as min / median / max over the rounds.
+ * and the graded pass back to back, in turn first (so neither always follows the other); the
+ * ratios are shown as min / median / max over the rounds. Beside each pass's wall time, the CPU
+ * time the whole machine spent during it (from /proc/stat, where there is one): what grading
+ * adds per instance, which at -j 2, with both cores busy with tests, is what the wall time pays.
  * Also workspace creation p50/p95. With a container engine (podman here, or --container docker)
  * and an image holding Node 24 and Python 3 (--image, default bench-toolchain:node24-python3),
  * also per-instance grading time in containers against bwrap, the two alternating instance by
  * instance, and container workspace creation p50/p95.
  *   node scripts/bench-grading.ts [--rounds N] [--container podman|docker] [--image NAME] [--container-instances N] [--no-container | --container-only]
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -48,29 +51,47 @@ async function rawCheckouts(): Promise<Map<string, string>> {
   return dirs;
 }
 
-/** The raw test commands, `jobs` at a time, with the sandbox's interpreters and variables: wall ms. */
-async function rawPass(jobs: number): Promise<number> {
+/** CPU time the machine has spent, all processes, in ms (user, nice, system, irq, softirq, steal); undefined without /proc/stat. */
+function machineCpuMs(): number | undefined {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) * (1000 / 100);
+  } catch {
+    return undefined;
+  }
+}
+
+type Pass = { ms: number; cpuMs: number | undefined };
+
+/** Times `run` (wall ms) and the machine's CPU meanwhile. */
+async function timed(run: () => Promise<unknown>): Promise<Pass> {
+  const cpuBefore = machineCpuMs();
+  const started = performance.now();
+  await run();
+  const ms = performance.now() - started;
+  const cpuAfter = machineCpuMs();
+  return { ms, cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
+}
+
+/** The raw test commands, `jobs` at a time, with the sandbox's interpreters and variables. */
+async function rawPass(jobs: number): Promise<Pass> {
   const dirs = await rawCheckouts();
   const home = mkdtempSync(join(tmpdir(), 'bench-raw-home-'));
   const limit = pLimit(jobs);
-  const started = performance.now();
-  await Promise.all(suite.instances.map((instance) => limit(() =>
-    execa('bash', ['--norc', '--noprofile', '-c', `${instance.test_cmd} 2>&1`], { cwd: dirs.get(instance.instance_id)!, reject: false, extendEnv: false, env: commandEnv(home), stdin: 'ignore' }))));
-  const elapsed = performance.now() - started;
+  const pass = await timed(() => Promise.all(suite.instances.map((instance) => limit(() =>
+    execa('bash', ['--norc', '--noprofile', '-c', `${instance.test_cmd} 2>&1`], { cwd: dirs.get(instance.instance_id)!, reject: false, extendEnv: false, env: commandEnv(home), stdin: 'ignore' })))));
   for (const dir of [...dirs.values(), home]) rmSync(dir, { recursive: true, force: true });
-  return elapsed;
+  return pass;
 }
 
-/** Every gold patch graded as `bench eval -j jobs` grades: wall ms. */
-async function gradedPass(jobs: number): Promise<number> {
+/** Every gold patch graded as `bench eval -j jobs` grades. */
+async function gradedPass(jobs: number): Promise<Pass> {
   const grader = new Grader({ sandbox, cacheDir, jobs });
   const limit = pLimit(grader.inFlight!);
-  const started = performance.now();
-  await Promise.all(suite.instances.map((instance) => limit(async () => {
+  return timed(() => Promise.all(suite.instances.map((instance) => limit(async () => {
     const grade = await grader.grade(instance, instance.patch);
     if (!grade.resolved) throw new Error(`gold did not resolve ${instance.instance_id}: ${grade.outcome} ${grade.error ?? ''}`);
-  })));
-  return performance.now() - started;
+  }))));
 }
 
 const stats = (values: number[], digits = 0) => spread(values, digits);
@@ -84,14 +105,21 @@ async function hostFigures(): Promise<Record<string, unknown>> {
     const raw: number[] = [];
     const graded: number[] = [];
     const ratios: number[] = [];
+    const extraCpu: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      const r = await rawPass(jobs);
-      const g = await gradedPass(jobs);
-      raw.push(r / 1000);
-      graded.push(g / 1000);
-      ratios.push(g / r);
+      // In turn first: whatever one pass leaves behind (caches warm, clean-up still running) falls on each alike.
+      const [r, g] = round % 2 === 0
+        ? [await rawPass(jobs), await gradedPass(jobs)]
+        : await gradedPass(jobs).then(async (g) => [await rawPass(jobs), g] as const);
+      raw.push(r.ms / 1000);
+      graded.push(g.ms / 1000);
+      ratios.push(g.ms / r.ms);
+      if (r.cpuMs !== undefined && g.cpuMs !== undefined) extraCpu.push((g.cpuMs - r.cpuMs) / suite.instances.length);
     }
-    figures[`j${jobs}`] = { raw_tests_seconds: stats(raw, 2), graded_seconds: stats(graded, 2), overhead_ratio: stats(ratios, 3) };
+    figures[`j${jobs}`] = {
+      raw_tests_seconds: stats(raw, 2), graded_seconds: stats(graded, 2), overhead_ratio: stats(ratios, 3),
+      ...(extraCpu.length ? { machine_cpu_added_per_grading_ms: stats(extraCpu, 1) } : {}),
+    };
   }
   const creation: number[] = [];
   const environment = environments.get(suite.instances[0]!.instance_id)!;

@@ -39,7 +39,8 @@ export function channelFor(parser: LogParserName, testCmd: string): Channel | un
 // With `tee`, it also yields the report, standing in for a junit reporter of the command's own on stdout.
 const nodeReporter = (tee: boolean) => [
   "import { writeSync } from 'node:fs';",
-  "import { junit } from 'node:test/reporters';",
+  // Not `import { junit } from`: a namespace of node:test/reporters loads every reporter, the coverage one too.
+  "const { junit } = process.getBuiltinModule?.('node:test/reporters') ?? (await import('node:test/reporters'));",
   'export default async function* (source) {',
   '  for await (const chunk of junit(source)) {',
   "    const bytes = Buffer.from(chunk);",
