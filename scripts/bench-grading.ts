@@ -7,11 +7,15 @@
  * ratios are shown as min / median / max over the rounds. Beside each pass's wall time, the CPU
  * time the whole machine spent during it (from /proc/stat, where there is one): what grading
  * adds per instance, which at -j 2, with both cores busy with tests, is what the wall time pays.
+ * With --windows, also where the time goes at -j 1: each test command prints the clock when it
+ * starts and ends (both passes alike), and the sum of the test windows, the gaps between them, the
+ * time to the first and after the last are shown for each pass, with each instance's window
+ * inside the sandbox over its raw one.
  * Also workspace creation p50/p95. With a container engine (podman here, or --container docker)
  * and an image holding Node 24 and Python 3 (--image, default bench-toolchain:node24-python3),
  * also per-instance grading time in containers against bwrap, the two alternating instance by
  * instance, and container workspace creation p50/p95.
- *   node scripts/bench-grading.ts [--rounds N] [--container podman|docker] [--image NAME] [--container-instances N] [--no-container | --container-only]
+ *   node scripts/bench-grading.ts [--rounds N] [--windows] [--container podman|docker] [--image NAME] [--container-instances N] [--no-container | --container-only]
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -22,7 +26,7 @@ import { loadSuite } from '../src/tasks/index.ts';
 import { Grader } from '../src/grading/index.ts';
 import { chooseSandbox } from '../src/runner/index.ts';
 import { SANDBOXES, TOOLCHAIN_IMAGE, commandEnv, imageSandboxes, type Sandbox } from '../src/sandbox/index.ts';
-import { spread } from './_spread.ts';
+import { median, spread } from './_spread.ts';
 
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const rounds = Math.max(1, Number(flag('--rounds') || 5) || 5);
@@ -61,37 +65,65 @@ function machineCpuMs(): number | undefined {
   }
 }
 
-type Pass = { ms: number; cpuMs: number | undefined };
+type Pass = { ms: number; cpuMs: number | undefined; startedAt: number; outputs: Map<string, string> };
 
 /** Times `run` (wall ms) and the machine's CPU meanwhile. */
-async function timed(run: () => Promise<unknown>): Promise<Pass> {
+/** Times `run` (wall ms) and the machine's CPU meanwhile; `run` fills in each instance's test output. */
+async function timed(run: (outputs: Map<string, string>) => Promise<unknown>): Promise<Pass> {
+  const outputs = new Map<string, string>();
   const cpuBefore = machineCpuMs();
+  const startedAt = performance.timeOrigin + performance.now();
   const started = performance.now();
-  await run();
+  await run(outputs);
   const ms = performance.now() - started;
   const cpuAfter = machineCpuMs();
-  return { ms, cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
+  return { ms, cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore, startedAt, outputs };
 }
 
 /** The raw test commands, `jobs` at a time, with the sandbox's interpreters and variables. */
-async function rawPass(jobs: number): Promise<Pass> {
+async function rawPass(jobs: number, instances = suite.instances): Promise<Pass> {
   const dirs = await rawCheckouts();
   const home = mkdtempSync(join(tmpdir(), 'bench-raw-home-'));
   const limit = pLimit(jobs);
-  const pass = await timed(() => Promise.all(suite.instances.map((instance) => limit(() =>
-    execa('bash', ['--norc', '--noprofile', '-c', `${instance.test_cmd} 2>&1`], { cwd: dirs.get(instance.instance_id)!, reject: false, extendEnv: false, env: commandEnv(home), stdin: 'ignore' })))));
+  const pass = await timed((outputs) => Promise.all(instances.map((instance) => limit(async () => {
+    const run = await execa('bash', ['--norc', '--noprofile', '-c', `${instance.test_cmd} 2>&1`], { cwd: dirs.get(instance.instance_id)!, reject: false, extendEnv: false, env: commandEnv(home), stdin: 'ignore' });
+    outputs.set(instance.instance_id, String(run.stdout));
+  }))));
   for (const dir of [...dirs.values(), home]) rmSync(dir, { recursive: true, force: true });
   return pass;
 }
 
 /** Every gold patch graded as `bench eval -j jobs` grades. */
-async function gradedPass(jobs: number): Promise<Pass> {
+async function gradedPass(jobs: number, instances = suite.instances): Promise<Pass> {
   const grader = new Grader({ sandbox, cacheDir, jobs });
   const limit = pLimit(grader.inFlight!);
-  return timed(() => Promise.all(suite.instances.map((instance) => limit(async () => {
+  return timed((outputs) => Promise.all(instances.map((instance) => limit(async () => {
     const grade = await grader.grade(instance, instance.patch);
     if (!grade.resolved) throw new Error(`gold did not resolve ${instance.instance_id}: ${grade.outcome} ${grade.error ?? ''}`);
+    outputs.set(instance.instance_id, grade.log ?? '');
   }))));
+}
+
+/** The instances with test commands that print their own start and end on one last line (kept by the log's tail). */
+const stampedInstances = suite.instances.map((instance) => ({
+  ...instance,
+  test_cmd: `started=$EPOCHREALTIME; ${instance.test_cmd}; status=$?; echo "@@tests $started $EPOCHREALTIME"; exit $status`,
+}));
+
+/** A pass's test windows: their sum, the gaps between them, the time to the first and after the last (ms), and each one's length by instance. */
+function testWindows(pass: Pass) {
+  const windows = [...pass.outputs].map(([id, output]) => {
+    const stamp = /@@tests (\S+) (\S+)/.exec(output);
+    if (!stamp) throw new Error(`${id}: its test command printed no start and end`);
+    return { id, start: Number(stamp[1]) * 1000, end: Number(stamp[2]) * 1000 };
+  }).sort((a, b) => a.start - b.start);
+  return {
+    tests_ms: Math.round(windows.reduce((sum, w) => sum + w.end - w.start, 0)),
+    gaps_ms: Math.round(windows.slice(1).reduce((sum, w, k) => sum + w.start - windows[k]!.end, 0)),
+    to_first_ms: Math.round(windows[0]!.start - pass.startedAt),
+    after_last_ms: Math.round(pass.startedAt + pass.ms - windows.at(-1)!.end),
+    byInstance: new Map(windows.map((w) => [w.id, w.end - w.start])),
+  };
 }
 
 const stats = (values: number[], digits = 0) => spread(values, digits);
@@ -121,6 +153,7 @@ async function hostFigures(): Promise<Record<string, unknown>> {
       ...(extraCpu.length ? { machine_cpu_added_per_grading_ms: stats(extraCpu, 1) } : {}),
     };
   }
+  if (process.argv.includes('--windows')) figures.j1_test_windows = await windowFigures();
   const creation: number[] = [];
   const environment = environments.get(suite.instances[0]!.instance_id)!;
   for (let i = 0; i < 60; i++) {
@@ -138,6 +171,24 @@ async function hostFigures(): Promise<Record<string, unknown>> {
   };
 }
 console.log(JSON.stringify({ ...summary, ...(await containerFigures()) }, null, 2));
+
+/** --windows: at -j 1, where the graded pass's time goes against the raw pass's, over up to 3 rounds (in turn first). */
+async function windowFigures(): Promise<Record<string, unknown>> {
+  const rows: { raw: ReturnType<typeof testWindows>; graded: ReturnType<typeof testWindows> }[] = [];
+  for (let round = 0; round < Math.min(rounds, 3); round++) {
+    const [raw, graded] = round % 2 === 0
+      ? [await rawPass(1, stampedInstances), await gradedPass(1, stampedInstances)]
+      : await gradedPass(1, stampedInstances).then(async (g) => [await rawPass(1, stampedInstances), g] as const);
+    rows.push({ raw: testWindows(raw), graded: testWindows(graded) });
+  }
+  const figure = (key: 'tests_ms' | 'gaps_ms' | 'to_first_ms' | 'after_last_ms') => ({ raw: stats(rows.map((r) => r.raw[key])), graded: stats(rows.map((r) => r.graded[key])) });
+  // Each instance's window in the sandbox over its raw one, the median over instances, per round.
+  const inside = rows.map(({ raw, graded }) => median([...graded.byInstance].map(([id, ms]) => ms / raw.byInstance.get(id)!)));
+  return {
+    tests_ms: figure('tests_ms'), gaps_ms: figure('gaps_ms'), to_first_ms: figure('to_first_ms'), after_last_ms: figure('after_last_ms'),
+    test_window_inside_over_raw_median_instance: stats(inside, 3),
+  };
+}
 rmSync(cacheDir, { recursive: true, force: true });
 
 /** Per-instance grading time in a container against bwrap, alternating, plus container workspace creation. */
