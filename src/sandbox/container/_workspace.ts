@@ -15,6 +15,13 @@ const CACHE_PATTERNS = ['__pycache__/', '*.py[co]', '.pytest_cache/', '.mypy_cac
 const DIFF_TIMEOUT_MS = 300_000;
 /** Exit codes after which we look whether the container itself is still there. */
 const SUSPECT_EXITS = new Set([125, 126, 137]);
+/**
+ * SIGKILL to every process but the container's first and this shell, again while one is still
+ * found, for at most 5 s: a fork that raced a pass leaves a child it never saw, and a killed
+ * process holds its place under the pids limit until the container's first process reaps it (a
+ * signal to it still succeeds until then). Builtins only: no fork where the limit is reached.
+ */
+const KILL_ALL = 'while kill -9 -1 2>/dev/null && [ "$SECONDS" -lt 5 ]; do :; done; exit 0';
 
 export type ContainerSpec = { engine: Engine; id: string; image: string; instance: string; root: string; conda: boolean; limits: Limits };
 
@@ -91,7 +98,7 @@ export class ContainerWorkspace implements Workspace {
   /** Every process in the container but its first: what a timed-out command left, whatever groups it made. */
   async #killAll(): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const killed = await engine(this.#spec.engine, ['exec', this.container, '/bin/bash', '--norc', '--noprofile', '-c', 'kill -9 -1 2>/dev/null; exit 0'], { timeoutMs: 30_000 });
+      const killed = await engine(this.#spec.engine, ['exec', this.container, '/bin/bash', '--norc', '--noprofile', '-c', KILL_ALL], { timeoutMs: 30_000 });
       // A fork bomb at the pids limit can refuse the exec itself: try again until one gets in.
       if (killed.exitCode === 0) return;
       if (!(await this.#isRunning())) return;
