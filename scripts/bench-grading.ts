@@ -67,7 +67,6 @@ function machineCpuMs(): number | undefined {
 
 type Pass = { ms: number; cpuMs: number | undefined; startedAt: number; outputs: Map<string, string> };
 
-/** Times `run` (wall ms) and the machine's CPU meanwhile. */
 /** Times `run` (wall ms) and the machine's CPU meanwhile; `run` fills in each instance's test output. */
 async function timed(run: (outputs: Map<string, string>) => Promise<unknown>): Promise<Pass> {
   const outputs = new Map<string, string>();
