@@ -21,6 +21,7 @@ const SUSPECT_EXITS = new Set([125, 126, 137]);
  * process holds its place under the pids limit until the container's first process reaps it (a
  * signal to it still succeeds until then). Builtins only: no fork where the limit is reached.
  */
+const KILL_RETRY_MS = 10_000;
 const KILL_ALL = 'while kill -9 -1 2>/dev/null && [ "$SECONDS" -lt 5 ]; do :; done; exit 0';
 
 export type ContainerSpec = { engine: Engine; id: string; image: string; instance: string; root: string; conda: boolean; limits: Limits };
@@ -97,12 +98,14 @@ export class ContainerWorkspace implements Workspace {
 
   /** Every process in the container but its first: what a timed-out command left, whatever groups it made. */
   async #killAll(): Promise<void> {
-    for (let attempt = 0; attempt < 20; attempt++) {
+    // Until a deadline rather than a count: a fork bomb at the limit refused a dozen execs in a row, now and then more.
+    const deadline = performance.now() + KILL_RETRY_MS;
+    for (let attempt = 1; performance.now() < deadline; attempt++) {
       const killed = await engine(this.#spec.engine, ['exec', this.container, '/bin/bash', '--norc', '--noprofile', '-c', KILL_ALL], { timeoutMs: 30_000 });
-      // A fork bomb at the pids limit can refuse the exec itself: try again until one gets in.
+      // A fork bomb at the pids limit can refuse the exec itself: try again until one gets in (asking every few tries whether the container is still there).
       if (killed.exitCode === 0) return;
-      if (!(await this.#isRunning())) return;
-      await new Promise((done) => setTimeout(done, 50));
+      if (attempt % 4 === 0 && !(await this.#isRunning())) return;
+      await new Promise((done) => setTimeout(done, 20));
     }
   }
 
