@@ -53,6 +53,10 @@ const nodeReporter = (tee: boolean) => [
 /** A module as a data: URL with every character but letters and digits escaped, so it is one plain word in any shell quoting. */
 const dataUrl = (source: string) => `data:text/javascript,${encodeURIComponent(source).replace(/[^A-Za-z0-9%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}`;
 
+/** Our reporter as NODE_OPTIONS adds it, and as it stands in for the command's own junit reporter. */
+const REPORTER_URL = dataUrl(nodeReporter(false));
+const TEE_REPORTER_URL = dataUrl(nodeReporter(true));
+
 /** The command's one reporter, when it is junit on stdout: `--test-reporter=junit` (or `--test-reporter junit`) as a word of its own. */
 const ONLY_JUNIT = /(?<=^|[\s'"])--test-reporter[= ]junit(?=$|[\s'";&|)])/g;
 
@@ -67,13 +71,11 @@ function nodeChannel(testCmd: string): Channel {
   const reporters = [...testCmd.matchAll(/--test-reporter(?!-destination)[= ]/g)].length;
   const destinations = [...testCmd.matchAll(/--test-reporter-destination[= ]/g)].length;
   const junitOnly = reporters === 1 && destinations === 0 && [...testCmd.matchAll(ONLY_JUNIT)].length === 1;
-  const options = [`--test-reporter=${dataUrl(nodeReporter(false))}`, '--test-reporter-destination=stdout'];
+  const options = [`--test-reporter=${REPORTER_URL}`, '--test-reporter-destination=stdout'];
   if (reporters === 0) options.push('--test-reporter=spec', '--test-reporter-destination=stdout');
   for (let i = destinations; i < reporters; i++) options.push('--test-reporter-destination=stdout');
   return {
-    ...(junitOnly
-      ? { env: {}, command: testCmd.replace(ONLY_JUNIT, `--test-reporter=${dataUrl(nodeReporter(true))}`) }
-      : { env: { NODE_OPTIONS: options.join(' ') } }),
+    ...(junitOnly ? { env: {}, command: testCmd.replace(ONLY_JUNIT, `--test-reporter=${TEE_REPORTER_URL}`) } : { env: { NODE_OPTIONS: options.join(' ') } }),
     files: {},
     read(report, root) {
       if (!report.trim()) return { kind: 'incomplete', reason: 'the test runner wrote no report: it stopped before its reporter ran' };

@@ -15,13 +15,14 @@ const CACHE_PATTERNS = ['__pycache__/', '*.py[co]', '.pytest_cache/', '.mypy_cac
 const DIFF_TIMEOUT_MS = 300_000;
 /** Exit codes after which we look whether the container itself is still there. */
 const SUSPECT_EXITS = new Set([125, 126, 137]);
+/** How long a timed-out command's kill keeps trying to get an exec into a container at its pids limit. */
+const KILL_RETRY_MS = 10_000;
 /**
  * SIGKILL to every process but the container's first and this shell, again while one is still
  * found, for at most 5 s: a fork that raced a pass leaves a child it never saw, and a killed
  * process holds its place under the pids limit until the container's first process reaps it (a
  * signal to it still succeeds until then). Builtins only: no fork where the limit is reached.
  */
-const KILL_RETRY_MS = 10_000;
 const KILL_ALL = 'while kill -9 -1 2>/dev/null && [ "$SECONDS" -lt 5 ]; do :; done; exit 0';
 
 export type ContainerSpec = { engine: Engine; id: string; image: string; instance: string; root: string; conda: boolean; limits: Limits };
