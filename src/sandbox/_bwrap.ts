@@ -284,7 +284,7 @@ export function bwrapArguments(
   return args;
 }
 
-/** `bash -c command`, never reading rc files (see wrapCommand). */
+/** `bash -c command`, never reading rc files (bash sources ~/.bashrc when its stdin is a socket, even with -c). */
 export function commandArgv(command: string): string[] {
   return ['/bin/bash', '--norc', '--noprofile', '-c', command];
 }

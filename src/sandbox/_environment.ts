@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import { commandArgv } from './_bwrap.ts';
 import { copyTree } from './_tree.ts';
 import { commitBase } from './_git.ts';
-import { runProcess, wrapCommand } from './_process.ts';
+import { runProcess } from './_process.ts';
 import type { EnvironmentSpec, PreparedEnvironment } from './_types.ts';
 
 const MANIFEST = 'environment.json';
@@ -105,9 +105,10 @@ async function install(spec: EnvironmentSpec, baseDir: string): Promise<void> {
     if (value !== undefined && !SECRET_NAME.test(name)) env[name] = value;
   }
   env.PATH = `${dirname(process.execPath)}:${env.PATH ?? '/usr/bin:/bin'}`;
-  const wrapped = wrapCommand(commandArgv(spec.install!), { cgroupProcs: [], ulimits: [] });
+  const [file, ...args] = commandArgv(spec.install!);
   const result = await runProcess({
-    ...wrapped,
+    file: file!,
+    args,
     cwd: baseDir,
     env,
     timeoutMs: INSTALL_TIMEOUT_MS,

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { execa as Execa } from 'execa';
 import { OutputCapture } from './_output.ts';
-import { processHelper, reopenedFor, type SpawnEvents } from './_spawner.ts';
+import { processHelper, reopenedFor, type Confinement, type Rlimit, type SpawnEvents } from './_spawner.ts';
 import type { ExecGate, ExecResult } from './_types.ts';
 
 export type ProcessSpec = {
@@ -22,6 +22,8 @@ export type ProcessSpec = {
   reportChannel?: boolean;
   /** See ExecOptions.gate: the wall-time clock stops while the gate is shut. */
   gate?: ExecGate;
+  /** Cgroups the process joins and limits it takes before it runs anything (see Confinement). */
+  confinement?: Confinement;
 };
 
 /** How long we wait for the output pipes to close after killing before we close them ourselves. */
@@ -57,16 +59,18 @@ function track(pid: number): void {
   liveGroups.add(pid);
 }
 
+/** bash's `ulimit` option for each limit, and the unit it counts in. */
+const ULIMIT_OPTIONS: Record<Rlimit['resource'], [string, number]> = { core: ['-c', 1024], fsize: ['-f', 1024], data: ['-d', 1024], nproc: ['-u', 1] };
+
 /**
- * Wraps argv in a bash prelude that closes every descriptor but 0-2 (and `keepFds`: whatever the
- * harness itself inherited must not reach the command), merges stderr into stdout (one pipe
- * keeps the order), joins the given cgroups and sets resource limits before exec-ing argv.
+ * For a process this process starts itself: argv in a bash prelude that closes every descriptor
+ * but 0-2 and `keepFds` (whatever the harness itself inherited must not reach the command),
+ * merges stderr into stdout (one pipe keeps the order), joins the cgroups and sets the limits
+ * before exec-ing argv. The process helper does all of this without a shell.
  */
-export function wrapCommand(
-  argv: string[],
-  options: { cgroupProcs: string[]; ulimits: string[]; keepFds?: number[] },
-): { file: string; args: string[] } {
-  const keep = ['0', '1', '2', ...(options.keepFds ?? []).map(String)].join('|');
+function wrapCommand(argv: string[], confinement: Confinement, keepFds: number[]): { file: string; args: string[] } {
+  const keep = ['0', '1', '2', ...keepFds.map(String)].join('|');
+  const ulimits = confinement.rlimits.flatMap(({ resource, value }) => [ULIMIT_OPTIONS[resource][0], String(Math.floor(value / ULIMIT_OPTIONS[resource][1]))]);
   const script = [
     // Builtins only: the glob and `exec N>&-` start no process.
     'for fd in /proc/self/fd/*; do',
@@ -80,11 +84,11 @@ export function wrapCommand(
     '  shift',
     'done',
     'shift',
-    ...(options.ulimits.length > 0 ? [`ulimit ${options.ulimits.join(' ')} || exit 125`] : []),
+    ...(ulimits.length > 0 ? [`ulimit ${ulimits.join(' ')} || exit 125`] : []),
     'exec "$@"',
   ].join('\n');
   // --norc: bash sources ~/.bashrc when its stdin is a socket (as Node's pipes are), even with -c.
-  return { file: '/bin/bash', args: ['--norc', '--noprofile', '-c', script, 'bench-sandbox', ...options.cgroupProcs, '--', ...argv] };
+  return { file: '/bin/bash', args: ['--norc', '--noprofile', '-c', script, 'bench-sandbox', ...confinement.cgroupProcs, '--', ...argv] };
 }
 
 /** A started child, however it was started: its pid, how to close our ends of its pipes, and its end. */
@@ -100,7 +104,9 @@ type Launched = {
 /** Started by this process (execa): used when no process helper runs here. */
 async function launchDirect(spec: ProcessSpec, events: SpawnEvents): Promise<Launched> {
   const stdin = spec.stdin === undefined && !spec.gate ? ('ignore' as const) : ('pipe' as const);
-  const child = (await loadExeca())(spec.file, spec.args, {
+  const keepFds = [...(spec.extraFds ?? []), ...(spec.reportChannel ? [-1] : [])].map((_, index) => 3 + index);
+  const wrapped = wrapCommand([spec.file, ...spec.args], spec.confinement ?? { cgroupProcs: [], rlimits: [] }, keepFds);
+  const child = (await loadExeca())(wrapped.file, wrapped.args, {
     cwd: spec.cwd,
     env: spec.env,
     extendEnv: false,
@@ -152,15 +158,19 @@ async function launchViaHelper(
     closed = () => resolve(undefined);
   });
   const spawned = await helper.spawn(
-    { file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, stdin: spec.stdin, holdStdin: Boolean(spec.gate), descriptors, reportChannel: spec.reportChannel },
+    {
+      file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, stdin: spec.stdin, holdStdin: Boolean(spec.gate), descriptors, reportChannel: spec.reportChannel,
+      mergeStderr: true, ...(spec.confinement ? { confinement: spec.confinement } : {}),
+    },
     { output: events.output, exit: events.exit, closed },
   );
   return { pid: spawned.pid, closePipes: spawned.closePipes, writeStdin: spawned.writeStdin, finished };
 }
 
 /**
- * Runs one process in its own process group with a wall-time limit and an output budget.
- * Once the main process exits, whatever it left behind in its group is killed too.
+ * Runs one process in its own process group with a wall-time limit and an output budget, its
+ * stderr merged into its stdout, in its cgroups and under its limits (`confinement`) from its
+ * first instruction. Once the main process exits, whatever it left behind in its group is killed too.
  */
 export async function runProcess(spec: ProcessSpec): Promise<ExecResult> {
   const started = performance.now();

@@ -1,21 +1,23 @@
 import { readdir, stat } from 'node:fs/promises';
+import type { Rlimit } from './_spawner.ts';
 import type { Limits } from './_types.ts';
 
 const MIN_DATA_LIMIT_MB = 1024;
+const MIB = 1024 * 1024;
 
 /**
- * `ulimit` arguments for one command. The file size limit always applies; memory (RLIMIT_DATA,
+ * The resource limits of one command. The file size limit always applies; memory (RLIMIT_DATA,
  * per process) and process count only when no cgroup enforces them for the whole tree.
  */
-export async function ulimitArguments(limits: Limits, hasCgroup: boolean): Promise<string[]> {
-  const args = ['-c', '0', '-f', String(limits.maxFileMb * 1024)];
-  if (hasCgroup) return args;
+export async function commandRlimits(limits: Limits, hasCgroup: boolean): Promise<Rlimit[]> {
+  const rlimits: Rlimit[] = [{ resource: 'core', value: 0 }, { resource: 'fsize', value: limits.maxFileMb * MIB }];
+  if (hasCgroup) return rlimits;
   // RLIMIT_DATA counts V8's up-front reservations: under about 600 MB node cannot even start.
-  args.push('-d', String(Math.max(limits.memoryMb, MIN_DATA_LIMIT_MB) * 1024));
+  rlimits.push({ resource: 'data', value: Math.max(limits.memoryMb, MIN_DATA_LIMIT_MB) * MIB });
   const uid = process.getuid?.();
   // RLIMIT_NPROC never binds uid 0, and elsewhere counts every process of the user, not just ours.
-  if (uid !== undefined && uid !== 0) args.push('-u', String((await processesOwnedBy(uid)) + limits.maxProcesses));
-  return args;
+  if (uid !== undefined && uid !== 0) rlimits.push({ resource: 'nproc', value: (await processesOwnedBy(uid)) + limits.maxProcesses });
+  return rlimits;
 }
 
 async function processesOwnedBy(uid: number): Promise<number> {

@@ -1,30 +1,40 @@
 """Starts processes for bench's main process, which is large: forking it costs 5-12 ms of its
-one thread per process, where this small interpreter starts one (vfork) in about a millisecond.
+one thread per process, where this small interpreter forks in well under a millisecond.
 
 Requests arrive on stdin as JSON lines:
   {"op": "spawn", "id": N, "file": ..., "args": [...], "cwd": ..., "env": {...},
-   "stdin": base64 | null, "hold_stdin": bool, "fds": [[path, flags], ...], "report": bool}
+   "stdin": base64 | null, "hold_stdin": bool, "fds": [[path, flags], ...], "report": bool,
+   "merge_stderr": bool, "cgroups": [procs file, ...], "rlimits": [[name, value], ...]}
   {"op": "stdin", "id": N, "data": base64, "end": bool}   more for a held stdin; "end" closes it after
+  {"op": "close", "id": N}      close what is left of the child's pipes (after the kill grace)
+  {"op": "mount", "id": N, "source", "target", "type", "flags", "data"}   mount(2), answered A
+  {"op": "unmount", "id": N, "target", "flags"}                            umount2(2), answered A
 Stdin travels as base64 of the bytes the harness means to write (any text, lone surrogates
 included, arrives as the harness encoded it). A request that cannot be carried out is answered
 F (for a spawn) or dropped; it never ends the helper.
-  {"op": "close", "id": N}      close what is left of the child's pipes (after the kill grace)
 Events go to stdout as frames: 4-byte length, 1-byte kind, 4-byte id, payload.
   S started (JSON {"pid"}), F failed to start (JSON {"message"}), O stdout, E stderr,
-  R report channel, X exited (JSON {"code", "signal"}), C every pipe closed.
+  R report channel, X exited (JSON {"code", "signal"}), C every pipe closed,
+  A a mount or unmount done (JSON {"error": null or why}).
 Each child gets a session (and process group) of its own, its stdio on socket pairs as Node
-makes them, the files in "fds" reopened as descriptors 3, 4, ... and the report channel (a
-socket pair whose other end only we hold) after them; nothing else of ours. Stdin closed: exit.
+makes them (stderr on stdout's with "merge_stderr": one stream keeps the order), the files in
+"fds" reopened as descriptors 3, 4, ... and the report channel (a socket pair whose other end
+only we hold) after them; nothing else of ours. Before its exec it joins the given cgroups (by
+writing its pid into each procs file; a refusal is said on its stdout, exit 125) and takes the
+given resource limits, soft and hard: what a shell prelude would do, without its start. The
+exec is awaited without blocking the loop (a cgroup v1 join can wait for milliseconds).
+Stdin closed: exit.
 """
 import base64
+import ctypes
 import fcntl
 import json
 import os
+import resource
 import selectors
 import signal
 import socket
 import struct
-import subprocess
 import sys
 
 RESERVED = 16
@@ -57,8 +67,10 @@ def flush():
 
 
 class Child:
-    def __init__(self, ident):
+    def __init__(self, ident, pid):
         self.ident = ident
+        self.pid = pid
+        self.streams = []
         self.pipes = {}
         self.stdin = None
         self.pending = b''
@@ -106,78 +118,169 @@ class Child:
             children.pop(self.ident, None)
 
 
+def describe(error):
+    return f'{getattr(error, "strerror", None) or error} ({error.__class__.__name__}, errno {getattr(error, "errno", None)})'
+
+
 def spawn(request):
     ident = request['id']
-    child = Child(ident)
-    opened, ours, theirs = [], [], []
+    opened, ours, streams, failure = [], [], [], None
+    hold = bool(request.get('hold_stdin'))
+    stdin_data = request.get('stdin')
+    with_stdin = stdin_data is not None or hold
+    merged = bool(request.get('merge_stderr'))
     try:
+        plan = ChildPlan(request)
         for path, flags in request.get('fds', []):
             opened.append(os.open(path, flags | os.O_CLOEXEC))
         if request.get('report'):
             mine, other = socket.socketpair()
             ours.append((mine, b'R'))
             opened.append(other.detach())
+        streams = [socket.socketpair() for _ in range(2 if merged else 3)]
+        failure, success = os.pipe2(os.O_CLOEXEC)
         for index, fd in enumerate(opened):
             os.dup2(fd, 3 + index, inheritable=False)
-        streams = [socket.socketpair() for _ in range(3)]
-        stdin_data = request.get('stdin')
-        hold = bool(request.get('hold_stdin'))
-        theirs = [pair[1] for pair in streams]
         try:
-            process = subprocess.Popen(
-                [request['file'], *request['args']],
-                cwd=request['cwd'],
-                env=request['env'],
-                stdin=theirs[0].fileno() if stdin_data is not None or hold else NULL,
-                stdout=theirs[1].fileno(),
-                stderr=theirs[2].fileno(),
-                pass_fds=tuple(range(3, 3 + len(opened))),
-                start_new_session=True,
-                close_fds=True,
-            )
+            pid = os.fork()
+            if pid == 0:
+                theirs = [pair[1].fileno() for pair in streams]
+                plan.start(theirs[0] if with_stdin else NULL, theirs[1], theirs[-1], len(opened), success)
         finally:
-            for pair in theirs:
-                pair.close()
+            os.close(success)
+            for pair in streams:
+                pair[1].close()
             for index in range(len(opened)):
                 os.dup2(NULL, 3 + index, inheritable=False)
-    except OSError as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         for sock, _ in ours:
             sock.close()
-        for pair in locals().get('streams', []):
+        for pair in streams:
             pair[0].close()
-        send(b'F', ident, json.dumps({'message': f'{error.strerror or error} ({error.__class__.__name__}, errno {error.errno})'}).encode())
+        if failure is not None:
+            os.close(failure)
+        send(b'F', ident, json.dumps({'message': describe(error)}).encode())
         return
     finally:
         for fd in opened:
             os.close(fd)
-    child.process = process
+    child = Child(ident, pid)
     children[ident] = child
-    send(b'S', ident, json.dumps({'pid': process.pid}).encode())
-    ours = [(streams[1][0], b'O'), (streams[2][0], b'E'), *ours]
-    for sock, kind in ours:
+    child.streams = [(streams[1][0], b'O'), *([] if merged else [(streams[2][0], b'E')]), *ours]
+    if with_stdin:
+        child.stdin = streams[0][0]
+        child.pending = base64.b64decode(stdin_data or '')
+        child.hold = hold
+    else:
+        streams[0][0].close()
+    # Its exec is awaited in the loop: the pipe closes when it succeeds, and carries why when it does not.
+    selector.register(failure, selectors.EVENT_READ, ('exec', child))
+
+
+class ChildPlan:
+    """What the child does between fork and exec, worked out before the fork: the child then only makes system calls."""
+
+    def __init__(self, request):
+        self.file = request['file']
+        self.argv = [request['file'], *request['args']]
+        self.cwd = request['cwd']
+        self.env = dict(request['env'])
+        self.cgroups = [(path, f'sandbox: cannot join cgroup {path}\n'.encode()) for path in request.get('cgroups', [])]
+        self.rlimits = [(getattr(resource, f'RLIMIT_{name.upper()}'), int(value), name) for name, value in request.get('rlimits', [])]
+
+    def start(self, stdin, stdout, stderr, handed, report):
+        """In the child, never returning: set up, then exec; why an exec failed goes to `report`."""
+        try:
+            try:
+                os.setsid()
+                os.dup2(stdin, 0)
+                os.dup2(stdout, 1)
+                os.dup2(stderr, 2)
+                for fd in range(3, 3 + handed):
+                    os.set_inheritable(fd, True)
+                os.closerange(3 + handed, report)
+                os.closerange(report + 1, 1 << 20)
+                os.chdir(self.cwd)
+            except OSError as error:
+                os.write(report, describe(error).encode())
+                os._exit(127)
+            for path, refusal in self.cgroups:
+                try:
+                    joined = os.open(path, os.O_WRONLY)
+                    os.write(joined, b'%d\n' % os.getpid())
+                    os.close(joined)
+                except OSError:
+                    os.write(1, refusal)
+                    os._exit(125)
+            for limit, value, name in self.rlimits:
+                try:
+                    resource.setrlimit(limit, (value, value))
+                except (OSError, ValueError) as error:
+                    os.write(1, f'sandbox: cannot set the {name} limit: {error}\n'.encode())
+                    os._exit(125)
+            for number in (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(number, signal.SIG_DFL)
+            try:
+                os.execvpe(self.file, self.argv, self.env)
+            except OSError as error:
+                os.write(report, describe(error).encode())
+        finally:
+            os._exit(127)
+
+
+def started(failure, child):
+    """The exec succeeded (the pipe closed empty) or failed (it says why): the child is announced, or reaped and refused."""
+    selector.unregister(failure)
+    why = os.read(failure, 4096)
+    os.close(failure)
+    pidfd = None
+    if not why:
+        try:
+            pidfd = os.pidfd_open(child.pid)
+        except OSError as error:
+            os.killpg(child.pid, signal.SIGKILL)
+            why = describe(error).encode()
+    if why:
+        os.waitpid(child.pid, 0)
+        for sock, _ in child.streams:
+            sock.close()
+        child.close_stdin()
+        children.pop(child.ident, None)
+        send(b'F', child.ident, json.dumps({'message': why.decode(errors='replace')}).encode())
+        return
+    send(b'S', child.ident, json.dumps({'pid': child.pid}).encode())
+    for sock, kind in child.streams:
         sock.setblocking(False)
         child.pipes[sock] = kind
         selector.register(sock, selectors.EVENT_READ, ('pipe', child))
-    if stdin_data is not None or hold:
-        child.stdin = streams[0][0]
+    if child.stdin is not None:
         child.stdin.setblocking(False)
-        child.pending = base64.b64decode(stdin_data or '')
-        child.hold = hold
         child.feed()
-    else:
-        streams[0][0].close()
-    pidfd = os.pidfd_open(process.pid)
     selector.register(pidfd, selectors.EVENT_READ, ('exit', child))
 
 
 def exited(pidfd, child):
     selector.unregister(pidfd)
     os.close(pidfd)
-    code = child.process.wait()
+    code = os.waitstatus_to_exitcode(os.waitpid(child.pid, 0)[1])
     status = {'code': code, 'signal': None} if code >= 0 else {'code': None, 'signal': signal.Signals(-code).name}
     send(b'X', child.ident, json.dumps(status).encode())
     child.exited = True
     child.finish()
+
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def mounted(request):
+    """mount(2) or umount2(2), answered with the kernel's refusal, if any."""
+    target = os.fsencode(request['target'])
+    if request['op'] == 'mount':
+        done = libc.mount(os.fsencode(request['source']), target, request['type'].encode(), ctypes.c_ulong(request.get('flags', 0)), request.get('data', '').encode())
+    else:
+        done = libc.umount2(target, ctypes.c_int(request.get('flags', 0)))
+    error = None if done == 0 else os.strerror(ctypes.get_errno())
+    send(b'A', request['id'], json.dumps({'error': error}).encode())
 
 
 def handle(line):
@@ -190,6 +293,8 @@ def handle(line):
     except Exception as error:  # one bad request must not take every other child down with the helper
         if request.get('op') == 'spawn' and request.get('id') not in children:
             send(b'F', request.get('id', 0), json.dumps({'message': f'the process helper could not start it: {error}'}).encode())
+        elif request.get('op') in ('mount', 'unmount'):
+            send(b'A', request.get('id', 0), json.dumps({'error': f'the process helper could not do it: {error}'}).encode())
 
 
 def carry_out(request):
@@ -207,6 +312,8 @@ def carry_out(request):
         if child:
             for sock in list(child.pipes):
                 child.close_pipe(sock)
+    elif request['op'] in ('mount', 'unmount'):
+        mounted(request)
 
 
 def main():
@@ -248,6 +355,8 @@ def main():
                     child.hold = False
                 if not child.pending:
                     child.feed()
+            elif what == 'exec':
+                started(key.fileobj, child)
             elif what == 'exit':
                 exited(key.fileobj, child)
 

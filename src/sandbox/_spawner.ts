@@ -5,10 +5,12 @@ import { join } from 'node:path';
 /**
  * Processes started by a small long-lived helper (`_spawner.py`, the system's Python) rather than
  * by this process: forking a Node process of a few hundred MB costs 5-12 ms of its only thread
- * (the kernel copies its page tables), the helper starts one in about a millisecond. What a child
- * sees is the same either way: its own session and process group, stdio on socket pairs, the
- * given descriptors as 3, 4, ..., the report channel after them, nothing else. Without a usable
- * Python (or with BENCH_SPAWNER=0) callers start their processes themselves.
+ * (the kernel copies its page tables), the helper starts one in well under a millisecond, joins
+ * it to its cgroups and sets its limits before the exec (no shell prelude to start), and mounts
+ * and unmounts workspace filesystems itself (no `mount` process). What a child sees is the same
+ * either way: its own session and process group, stdio on socket pairs, the given descriptors as
+ * 3, 4, ..., the report channel after them, nothing else. Without a usable Python (or with
+ * BENCH_SPAWNER=0) callers start their processes and mounts themselves.
  */
 export type SpawnRequest = {
   file: string;
@@ -23,7 +25,17 @@ export type SpawnRequest = {
   descriptors?: [string, number][];
   /** One more descriptor after `extraFds`: a socket pair whose other end only the helper holds. */
   reportChannel?: boolean;
+  /** Stderr on stdout's socket: one stream, in the order it was written. */
+  mergeStderr?: boolean;
+  /** What the child does before its exec: see Confinement. */
+  confinement?: Confinement;
 };
+
+/** Cgroups a child joins (their `cgroup.procs` files) and resource limits it takes, soft and hard, before its exec. */
+export type Confinement = { cgroupProcs: readonly string[]; rlimits: readonly Rlimit[] };
+
+/** A resource limit as setrlimit(2) takes it: bytes for `core`, `fsize` and `data`, a count for `nproc`. */
+export type Rlimit = { resource: 'core' | 'fsize' | 'data' | 'nproc'; value: number };
 
 export type SpawnEvents = {
   output(stream: 'stdout' | 'stderr' | 'report', chunk: Buffer): void;
@@ -38,11 +50,15 @@ const PYTHON = '/usr/bin/python3';
 const O_ACCMODE = 0o3;
 const HELPER = join(import.meta.dirname, '_spawner.py');
 
+/** The kernel's refusal of a mount or an unmount, undefined when it was done. */
+type Answer = (error: string | undefined) => void;
+
 type Pending = { events: SpawnEvents; started: (spawned: Spawned) => void; failed: (error: Error) => void; exited?: boolean; closed?: boolean };
 
 class Helper {
   readonly #process: ChildProcess;
   readonly #children = new Map<number, Pending>();
+  readonly #answers = new Map<number, Answer>();
   #next = 1;
   #buffer: Buffer<ArrayBufferLike> = Buffer.alloc(0);
   #dead: Error | undefined;
@@ -56,6 +72,10 @@ class Helper {
         this.#children.delete(id);
         pending.failed(this.#dead);
         pending.events.closed();
+      }
+      for (const [id, answer] of this.#answers) {
+        this.#answers.delete(id);
+        answer(this.#dead.message);
       }
     };
     this.#process.on('error', die);
@@ -74,7 +94,29 @@ class Helper {
       this.#send({
         op: 'spawn', id, file: request.file, args: request.args, cwd: request.cwd, env: request.env,
         stdin: request.stdin === undefined ? null : Buffer.from(request.stdin).toString('base64'), hold_stdin: Boolean(request.holdStdin), fds, report: Boolean(request.reportChannel),
+        merge_stderr: Boolean(request.mergeStderr), cgroups: request.confinement?.cgroupProcs ?? [],
+        rlimits: (request.confinement?.rlimits ?? []).map(({ resource, value }) => [resource, value]),
       });
+    });
+  }
+
+  /** mount(2) as the helper (a process of our own user) makes it; resolves with the kernel's refusal, if any. */
+  mount(request: { source: string; target: string; type: string; flags: number; data: string }): Promise<string | undefined> {
+    return this.#ask({ op: 'mount', ...request });
+  }
+
+  /** umount2(2); `flags` 2 is MNT_DETACH. */
+  unmount(target: string, flags = 0): Promise<string | undefined> {
+    return this.#ask({ op: 'unmount', target, flags });
+  }
+
+  #ask(message: object): Promise<string | undefined> {
+    if (this.#dead) return Promise.resolve(this.#dead.message);
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#answers.set(id, resolve);
+      this.#busy();
+      this.#send({ ...message, id });
     });
   }
 
@@ -96,6 +138,13 @@ class Helper {
   }
 
   #event(kind: string, id: number, payload: Buffer): void {
+    const answer = kind === 'A' ? this.#answers.get(id) : undefined;
+    if (answer) {
+      this.#answers.delete(id);
+      this.#idle();
+      answer((JSON.parse(payload.toString()) as { error: string | null }).error ?? undefined);
+      return;
+    }
     const child = this.#children.get(id);
     if (!child) return;
     switch (kind) {
@@ -144,7 +193,7 @@ class Helper {
   }
 
   #idle(): void {
-    if (this.#children.size > 0) return;
+    if (this.#children.size > 0 || this.#answers.size > 0) return;
     this.#process.unref();
     (this.#process.stdout as unknown as { unref(): void }).unref();
     (this.#process.stdin as unknown as { unref?(): void }).unref?.();
@@ -162,7 +211,7 @@ function reopenable(fd: number): [string, number] {
 let helper: Helper | null | undefined;
 
 /** The helper, started on first use; null when processes are to be started by this process. */
-export function processHelper(): { spawn: Helper['spawn'] } | null {
+export function processHelper(): Pick<Helper, 'spawn' | 'mount' | 'unmount'> | null {
   if (helper !== undefined) return helper;
   helper = null;
   if (process.platform !== 'linux' || process.env.BENCH_SPAWNER === '0') return null;

@@ -8,8 +8,8 @@ import { BACKGROUND_GRACE_MS, cgroupProcsFiles, cgroupRefusal, createCgroup, for
 import { mountAndCopy, mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
 import { applyToWorkTree, baseFiles, controlTemplate, diffWorkTree } from './_git.ts';
-import { runProcess, wrapCommand } from './_process.ts';
-import { ulimitArguments } from './_rlimits.ts';
+import { runProcess } from './_process.ts';
+import { commandRlimits } from './_rlimits.ts';
 import { openSeccompDescriptor } from './_seccomp.ts';
 import { DIFF_TIMEOUT_MS, OUTPUT_HARD_CAP_FACTOR } from './_types.ts';
 import type { ExecOptions, ExecResult, Limits, PreparedEnvironment, SandboxKind, Workspace, WorkspaceDiff } from './_types.ts';
@@ -155,13 +155,13 @@ export class SandboxWorkspace implements Workspace {
     const gate = options.gate && cgroup?.cpuDir
       ? { ...options.gate, open: async () => { clearTimeout(graceOver); await options.gate!.open(); foreground(cgroup); } }
       : options.gate;
-    const ulimits = await ulimitArguments(limits, cgroup !== null);
-    const keepFds = [...extraFds, ...(options.reportChannel ? [-1] : [])].map((_, index) => 3 + index);
-    const wrapped = wrapCommand(argv, { cgroupProcs: cgroup ? cgroupProcsFiles(cgroup) : [], ulimits, keepFds });
+    const confinement = { cgroupProcs: cgroup ? cgroupProcsFiles(cgroup) : [], rlimits: await commandRlimits(limits, cgroup !== null) };
     let emptied = false;
     try {
       const result = await runProcess({
-        ...wrapped,
+        file: argv[0]!,
+        args: argv.slice(1),
+        confinement,
         cwd,
         env,
         timeoutMs: options.timeoutMs,

@@ -102,16 +102,44 @@ describe.skipIf(!helper)('processes started by the process helper', () => {
     expect(big.stdout).toHaveLength(1000);
   });
 
-  it('gives what a process started by the harness itself gives', async () => {
-    const script = 'exec 2>&1; echo out; echo err >&2; read -r line; printf "%s" "$line"; kill -HUP $$';
-    const here = await runProcess(spec(script, { stdin: 'in\n' }));
+  /** The same process started by a harness without the helper. */
+  const startedByHarness = (processSpec: Parameters<typeof runProcess>[0]) => {
     const direct = spawnSync(process.execPath, ['--input-type=module', '-e', `
       const { runProcess } = await import(${JSON.stringify(join(import.meta.dirname, '../../src/sandbox/_process.ts'))});
-      const result = await runProcess(${JSON.stringify(spec(script, { stdin: 'in\n' }))});
+      const result = await runProcess(${JSON.stringify(processSpec)});
       process.stdout.write(JSON.stringify(result));
     `], { env: { ...process.env, BENCH_SPAWNER: '0' }, encoding: 'utf8' });
-    const started = JSON.parse(direct.stdout) as typeof here;
-    expect({ ...started, durationMs: 0 }).toEqual({ ...here, durationMs: 0 });
+    return { ...(JSON.parse(direct.stdout) as Awaited<ReturnType<typeof runProcess>>), durationMs: 0 };
+  };
+
+  it('gives what a process started by the harness itself gives', async () => {
+    const script = 'echo out; echo err >&2; echo out again; read -r line; printf "%s" "$line"; kill -HUP $$';
+    const here = await runProcess(spec(script, { stdin: 'in\n' }));
+    // Stderr is merged where it is written: the lines keep their order.
+    expect(here.output).toBe('out\nerr\nout again\nin');
+    expect(startedByHarness(spec(script, { stdin: 'in\n' }))).toEqual({ ...here, durationMs: 0 });
+  });
+
+  it('sets the limits, soft and hard, before the command runs, as a harness starting it itself does', async () => {
+    const limited = spec('ulimit -f; ulimit -Hf; ulimit -c; ulimit -d; head -c 3000000 /dev/zero > /dev/null; echo wrote', {
+      confinement: { cgroupProcs: [], rlimits: [{ resource: 'fsize', value: 2 * 1024 * 1024 }, { resource: 'core', value: 0 }, { resource: 'data', value: 1024 * 1024 * 1024 }] },
+    });
+    const here = await runProcess(limited);
+    expect(here.output.split('\n').slice(0, 4)).toEqual(['2048', '2048', '0', '1048576']);
+    expect(startedByHarness(limited)).toEqual({ ...here, durationMs: 0 });
+    // Past the file size limit the write is refused (SIGXFSZ is at its default: it ends the writer).
+    const past = await runProcess(spec(`head -c 3000000 /dev/zero > ${join(scratch.path, 'big')}; echo "head: $?"`, { confinement: limited.confinement }));
+    expect(past.output).toMatch(/head: (153|1)\b/);
+  });
+
+  it('does not run a command that cannot join its cgroup, and says why', async () => {
+    const marker = join(scratch.path, 'ran-outside');
+    const refused = spec(`touch ${marker}`, { confinement: { cgroupProcs: [join(scratch.path, 'no-such-cgroup', 'cgroup.procs')], rlimits: [] } });
+    const here = await runProcess(refused);
+    expect(here.exitCode).toBe(125);
+    expect(here.output).toContain(`sandbox: cannot join cgroup ${join(scratch.path, 'no-such-cgroup', 'cgroup.procs')}`);
+    expect(existsSync(marker)).toBe(false);
+    expect(startedByHarness(refused).exitCode).toBe(125);
   });
 });
 
