@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { runCommand } from './_process.ts';
+import { runCommand, type CommandResult } from './_process.ts';
+import { processHelper } from './_spawner.ts';
 import { CP_TREE } from './_tree.ts';
 import type { Limits } from './_types.ts';
 
@@ -53,17 +55,38 @@ let mountable: boolean | undefined;
 
 /** The mount options of a workspace's filesystem: room for the base copy plus the limits. */
 export function diskOptions(limits: Limits, base: TreeUsage): string {
+  return `${diskData(limits, base)},nosuid,nodev`;
+}
+
+/** diskOptions as mount(2) takes them: the tmpfs's own options (nosuid and nodev are flags). */
+function diskData(limits: Limits, base: TreeUsage): string {
   const bytes = base.bytes + limits.diskMb * 1024 * 1024;
-  return `size=${Math.ceil(bytes / PAGE) * PAGE},nr_inodes=${base.inodes + limits.maxInodes},mode=0700,nosuid,nodev`;
+  return `size=${Math.ceil(bytes / PAGE) * PAGE},nr_inodes=${base.inodes + limits.maxInodes},mode=0700`;
+}
+
+const MS_NOSUID = 2;
+const MS_NODEV = 4;
+const MNT_DETACH = 2;
+
+function mayMount(): boolean {
+  return mountable !== false && process.platform === 'linux' && process.getuid?.() === 0;
+}
+
+/** The mount made by the process helper (no `mount` process): undefined when done, else the kernel's refusal. */
+async function mountViaHelper(dir: string, limits: Limits, base: TreeUsage): Promise<string | undefined> {
+  return processHelper()!.mount({ source: MOUNT_SOURCE, target: dir, type: 'tmpfs', flags: MS_NOSUID | MS_NODEV, data: diskData(limits, base) });
 }
 
 /** Mounts a bounded tmpfs on `dir` (an empty directory); false when mounts are not permitted here. */
 export async function mountWorkspaceDisk(dir: string, limits: Limits, base: TreeUsage): Promise<boolean> {
-  if (mountable === false || process.platform !== 'linux' || process.getuid?.() !== 0) return fallback();
-  const result = await runCommand('mount', ['-t', 'tmpfs', '-o', diskOptions(limits, base), MOUNT_SOURCE, dir], { env: MOUNT_ENV });
-  if (result.exitCode !== 0) {
+  if (!mayMount()) return fallback();
+  const refusal = processHelper()
+    ? await mountViaHelper(dir, limits, base)
+    : await runCommand('mount', ['-t', 'tmpfs', '-o', diskOptions(limits, base), MOUNT_SOURCE, dir], { env: MOUNT_ENV }).then((result) =>
+      result.exitCode === 0 ? undefined : String(result.stderr).trim());
+  if (refusal !== undefined) {
     mountable = false;
-    return fallback(String(result.stderr).trim());
+    return fallback(refusal);
   }
   mountable = true;
   track(dir);
@@ -73,20 +96,33 @@ export async function mountWorkspaceDisk(dir: string, limits: Limits, base: Tree
 /** Exit status of the combined script when the mount itself failed (cp exits 0 or 1). */
 const MOUNT_FAILED = 90;
 
+type TreeCopy = { source: string; target: string; entries: readonly string[]; whole: boolean };
+
 /**
  * mountWorkspaceDisk, then the base's top-level `entries` copied into `target` (see
- * copyTreeAtOnce), in one process instead of two. `mounted` false: nothing was mounted here (not
+ * copyTreeAtOnce) and `alsoCopy` copied whole: by the process helper, a mount and the copies side
+ * by side; without it, one shell for all three. `mounted` false: nothing was mounted here (not
  * permitted), nothing copied either; the caller copies.
  */
 export async function mountAndCopy(
   dir: string,
   limits: Limits,
   base: TreeUsage,
-  copy: { source: string; target: string; entries: readonly string[]; whole: boolean },
-  /** One more folder copied whole (a git directory's template), in the same process. */
+  copy: TreeCopy,
+  /** One more folder copied whole (a git directory's template). */
   alsoCopy?: { source: string; target: string },
 ): Promise<{ mounted: boolean }> {
-  if (mountable === false || process.platform !== 'linux' || process.getuid?.() !== 0) return { mounted: fallback() };
+  if (!mayMount()) return { mounted: fallback() };
+  if (processHelper()) {
+    if (!(await mountWorkspaceDisk(dir, limits, base))) return { mounted: false };
+    const copied = await Promise.all([
+      alsoCopy ? runCommand(CP_TREE[0], [...CP_TREE.slice(1), '-T', '--', alsoCopy.source, alsoCopy.target], { env: MOUNT_ENV }) : undefined,
+      copyEntries(copy),
+    ]);
+    const failed = copied.find((result) => result !== undefined && result.exitCode !== 0);
+    if (failed) throw copyFailure(copy, failed);
+    return { mounted: true };
+  }
   const cpTree = CP_TREE.join(' ');
   // The whole base (no shared folder left out) is one `cp -T`; otherwise the folder is made and the entries copied into it.
   const copying = copy.whole
@@ -103,8 +139,20 @@ export async function mountAndCopy(
     mountable = true;
     track(dir);
   }
-  if (result.exitCode !== 0) throw new Error(`copying ${copy.source} to ${copy.target} failed (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim() || result.message || ''}`);
+  if (result.exitCode !== 0) throw copyFailure(copy, result);
   return { mounted: true };
+}
+
+/** The base's entries into the (new) target: one `cp -T` for the whole base, else the entries into the folder made for them. */
+async function copyEntries(copy: TreeCopy): Promise<CommandResult | undefined> {
+  if (copy.whole) return runCommand(CP_TREE[0], [...CP_TREE.slice(1), '-T', '--', copy.source, copy.target], { env: MOUNT_ENV });
+  mkdirSync(copy.target, { recursive: true });
+  if (copy.entries.length === 0) return undefined;
+  return runCommand(CP_TREE[0], [...CP_TREE.slice(1), '-t', copy.target, '--', ...copy.entries.map((name) => join(copy.source, name))], { env: MOUNT_ENV });
+}
+
+function copyFailure(copy: TreeCopy, result: CommandResult): Error {
+  return new Error(`copying ${copy.source} to ${copy.target} failed (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim() || result.message || ''}`);
 }
 
 function fallback(why?: string): false {
@@ -133,8 +181,13 @@ function track(dir: string): void {
 /** Unmounts the workspace's filesystem (freeing all it held at once), lazily if still busy. */
 export async function unmountWorkspaceDisk(dir: string): Promise<void> {
   if (!mounted.has(dir)) return;
-  const result = await runCommand('umount', [dir], { env: MOUNT_ENV });
-  if (result.exitCode !== 0) await runCommand('umount', ['-l', dir], { env: MOUNT_ENV });
+  const helper = processHelper();
+  if (helper) {
+    if ((await helper.unmount(dir)) !== undefined) await helper.unmount(dir, MNT_DETACH);
+  } else {
+    const result = await runCommand('umount', [dir], { env: MOUNT_ENV });
+    if (result.exitCode !== 0) await runCommand('umount', ['-l', dir], { env: MOUNT_ENV });
+  }
   mounted.delete(dir);
 }
 
