@@ -162,7 +162,8 @@ export function gradingPayloads(parts: Pick<ScriptParts, 'patch' | 'testPatch'>)
  * test-patch file and every new top-level module nothing imports put back to the base; the test
  * patch; the canaries. The script then prints `readyMarker` and waits for a line on stdin (the
  * harness holds it there until a test slot is free: nothing of the patch has run yet); then our
- * status line, and bash `exec`s the tests last, with the report channel's settings.
+ * status line, and bash `exec`s the tests last, with the report channel's settings (a command of
+ * plain words as those words, anything else through `bash -c`).
  */
 export function gradingScript(parts: ScriptParts): GradingScript {
   const say = (text: string) => `printf '%s\\n' "${parts.nonce} ${text}"`;
@@ -223,7 +224,9 @@ export function gradingScript(parts: ScriptParts): GradingScript {
   lines.push('now=${EPOCHREALTIME:-}; now=${now/[.,]/}; [ -n "$now" ] || now=$(( $(date +%s%3N) * 1000 ))');
   lines.push(say('applied $applied $now'));
   // The harness bounds the tests alone (ExecGate.timeoutMs): its clock starts when it lets them go.
-  lines.push(`exec bash -c ${shellQuote(parts.channel?.command ?? parts.testCmd)} < /dev/null 2>&1`);
+  const command = parts.channel?.command ?? parts.testCmd;
+  const words = plainWords(command);
+  lines.push(`exec ${words ? words.map(shellQuote).join(' ') : `bash -c ${shellQuote(command)}`} < /dev/null 2>&1`);
   return { script: `${lines.join('\n')}\n`, stdin: parts.gitDir === undefined ? payloads.map(([, text]) => text).join('') : '', readyMarker };
 }
 
@@ -328,6 +331,42 @@ function channelSteps(channel: Channel | undefined): string[] {
   }
   for (const [name, value] of Object.entries(channel.env)) lines.push(`export ${name}=${shellQuote(value)}`);
   return lines;
+}
+
+/** Bash's reserved words and builtins: a first word that is one of these needs bash to run it. */
+const BASH_OWN = new Set(
+  ('! [[ ]] { } case do done elif else esac fi for function if in select then time until while coproc ' +
+    '. : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs disown echo enable ' +
+    'eval exec exit export false fc fg getopts hash help history jobs kill let local logout mapfile popd printf pushd pwd ' +
+    'read readarray readonly return set shift shopt source suspend test times trap true type typeset ulimit umask unalias ' +
+    'unset wait').split(' '),
+);
+
+/**
+ * The words of a command that is only words, or undefined. Only words: each made of the characters
+ * bash gives no meaning to outside quotes, single-quoted text, and double-quoted text with nothing
+ * bash expands there; separated by spaces or tabs; the first an external program (no assignment,
+ * no reserved word or builtin). Such a command runs the same `exec`ed as its words as under
+ * `bash -c`, one bash fewer; anything else (a pipe, a variable, a glob, `&&`) goes to `bash -c`.
+ */
+export function plainWords(command: string): string[] | undefined {
+  const words: string[] = [];
+  // A run of blanks, of plain characters, a single-quoted or a double-quoted piece, or any other character (which ends it).
+  const token = /([ \t]+)|([A-Za-z0-9_./=:,+@%-]+)|'([^']*)'|"([^"$`\\!]*)"|[^]/gy;
+  let word: string | undefined;
+  for (let match = token.exec(command); match; match = token.exec(command)) {
+    const [, blanks, bare, single, double] = match;
+    const piece = bare ?? single ?? double;
+    if (blanks !== undefined) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (piece !== undefined) word = (word ?? '') + piece;
+    else return undefined;
+  }
+  if (word !== undefined) words.push(word);
+  const first = words[0];
+  if (first === undefined || first.includes('=') || BASH_OWN.has(first)) return undefined;
+  return words;
 }
 
 export function shellQuote(text: string): string {
