@@ -1,5 +1,6 @@
 """Starts processes for bench's main process, which is large: forking it costs 5-12 ms of its
-one thread per process, where this small interpreter forks in well under a millisecond.
+one thread per process, where this small interpreter starts one in about a millisecond (by
+vfork, as subprocess does; by a fork of its own for a child with cgroups to join or limits).
 
 Requests arrive on stdin as JSON lines:
   {"op": "spawn", "id": N, "file": ..., "args": [...], "cwd": ..., "env": {...},
@@ -35,7 +36,9 @@ import selectors
 import signal
 import socket
 import struct
+import subprocess
 import sys
+
 
 RESERVED = 16
 _first = os.open('/dev/null', os.O_RDWR | os.O_CLOEXEC)
@@ -44,7 +47,10 @@ NULL = fcntl.fcntl(_first, fcntl.F_DUPFD_CLOEXEC, 3 + RESERVED)
 for fd in range(3, 3 + RESERVED):
     os.dup2(NULL, fd, inheritable=False)
 
-signal.signal(signal.SIGINT, signal.SIG_IGN)
+# Ignored, by a handler rather than SIG_IGN, which a child would keep through its exec.
+signal.signal(signal.SIGINT, lambda number, frame: None)
+# What a child gets back at its default, ignored here or by Python.
+RESET_SIGNALS = (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ)
 selector = selectors.DefaultSelector()
 out = sys.stdout.buffer
 children = {}
@@ -67,15 +73,24 @@ def flush():
 
 
 class Child:
-    def __init__(self, ident, pid):
+    def __init__(self, ident, pid, popen=None):
         self.ident = ident
         self.pid = pid
+        # Held until we have reaped it ourselves: subprocess would reap a Popen it finds unreferenced and running.
+        self.popen = popen
         self.streams = []
         self.pipes = {}
         self.stdin = None
         self.pending = b''
         self.hold = False
         self.exited = False
+
+    def reap(self):
+        """Waits for the child's end and gives its exit code (minus the signal's number when one ended it)."""
+        code = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        if self.popen is not None:
+            self.popen.returncode = code
+        return code
 
     def close_pipe(self, sock):
         if sock in self.pipes:
@@ -124,7 +139,7 @@ def describe(error):
 
 def spawn(request):
     ident = request['id']
-    opened, ours, streams, failure = [], [], [], None
+    opened, ours, streams, failure, popen = [], [], [], None, None
     hold = bool(request.get('hold_stdin'))
     stdin_data = request.get('stdin')
     with_stdin = stdin_data is not None or hold
@@ -138,16 +153,23 @@ def spawn(request):
             ours.append((mine, b'R'))
             opened.append(other.detach())
         streams = [socket.socketpair() for _ in range(2 if merged else 3)]
-        failure, success = os.pipe2(os.O_CLOEXEC)
         for index, fd in enumerate(opened):
             os.dup2(fd, 3 + index, inheritable=False)
+        theirs = [pair[1].fileno() for pair in streams]
+        stdio = (theirs[0] if with_stdin else NULL, theirs[1], theirs[-1])
         try:
-            pid = os.fork()
-            if pid == 0:
-                theirs = [pair[1].fileno() for pair in streams]
-                plan.start(theirs[0] if with_stdin else NULL, theirs[1], theirs[-1], len(opened), success)
+            if plan.confined:
+                failure, success = os.pipe2(os.O_CLOEXEC)
+                try:
+                    pid = os.fork()
+                    if pid == 0:
+                        plan.start(*stdio, len(opened), success)
+                finally:
+                    os.close(success)
+            else:
+                popen = plan.spawn(*stdio, len(opened))
+                pid = popen.pid
         finally:
-            os.close(success)
             for pair in streams:
                 pair[1].close()
             for index in range(len(opened)):
@@ -164,7 +186,7 @@ def spawn(request):
     finally:
         for fd in opened:
             os.close(fd)
-    child = Child(ident, pid)
+    child = Child(ident, pid, popen)
     children[ident] = child
     child.streams = [(streams[1][0], b'O'), *([] if merged else [(streams[2][0], b'E')]), *ours]
     if with_stdin:
@@ -173,8 +195,11 @@ def spawn(request):
         child.hold = hold
     else:
         streams[0][0].close()
-    # Its exec is awaited in the loop: the pipe closes when it succeeds, and carries why when it does not.
-    selector.register(failure, selectors.EVENT_READ, ('exec', child))
+    if failure is None:
+        announce(child, b'')
+    else:
+        # Its exec is awaited in the loop: the pipe closes when it succeeds, and carries why when it does not.
+        selector.register(failure, selectors.EVENT_READ, ('exec', child))
 
 
 class ChildPlan:
@@ -187,6 +212,16 @@ class ChildPlan:
         self.env = dict(request['env'])
         self.cgroups = [(path, f'sandbox: cannot join cgroup {path}\n'.encode()) for path in request.get('cgroups', [])]
         self.rlimits = [(getattr(resource, f'RLIMIT_{name.upper()}'), int(value), name) for name, value in request.get('rlimits', [])]
+        self.confined = bool(self.cgroups or self.rlimits)
+
+    def spawn(self, stdin, stdout, stderr, handed):
+        """Without cgroups to join or limits to take, the child is started as subprocess starts it, by vfork: the
+        kernel copies none of our memory and no Python runs in the child, a millisecond and more less than a fork.
+        Its signals are at their defaults (SIGINT, ignored here, by way of a handler that its exec resets)."""
+        return subprocess.Popen(
+            self.argv, stdin=stdin, stdout=stdout, stderr=stderr, cwd=self.cwd, env=self.env,
+            start_new_session=True, restore_signals=True, close_fds=True, pass_fds=tuple(range(3, 3 + handed)),
+        )
 
     def start(self, stdin, stdout, stderr, handed, report):
         """In the child, never returning: set up, then exec; why an exec failed goes to `report`."""
@@ -218,7 +253,7 @@ class ChildPlan:
                 except (OSError, ValueError) as error:
                     os.write(1, f'sandbox: cannot set the {name} limit: {error}\n'.encode())
                     os._exit(125)
-            for number in (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ):
+            for number in RESET_SIGNALS:
                 signal.signal(number, signal.SIG_DFL)
             try:
                 os.execvpe(self.file, self.argv, self.env)
@@ -229,10 +264,15 @@ class ChildPlan:
 
 
 def started(failure, child):
-    """The exec succeeded (the pipe closed empty) or failed (it says why): the child is announced, or reaped and refused."""
+    """The exec succeeded (the pipe closed empty) or failed (it says why)."""
     selector.unregister(failure)
     why = os.read(failure, 4096)
     os.close(failure)
+    announce(child, why)
+
+
+def announce(child, why):
+    """The child is announced and watched, or (with why its exec failed) reaped and refused."""
     pidfd = None
     if not why:
         try:
@@ -241,7 +281,7 @@ def started(failure, child):
             os.killpg(child.pid, signal.SIGKILL)
             why = describe(error).encode()
     if why:
-        os.waitpid(child.pid, 0)
+        child.reap()
         for sock, _ in child.streams:
             sock.close()
         child.close_stdin()
@@ -262,7 +302,7 @@ def started(failure, child):
 def exited(pidfd, child):
     selector.unregister(pidfd)
     os.close(pidfd)
-    code = os.waitstatus_to_exitcode(os.waitpid(child.pid, 0)[1])
+    code = child.reap()
     status = {'code': code, 'signal': None} if code >= 0 else {'code': None, 'signal': signal.Signals(-code).name}
     send(b'X', child.ident, json.dumps(status).encode())
     child.exited = True

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 /**
  * Processes started by a small long-lived helper (`_spawner.py`, the system's Python) rather than
  * by this process: forking a Node process of a few hundred MB costs 5-12 ms of its only thread
- * (the kernel copies its page tables), the helper starts one in well under a millisecond, joins
- * it to its cgroups and sets its limits before the exec (no shell prelude to start), and mounts
- * and unmounts workspace filesystems itself (no `mount` process). What a child sees is the same
+ * (the kernel copies its page tables), the helper starts one in about a millisecond (by vfork,
+ * where nothing is to be done before the exec), joins it to its cgroups and sets its limits
+ * before the exec (no shell prelude to start), and mounts and unmounts workspace filesystems
+ * itself (no `mount` process). What a child sees is the same
  * either way: its own session and process group, stdio on socket pairs, the given descriptors as
  * 3, 4, ..., the report channel after them, nothing else. Without a usable Python (or with
  * BENCH_SPAWNER=0) callers start their processes and mounts themselves.

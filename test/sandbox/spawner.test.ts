@@ -120,6 +120,17 @@ describe.skipIf(!helper)('processes started by the process helper', () => {
     expect(startedByHarness(spec(script, { stdin: 'in\n' }))).toEqual({ ...here, durationMs: 0 });
   });
 
+  it('starts a child the same way whether it takes limits first or not: its own session, its folder, no signal ignored or blocked', async () => {
+    const script = `[ "$(awk '{ print $6 }' /proc/$$/stat)" = "$$" ] && echo own session; pwd; grep -E '^Sig(Ign|Blk):' /proc/$$/status`;
+    const plain = await runProcess(spec(script, { cwd: scratch.path }));
+    expect(plain.output).toBe(`own session\n${scratch.path}\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n`);
+    const limited = await runProcess(spec(script, { cwd: scratch.path, confinement: { cgroupProcs: [], rlimits: [{ resource: 'core', value: 0 }] } }));
+    expect(limited.output).toBe(plain.output);
+    expect(startedByHarness(spec(script, { cwd: scratch.path })).output).toBe(plain.output);
+    // A folder that is not there is a start that failed, as it is for the harness itself.
+    await expect(runProcess(spec('true', { cwd: join(scratch.path, 'missing') }))).rejects.toThrow(/could not start/);
+  });
+
   it('sets the limits, soft and hard, before the command runs, as a harness starting it itself does', async () => {
     const limited = spec('ulimit -f; ulimit -Hf; ulimit -c; ulimit -d; head -c 3000000 /dev/zero > /dev/null; echo wrote', {
       confinement: { cgroupProcs: [], rlimits: [{ resource: 'fsize', value: 2 * 1024 * 1024 }, { resource: 'core', value: 0 }, { resource: 'data', value: 1024 * 1024 * 1024 }] },
