@@ -1,5 +1,5 @@
 import { LLM_KEYS, isSecretKey, maskUrlsIn } from '../config/index.ts';
-import { shellQuote } from '../grading/index.ts';
+import { shellWord } from '../shell.ts';
 
 /** The command that resumes a run, `--run-id` set to it, shell-quoted and runnable as printed. */
 export function resumeArgs(argv: string[], runId: string): string {
@@ -7,7 +7,7 @@ export function resumeArgs(argv: string[], runId: string): string {
   const at = args.findIndex((a) => a === '--run-id' || a.startsWith('--run-id='));
   if (at >= 0) args.splice(at, args[at] === '--run-id' ? 2 : 1);
   // Quoted for a POSIX shell, so `--filter 'a|b'` pastes back as it was typed.
-  return [...args, '--run-id', runId].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg))).join(' ');
+  return [...args, '--run-id', runId].map(shellWord).join(' ');
 }
 
 /** `--set api_key=...` (either spelling) and any unknown key's value are masked before the command line is stored or printed. */

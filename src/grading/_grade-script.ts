@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileS
 import { join } from 'node:path';
 import type { Canaries } from './_canary.ts';
 import type { Channel } from './_channel.ts';
+import { PLAIN_CHARACTERS, shellQuote, shellWord } from '../shell.ts';
 import { PYTEST_CONFIG_FILES, TEST_INFRASTRUCTURE_PATTERN } from './_patch-files.ts';
 
 export const APPLY_CHAIN = [
@@ -228,7 +229,7 @@ export function gradingScript(parts: ScriptParts): GradingScript {
   // The harness bounds the tests alone (ExecGate.timeoutMs): its clock starts when it lets them go.
   const command = parts.channel?.command ?? parts.testCmd;
   const words = plainWords(command);
-  lines.push(`exec ${words ? words.map(shellQuote).join(' ') : `bash -c ${shellQuote(command)}`} < /dev/null 2>&1`);
+  lines.push(`exec ${words ? words.map(shellWord).join(' ') : `bash -c ${shellQuote(command)}`} < /dev/null 2>&1`);
   return { script: `${lines.join('\n')}\n`, stdin: parts.gitDir === undefined ? payloads.map(([, text]) => text).join('') : '', readyMarker };
 }
 
@@ -344,6 +345,9 @@ const BASH_OWN = new Set(
     'unset wait').split(' '),
 );
 
+// A run of blanks, of plain characters, a single-quoted or a double-quoted piece, or any other character (which ends it).
+const WORD_PIECE = new RegExp(`([ \\t]+)|([${PLAIN_CHARACTERS}]+)|'([^']*)'|"([^"$\`\\\\!]*)"|[^]`, 'gy');
+
 /**
  * The words of a command that is only words, or undefined. Only words: each made of the characters
  * bash gives no meaning to outside quotes, single-quoted text, and double-quoted text with nothing
@@ -353,8 +357,7 @@ const BASH_OWN = new Set(
  */
 export function plainWords(command: string): string[] | undefined {
   const words: string[] = [];
-  // A run of blanks, of plain characters, a single-quoted or a double-quoted piece, or any other character (which ends it).
-  const token = /([ \t]+)|([A-Za-z0-9_./=:,+@%-]+)|'([^']*)'|"([^"$`\\!]*)"|[^]/gy;
+  const token = new RegExp(WORD_PIECE);
   let word: string | undefined;
   for (let match = token.exec(command); match; match = token.exec(command)) {
     const [, blanks, bare, single, double] = match;
@@ -371,6 +374,3 @@ export function plainWords(command: string): string[] | undefined {
   return words;
 }
 
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}

@@ -9,4 +9,3 @@ export { Grader, resolveCacheDir, DEFAULT_CACHE_DIR } from './_grader.ts';
 export type { GradeCache } from './_grader.ts';
 export { matchTests, MATCH_RULES, TEST_NAMINGS, testNameIn, nearestTestNames } from './_match.ts';
 export type { TestMatch, MatchRule, TestNaming } from './_match.ts';
-export { shellQuote } from './_grade-script.ts';

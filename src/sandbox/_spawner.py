@@ -39,7 +39,6 @@ import struct
 import subprocess
 import sys
 
-
 RESERVED = 16
 _first = os.open('/dev/null', os.O_RDWR | os.O_CLOEXEC)
 NULL = fcntl.fcntl(_first, fcntl.F_DUPFD_CLOEXEC, 3 + RESERVED)
@@ -216,7 +215,7 @@ class ChildPlan:
 
     def spawn(self, stdin, stdout, stderr, handed):
         """Without cgroups to join or limits to take, the child is started as subprocess starts it, by vfork: the
-        kernel copies none of our memory and no Python runs in the child, a millisecond and more less than a fork.
+        kernel copies none of our memory and no Python runs in the child: about half the CPU of a fork.
         Its signals are at their defaults (SIGINT, ignored here, by way of a handler that its exec resets)."""
         return subprocess.Popen(
             self.argv, stdin=stdin, stdout=stdout, stderr=stderr, cwd=self.cwd, env=self.env,

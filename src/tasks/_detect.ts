@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { RepoFiles } from './_repo-files.ts';
-import { shellWord } from './_swebench-specs.ts';
+import { shellWord } from '../shell.ts';
 
 /** A test command found in the repository itself: how to run the test patch's files, and why. */
 export type DetectedCommand = { test_cmd: string; log_parser: string; install?: string; rule: string };

@@ -1,3 +1,4 @@
+import { shellWord } from '../shell.ts';
 import { patchPaths } from './_patch-paths.ts';
 
 /**
@@ -141,7 +142,3 @@ export function parserForSwebenchKey(key: string): string | undefined {
   return PARSER_EQUIVALENTS[key];
 }
 
-/** A word bash reads back unchanged. */
-export function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}

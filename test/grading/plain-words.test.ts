@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { plainWords, shellQuote } from '../../src/grading/_grade-script.ts';
+import { plainWords } from '../../src/grading/_grade-script.ts';
+import { shellQuote, shellWord } from '../../src/shell.ts';
 
 /** What bash prints running `script`. */
 function underBash(script: string): string {
@@ -21,7 +22,7 @@ describe('a test command of plain words', () => {
       const command = `${PRINT_ARGV} ${rest}`;
       const words = plainWords(command);
       expect(words, command).toBeDefined();
-      expect(underBash(`exec ${words!.map(shellQuote).join(' ')}`), command).toBe(underBash(`bash -c ${shellQuote(command)}`));
+      expect(underBash(`exec ${words!.map(shellWord).join(' ')}`), command).toBe(underBash(`bash -c ${shellQuote(command)}`));
     }
   });
 
