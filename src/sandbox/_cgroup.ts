@@ -1,5 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rmdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +10,9 @@ import type { Limits } from './_types.ts';
  * process already lives in so any limit placed on the harness still applies above ours. A
  * command held at a gate also starts in a `cpu` cgroup of the lowest weight, raised when the gate
  * opens (see foreground): the preparation of the next gradings then takes mostly CPU time the
- * running tests leave, rather than slowing them.
+ * running tests leave, rather than slowing them. What each exec does here (make, limit, read, remove)
+ * is a few small calls on the cgroup filesystem, made synchronously: each takes microseconds, where
+ * the promise and thread-pool round trip of an asynchronous call costs the harness's thread more.
  */
 type CgroupParents = { memory: string; pids: string; cpu?: string };
 
@@ -109,13 +111,17 @@ export async function createCgroup(limits: Limits, options: { background?: boole
   const name = `bench-${process.pid}-${++counter}`;
   const cgroup: Cgroup = { memoryDir: join(found.memory, name), pidsDir: join(found.pids, name) };
   try {
-    await mkdir(cgroup.memoryDir);
-    await mkdir(cgroup.pidsDir);
+    mkdirSync(cgroup.memoryDir);
+    mkdirSync(cgroup.pidsDir);
     const bytes = String(limits.memoryMb * 1024 * 1024);
-    await writeFile(join(cgroup.memoryDir, 'memory.limit_in_bytes'), bytes);
-    // Without this, swap (where there is any) would extend the limit.
-    await writeFile(join(cgroup.memoryDir, 'memory.memsw.limit_in_bytes'), bytes).catch(() => undefined);
-    await writeFile(join(cgroup.pidsDir, 'pids.max'), String(limits.maxProcesses));
+    writeFileSync(join(cgroup.memoryDir, 'memory.limit_in_bytes'), bytes);
+    try {
+      // Without this, swap (where there is any) would extend the limit.
+      writeFileSync(join(cgroup.memoryDir, 'memory.memsw.limit_in_bytes'), bytes);
+    } catch {
+      // No swap accounting here: there is no swap to extend it either.
+    }
+    writeFileSync(join(cgroup.pidsDir, 'pids.max'), String(limits.maxProcesses));
   } catch {
     await removeCgroup(cgroup);
     return null;
@@ -123,9 +129,9 @@ export async function createCgroup(limits: Limits, options: { background?: boole
   if (options.background && found.cpu) {
     const cpuDir = join(found.cpu, name);
     try {
-      await mkdir(cpuDir);
+      mkdirSync(cpuDir);
       cgroup.cpuDir = cpuDir;
-      await writeFile(join(cpuDir, 'cpu.shares'), BACKGROUND_SHARES);
+      writeFileSync(join(cpuDir, 'cpu.shares'), BACKGROUND_SHARES);
     } catch {
       // The default weight, then: only the overlap with other commands is less gentle.
     }
@@ -162,9 +168,9 @@ export function cgroupProcsFiles(cgroup: Cgroup): string[] {
   return [cgroup.memoryDir, cgroup.pidsDir, ...(cgroup.cpuDir ? [cgroup.cpuDir] : [])].map((dir) => join(dir, 'cgroup.procs'));
 }
 
-async function members(dir: string): Promise<number[]> {
+function members(dir: string): number[] {
   try {
-    const text = await readFile(join(dir, 'cgroup.procs'), 'utf8');
+    const text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
     return text.split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
@@ -173,7 +179,7 @@ async function members(dir: string): Promise<number[]> {
 
 async function killMembers(dir: string): Promise<void> {
   for (let round = 0; round < 400; round++) {
-    const pids = await members(dir);
+    const pids = members(dir);
     if (pids.length === 0) return;
     for (const pid of pids) {
       try {
@@ -191,13 +197,18 @@ async function killMembers(dir: string): Promise<void> {
  * What the limits refused while the cgroup lived: a process (`pids.events`' max count) or
  * memory (the OOM killer's count). Read before the cgroup is removed.
  */
-export async function cgroupRefusal(cgroup: Cgroup): Promise<'processes' | 'memory' | undefined> {
-  const count = async (file: string, key: string) => {
-    const text = await readFile(file, 'utf8').catch(() => '');
+export function cgroupRefusal(cgroup: Cgroup): 'processes' | 'memory' | undefined {
+  const count = (file: string, key: string) => {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // Gone or unreadable: nothing counted.
+    }
     return Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   };
-  if ((await count(join(cgroup.pidsDir, 'pids.events'), 'max')) > 0) return 'processes';
-  if ((await count(join(cgroup.memoryDir, 'memory.oom_control'), 'oom_kill')) > 0) return 'memory';
+  if (count(join(cgroup.pidsDir, 'pids.events'), 'max') > 0) return 'processes';
+  if (count(join(cgroup.memoryDir, 'memory.oom_control'), 'oom_kill') > 0) return 'memory';
   return undefined;
 }
 
@@ -213,7 +224,7 @@ export async function removeCgroup(cgroup: Cgroup, options: { emptied?: boolean 
   for (const dir of [cgroup.memoryDir, cgroup.pidsDir, ...(cgroup.cpuDir ? [cgroup.cpuDir] : [])]) {
     for (let attempt = 0; attempt < 50; attempt++) {
       try {
-        await rmdir(dir);
+        rmdirSync(dir);
         break;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;

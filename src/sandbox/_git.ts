@@ -1,4 +1,4 @@
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyDir, emptyFile, privateDir } from './_private.ts';
@@ -241,6 +241,32 @@ export async function controlTemplate(base: Pick<DiffTarget, 'baseDir' | 'baseCo
     controlTemplates.set(key, making);
   }
   return making;
+}
+
+/** A template's folders and files (path within it, content), read once: the template never changes after it is made. */
+const templateContents = new Map<string, { dirs: string[]; files: [string, Buffer][] }>();
+
+/**
+ * A copy of this base's template (see controlTemplate) at `dir`, which must not exist, written from
+ * memory with some files' content replaced (`overrides`, by path within it): a few small writes
+ * on the harness's thread rather than a walk of the template's tree on every grading.
+ */
+export async function writeControlDir(base: Pick<DiffTarget, 'baseDir' | 'baseCommit'>, dir: string, overrides: Record<string, string>): Promise<void> {
+  const template = await controlTemplate(base);
+  let contents = templateContents.get(template);
+  if (!contents) {
+    const entries = readdirSync(template, { recursive: true, withFileTypes: true });
+    const relative = (entry: (typeof entries)[number]) => join(entry.parentPath, entry.name).slice(template.length + 1);
+    contents = {
+      dirs: entries.filter((entry) => entry.isDirectory()).map(relative).sort(),
+      files: entries.filter((entry) => entry.isFile()).map((entry) => [relative(entry), readFileSync(join(entry.parentPath, entry.name))] as [string, Buffer]),
+    };
+    templateContents.set(template, contents);
+  }
+  mkdirSync(dir);
+  for (const sub of contents.dirs) mkdirSync(join(dir, sub), { recursive: true });
+  for (const [path, data] of contents.files) writeFileSync(join(dir, path), overrides[path] ?? data);
+  for (const [path, text] of Object.entries(overrides)) if (!contents.files.some(([known]) => known === path)) writeFileSync(join(dir, path), text);
 }
 
 async function makeControlTemplate(base: Pick<DiffTarget, 'baseDir' | 'baseCommit'>): Promise<string> {

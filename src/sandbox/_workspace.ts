@@ -1,4 +1,4 @@
-import { cpSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, rmdir, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, GRADING_GIT_ROOT, GRADING_OBJECTS_ROOT, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
@@ -7,7 +7,7 @@ import { overlayArgv, overlayAvailable } from './_overlay.ts';
 import { BACKGROUND_GRACE_MS, cgroupProcsFiles, cgroupRefusal, createCgroup, foreground, fullWeight, killCgroup, removeCgroup } from './_cgroup.ts';
 import { mountAndCopy, mountWorkspaceDisk, unmountWorkspaceDisk } from './_disk.ts';
 import type { TreeUsage } from './_disk.ts';
-import { applyToWorkTree, baseFiles, controlTemplate, diffWorkTree } from './_git.ts';
+import { applyToWorkTree, baseFiles, diffWorkTree, writeControlDir } from './_git.ts';
 import { runProcess } from './_process.ts';
 import { commandRlimits } from './_rlimits.ts';
 import { openSeccompDescriptor } from './_seccomp.ts';
@@ -177,7 +177,7 @@ export class SandboxWorkspace implements Workspace {
       // runProcess returns once killExtra has emptied the cgroup.
       emptied = true;
       // Asked only of a command that failed: a success needs no explaining, and most commands succeed.
-      const refused = cgroup && result.exitCode !== 0 ? await cgroupRefusal(cgroup) : undefined;
+      const refused = cgroup && result.exitCode !== 0 ? cgroupRefusal(cgroup) : undefined;
       return refused ? { ...result, resourceRefused: refused } : result;
     } finally {
       clearTimeout(graceOver);
@@ -231,12 +231,12 @@ export class SandboxWorkspace implements Workspace {
     const dir = join(this.#layout.home, 'grading-git');
     // Made afresh if asked again.
     rmSync(dir, { recursive: true, force: true });
-    // In-process copies: the template is a few small files and an index.
-    cpSync(await controlTemplate(this.#layout.environment), dir, { recursive: true });
-    writeFileSync(join(dir, 'HEAD'), `${this.baseCommit}\n`);
     const bwrap = this.#layout.kind === 'bwrap';
-    // Inside bwrap the base's objects are bound at a path of their own, never at their host path.
-    if (bwrap) writeFileSync(join(dir, 'objects', 'info', 'alternates'), `${GRADING_OBJECTS_ROOT}\n`);
+    await writeControlDir(this.#layout.environment, dir, {
+      HEAD: `${this.baseCommit}\n`,
+      // Inside bwrap the base's objects are bound at a path of their own, never at their host path.
+      ...(bwrap ? { 'objects/info/alternates': `${GRADING_OBJECTS_ROOT}\n` } : {}),
+    });
     mkdirSync(join(dir, 'grading'));
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'grading', name), text);
     this.#gradingGit = dir;
