@@ -1,5 +1,5 @@
-import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rm, rmdir, symlink } from 'node:fs/promises';
+import { lstatSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, GRADING_GIT_ROOT, GRADING_OBJECTS_ROOT, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, copyTreeAtOnce, removeTree } from './_tree.ts';
@@ -267,7 +267,11 @@ export class SandboxWorkspace implements Workspace {
       while (this.#running.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
       await unmountWorkspaceDisk(this.#layout.home);
       // Unmounted, the private directory is empty: one call removes it. Otherwise (no mount here) the tree goes.
-      await rmdir(this.#layout.home).catch(() => removeTree(this.#layout.home));
+      try {
+        rmdirSync(this.#layout.home);
+      } catch {
+        await removeTree(this.#layout.home);
+      }
     })();
     return this.#destroyed;
   }
