@@ -275,11 +275,18 @@ async function makeControlTemplate(base: Pick<DiffTarget, 'baseDir' | 'baseCommi
   await mkdir(join(dir, 'refs', 'heads'), { recursive: true });
   await mkdir(join(dir, 'info'), { recursive: true });
   await writeFile(join(dir, 'HEAD'), `ref: refs/heads/${BASE_BRANCH}\n`);
-  await writeFile(join(dir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n');
+  // A file is unchanged when its size, mode and whole-second modification time are the index's (see below).
+  await writeFile(join(dir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tcheckStat = minimal\n\ttrustctime = false\n');
   await writeFile(join(dir, 'objects', 'info', 'alternates'), `${join(base.baseDir, '.git', 'objects')}\n`);
   const baseExclude = await readFile(join(base.baseDir, '.git', 'info', 'exclude'), 'utf8').catch(() => '');
   await writeFile(join(dir, 'info', 'exclude'), `${baseExclude}${CACHE_PATTERNS.join('\n')}\n`);
-  await git(['read-tree', base.baseCommit], dir, gitEnv({ GIT_DIR: dir, GIT_INDEX_FILE: join(dir, 'index') }));
+  const env = gitEnv({ GIT_DIR: dir, GIT_INDEX_FILE: join(dir, 'index') });
+  await git(['read-tree', base.baseCommit], dir, env);
+  // The base's stat data into the index: a workspace's copy keeps sizes, modes and modification times, so `git status`
+  // there compares those and reads only files written since (by the patch: a later time), where an index without it
+  // has git read and hash every tracked file on every grading. A base that differs from its commit keeps those entries
+  // unrefreshed, and git reads them as before.
+  await git([...noHooks(), 'update-index', '-q', '--refresh'], base.baseDir, { ...env, GIT_WORK_TREE: base.baseDir }, [0, 1]);
   return dir;
 }
 

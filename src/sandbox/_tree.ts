@@ -1,10 +1,10 @@
 import type { Dirent } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from './_process.ts';
 
 /**
- * Copies a directory tree: regular files (with their mode), directories, and symlinks as
+ * Copies a directory tree: regular files (with their mode and modification time), directories, and symlinks as
  * links (never followed). Sockets, fifos and devices are not repository content and are skipped.
  * Top-level names in `skip` are left out.
  */
@@ -27,6 +27,9 @@ async function copyEntry(entry: Dirent, sourceDir: string, targetDir: string): P
     await symlink(await readlink(source), target);
   } else if (entry.isFile()) {
     await copyFile(source, target);
+    // Its modification time too, as CP_TREE keeps it.
+    const { atime, mtime } = await lstat(source);
+    await utimes(target, atime, mtime);
   }
 }
 
@@ -35,8 +38,11 @@ async function copyEntry(entry: Dirent, sourceDir: string, targetDir: string): P
  * the same copy (modes kept, links copied as links) for a fraction of the harness's own time.
  * `entries` are the top-level names of `source` to copy.
  */
-/** `cp` as copyTree copies: recursive, links copied as links, modes kept. */
-export const CP_TREE = ['cp', '-R', '-P', '--preserve=mode'] as const;
+/**
+ * `cp` as copyTree copies: recursive, links copied as links, modes kept; modification times kept
+ * too, so a copy of a base matches the stat data its git index holds (see controlTemplate).
+ */
+export const CP_TREE = ['cp', '-R', '-P', '--preserve=mode,timestamps'] as const;
 
 export async function copyTreeAtOnce(source: string, target: string, entries: readonly string[]): Promise<void> {
   await mkdir(target, { recursive: true });

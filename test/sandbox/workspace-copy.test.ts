@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { chmod, lstat, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,28 @@ describe.each(kinds)('a %s workspace', (kind) => {
       expect(diff.excluded).toEqual(['reproduce.py']);
       expect(diff.patch).toContain('diff --git a/pkg1/extra.py b/pkg1/extra.py');
       expect(diff.patch).toContain('+# fixed');
+    } finally {
+      await workspace.destroy();
+    }
+  });
+
+  it('gives a grading a git index that already holds the copy\'s stat data, and git still sees a same-size change the patch writes', async () => {
+    const sandbox = createSandbox(kind, { workDir: join(scratch.path, `work-${kind}`) });
+    const patch = ['--- a/src/calc.py', '+++ b/src/calc.py', '@@ -1,2 +1,2 @@', ' def add(a, b):', '-    return a - b', '+    return a + b', ''].join('\n');
+    const workspace = await sandbox.createWorkspace(environment);
+    try {
+      if (!workspace.gradingGit) throw new Error(`a ${kind} workspace has no grading git directory`);
+      const gitDir = await workspace.gradingGit({ 'model.patch': patch });
+      const git = `export GIT_DIR=${gitDir} GIT_WORK_TREE="$PWD" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null;`;
+      // Every entry's size is the file's: git compares sizes and times rather than reading every file to hash it.
+      const listed = await workspace.exec(`${git} git ls-files --debug -- src/calc.py README.md`, { timeoutMs: 30_000 });
+      expect(listed.exitCode, listed.output).toBe(0);
+      expect([...listed.output.matchAll(/size: (\d+)/g)].map((m) => Number(m[1]))).toEqual(['README.md', 'src/calc.py'].map((path) => statSync(join(environment.baseDir, path)).size));
+      const untouched = await workspace.exec(`${git} git status --porcelain --untracked-files=all`, { timeoutMs: 30_000 });
+      expect(untouched.output).toBe('');
+      // The same size as the base's file: only the time it was written tells it apart.
+      const changed = await workspace.exec(`${git} git apply "$GIT_DIR/grading/model.patch" && git status --porcelain --untracked-files=all`, { timeoutMs: 30_000 });
+      expect(changed.output).toBe(' M src/calc.py\n');
     } finally {
       await workspace.destroy();
     }
