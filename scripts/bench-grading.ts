@@ -11,13 +11,15 @@
  * starts and ends (both passes alike), and the sum of the test windows, the gaps between them, the
  * time to the first and after the last are shown for each pass, with each instance's window
  * inside the sandbox over its raw one.
- * Also workspace creation p50/p95. With a container engine (podman here, or --container docker)
+ * Also workspace creation p50/p95, and on a generated repository of 3,000 files (30 MB) the
+ * grading's `git status` with the index a grading gets against one read from the tree alone
+ * (no stat data: git reads and hashes every tracked file), alternating, in one workspace. With a container engine (podman here, or --container docker)
  * and an image holding Node 24 and Python 3 (--image, default bench-toolchain:node24-python3),
  * also per-instance grading time in containers against bwrap, the two alternating instance by
  * instance, and container workspace creation p50/p95.
  *   node scripts/bench-grading.ts [--rounds N] [--windows] [--container podman|docker] [--image NAME] [--container-instances N] [--no-container | --container-only]
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -25,7 +27,7 @@ import pLimit from 'p-limit';
 import { loadSuite } from '../src/tasks/index.ts';
 import { Grader } from '../src/grading/index.ts';
 import { chooseSandbox } from '../src/runner/index.ts';
-import { SANDBOXES, TOOLCHAIN_IMAGE, commandEnv, imageSandboxes, type Sandbox } from '../src/sandbox/index.ts';
+import { SANDBOXES, TOOLCHAIN_IMAGE, commandEnv, imageSandboxes, prepareEnvironment, type Sandbox } from '../src/sandbox/index.ts';
 import { median, spread } from './_spread.ts';
 
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
@@ -167,6 +169,42 @@ async function hostFigures(): Promise<Record<string, unknown>> {
     target: 1.1,
     workspace_p50_ms: +creation[Math.floor(creation.length * 0.5)]!.toFixed(1),
     workspace_p95_ms: +creation[Math.floor(creation.length * 0.95)]!.toFixed(1),
+    large_repo_git_status: await largeRepoStatus(),
+  };
+}
+
+/** The grading's `git status` on a generated repository of 3,000 files, with the grading's index and with one read from the tree alone. */
+async function largeRepoStatus(): Promise<Record<string, unknown>> {
+  const root = mkdtempSync(join(tmpdir(), 'bench-large-'));
+  const repoDir = join(root, 'repo');
+  const files = 3000;
+  for (let i = 0; i < files; i++) {
+    mkdirSync(join(repoDir, 'src', `d${i % 50}`), { recursive: true });
+    writeFileSync(join(repoDir, 'src', `d${i % 50}`, `m${i}.py`), `VALUE_${i} = ${i}\n`.repeat(700));
+  }
+  const large = await prepareEnvironment({ repoDir, key: 'large@base' }, { cacheDir: join(root, 'cache') });
+  const workspace = await sandbox.createWorkspace(large);
+  const gitDir = await workspace.gradingGit!({});
+  // As the grading script runs it; the other index is made once, outside the clock.
+  const status = 'git status --porcelain -z --no-renames --untracked-files=all --ignored=traditional > /dev/null';
+  const script = [
+    `export GIT_DIR=${gitDir} GIT_WORK_TREE="$PWD" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null`,
+    'GIT_INDEX_FILE=/tmp/tree-only git read-tree HEAD || exit 1',
+    'for round in 1 2 3 4 5; do',
+    '  cp /tmp/tree-only /tmp/fresh || exit 1',
+    `  a=$EPOCHREALTIME; ${status}; b=$EPOCHREALTIME; GIT_INDEX_FILE=/tmp/fresh ${status}; c=$EPOCHREALTIME`,
+    '  echo "$a $b $c"',
+    'done',
+  ].join('\n');
+  const run = await workspace.exec(script, { timeoutMs: 120_000 });
+  await workspace.destroy();
+  rmSync(root, { recursive: true, force: true });
+  if (run.exitCode !== 0) throw new Error(`git status on the large repository failed: ${run.output}`);
+  const rounds = run.output.trim().split('\n').map((line) => line.split(' ').map(Number));
+  return {
+    files,
+    grading_index_ms: stats(rounds.map(([a, b]) => (b! - a!) * 1000), 1),
+    tree_only_index_ms: stats(rounds.map(([, b, c]) => (c! - b!) * 1000), 1),
   };
 }
 console.log(JSON.stringify({ ...summary, ...(await containerFigures()) }, null, 2));
