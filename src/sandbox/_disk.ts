@@ -4,7 +4,7 @@ import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runCommand, type CommandResult } from './_process.ts';
 import { processHelper } from './_spawner.ts';
-import { CP_TREE } from './_tree.ts';
+import { CP_TREE, copyTreeSync, SMALL_TREE } from './_tree.ts';
 import type { Limits } from './_types.ts';
 
 /**
@@ -96,7 +96,8 @@ export async function mountWorkspaceDisk(dir: string, limits: Limits, base: Tree
 /** Exit status of the combined script when the mount itself failed (cp exits 0 or 1). */
 const MOUNT_FAILED = 90;
 
-type TreeCopy = { source: string; target: string; entries: readonly string[]; whole: boolean };
+/** The base's copy: its top-level `entries` (all but the shared folders, `skip`) into `target`, or with `whole` the base itself as `target`. */
+type TreeCopy = { source: string; target: string; entries: readonly string[]; skip: readonly string[]; whole: boolean };
 
 /**
  * mountWorkspaceDisk, then the base's top-level `entries` copied into `target` (see
@@ -115,6 +116,12 @@ export async function mountAndCopy(
   if (!mayMount()) return { mounted: fallback() };
   if (processHelper()) {
     if (!(await mountWorkspaceDisk(dir, limits, base))) return { mounted: false };
+    if (base.inodes <= SMALL_TREE.inodes && base.bytes <= SMALL_TREE.bytes) {
+      // A small base costs fewer system calls here than a `cp` costs to start; a template is a few small files.
+      if (alsoCopy) copyTreeSync(alsoCopy.source, alsoCopy.target, { whole: true });
+      copyTreeSync(copy.source, copy.target, { whole: copy.whole, skip: new Set(copy.skip) });
+      return { mounted: true };
+    }
     const copied = await Promise.all([
       alsoCopy ? runCommand(CP_TREE[0], [...CP_TREE.slice(1), '-T', '--', alsoCopy.source, alsoCopy.target], { env: MOUNT_ENV }) : undefined,
       copyEntries(copy),

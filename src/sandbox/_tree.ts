@@ -1,4 +1,5 @@
-import type { Dirent } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
+import { chmodSync, copyFileSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, utimesSync } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from './_process.ts';
@@ -34,16 +35,81 @@ async function copyEntry(entry: Dirent, sourceDir: string, targetDir: string): P
 }
 
 /**
- * copyTree in one `cp` process, for trees known to hold only files, directories and symlinks:
- * the same copy (modes kept, links copied as links) for a fraction of the harness's own time.
- * `entries` are the top-level names of `source` to copy.
- */
-/**
  * `cp` as copyTree copies: recursive, links copied as links, modes kept; modification times kept
  * too, so a copy of a base matches the stat data its git index holds (see controlTemplate).
  */
 export const CP_TREE = ['cp', '-R', '-P', '--preserve=mode,timestamps'] as const;
 
+/**
+ * Trees copied by copyTreeSync rather than by a `cp` process: at most this many entries and bytes
+ * (as treeUsage counts them). A few hundred system calls take about a millisecond of this
+ * process; a `cp` costs a few milliseconds of the machine's CPU (start-up mostly), whatever it copies.
+ */
+export const SMALL_TREE = { inodes: 256, bytes: 4 * 1024 * 1024 } as const;
+
+/**
+ * CP_TREE's copy in this process, for small trees (SMALL_TREE): files with their mode and times,
+ * folders with theirs (set once their contents are in), links as links with their times, nothing
+ * followed. Entries of another kind (a fifo, a socket) are left out, as copyTree leaves them.
+ * `skip`: top-level names left out; `whole`: `target` is made as a copy of `source` itself
+ * (`cp -T`), else the entries go into `target`, made if missing. Errors name the path and say
+ * what the system said, as cp would ("No space left on device (ENOSPC): ...").
+ */
+export function copyTreeSync(source: string, target: string, options: { skip?: ReadonlySet<string>; whole?: boolean } = {}): void {
+  // Folders are written while open to us, and given their own mode and times after their contents.
+  const folders: [string, BigIntStats][] = [];
+  const copyFolder = (from: string, to: string, top: boolean) => {
+    for (const entry of readdirSync(from, { withFileTypes: true })) {
+      if (top && options.skip?.has(entry.name)) continue;
+      const path = join(from, entry.name);
+      const copy = join(to, entry.name);
+      if (entry.isDirectory()) {
+        mkdirSync(copy, { mode: 0o700 });
+        copyFolder(path, copy, false);
+        folders.push([copy, lstatSync(path, { bigint: true })]);
+      } else if (entry.isSymbolicLink()) {
+        const stat = lstatSync(path, { bigint: true });
+        symlinkSync(readlinkSync(path), copy);
+        lutimesSync(copy, seconds(stat.atimeNs), seconds(stat.mtimeNs));
+      } else if (entry.isFile()) {
+        // Its times as they were before it was read.
+        const stat = lstatSync(path, { bigint: true });
+        copyFileSync(path, copy);
+        chmodSync(copy, Number(stat.mode & 0o7777n));
+        utimesSync(copy, seconds(stat.atimeNs), seconds(stat.mtimeNs));
+      }
+    }
+  };
+  try {
+    mkdirSync(target, { recursive: !options.whole, mode: 0o700 });
+    copyFolder(source, target, true);
+    if (options.whole) folders.push([target, lstatSync(source, { bigint: true })]);
+    for (const [folder, stat] of folders) {
+      chmodSync(folder, Number(stat.mode & 0o7777n));
+      utimesSync(folder, seconds(stat.atimeNs), seconds(stat.mtimeNs));
+    }
+  } catch (error) {
+    throw new Error(`copying ${source} to ${target} failed: ${systemWords(error as NodeJS.ErrnoException)}`);
+  }
+}
+
+/** A time in seconds to the microsecond, truncated: never rounded up into the next whole second, which git compares. */
+function seconds(ns: bigint): number {
+  return Number(ns / 1000n) / 1e6;
+}
+
+/** What the system said, as cp says it: "No space left on device (ENOSPC): open '/path'". */
+function systemWords(error: NodeJS.ErrnoException): string {
+  const match = /^[A-Z0-9]+: ([^,]+), (.*)$/.exec(error.message);
+  if (!match || !error.code) return error.message;
+  return `${match[1]![0]!.toUpperCase()}${match[1]!.slice(1)} (${error.code}): ${match[2]}`;
+}
+
+/**
+ * copyTree in one `cp` process, for trees known to hold only files, directories and symlinks:
+ * the same copy (modes kept, links copied as links) for a fraction of the harness's own time.
+ * `entries` are the top-level names of `source` to copy.
+ */
 export async function copyTreeAtOnce(source: string, target: string, entries: readonly string[]): Promise<void> {
   await mkdir(target, { recursive: true });
   if (entries.length === 0) return;

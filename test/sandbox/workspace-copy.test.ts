@@ -98,3 +98,60 @@ describe.each(kinds)('a %s workspace', (kind) => {
     expect(await readdir(workDir)).toEqual([]);
   });
 });
+
+describe('the in-process copy of a small tree', () => {
+  /** Every entry below `dir`: its kind, mode, size (of a file), target (of a link) and path, and its modification time in seconds. */
+  const listing = (dir: string) => execFileSync('find', ['.', '-mindepth', '1', '-printf', '%y %m %s %l %p\t%T@\n'], { cwd: dir, encoding: 'utf8' })
+    .split('\n').filter(Boolean).map((line) => line.split('\t'))
+    // Whole seconds and the fraction apart: .999999999 read as one number would round up into the next second.
+    .map(([entry, time]) => [entry!.replace(/^l (\d+) \d+/, 'l $1'), Number(time!.split('.')[0]), Number(`0.${time!.split('.')[1] ?? 0}`)] as const)
+    .sort(([a], [b]) => a.localeCompare(b));
+  /** The same entries, each with the same whole-second time (what git compares) and within two microseconds of it. */
+  const expectSameListing = (ours: string, theirs: string) => {
+    const [a, b] = [listing(ours), listing(theirs)];
+    expect(a.map(([entry]) => entry)).toEqual(b.map(([entry]) => entry));
+    a.forEach(([entry, seconds, fraction], k) => {
+      expect(seconds, entry).toBe(b[k]![1]);
+      expect(Math.abs(fraction - b[k]![2]), entry).toBeLessThan(2e-6);
+    });
+    return a;
+  };
+
+  it('copies what cp -R -P --preserve=mode,timestamps copies: modes, times, links, read-only folders, with or without the top', async () => {
+    const source = join(scratch.path, 'small-tree');
+    execFileSync('bash', ['-c', [
+      'set -e',
+      `mkdir -p "${source}/a/b/empty" "${source}/locked/inner" "${source}/skipped"`,
+      `printf 'x' > "${source}/a/b/file.txt"; printf 'run' > "${source}/a/run.sh"; chmod 755 "${source}/a/run.sh"`,
+      `printf 'ro' > "${source}/a/readonly"; chmod 444 "${source}/a/readonly"; printf 'p' > "${source}/a/private"; chmod 600 "${source}/a/private"`,
+      `printf 'in' > "${source}/locked/inner/f"; touch -d '2001-02-03 04:05:06.999999999' "${source}/locked/inner/f" "${source}/locked/inner"`,
+      `ln -s a/b/file.txt "${source}/link"; ln -s ../missing "${source}/a/dangling"; touch -h -d '2002-01-01 00:00:00' "${source}/link"`,
+      `printf 's' > "${source}/skipped/f"; touch -d '2003-03-03 03:03:03.5' "${source}/a/b" "${source}/a"`,
+      `chmod 555 "${source}/locked/inner" "${source}/locked"`,
+    ].join('\n')]);
+    const { copyTreeSync } = await import('../../src/sandbox/_tree.ts');
+    try {
+      for (const whole of [true, false]) {
+        const ours = join(scratch.path, `ours-${whole}`);
+        const theirs = join(scratch.path, `theirs-${whole}`);
+        copyTreeSync(source, ours, { whole, skip: new Set(whole ? [] : ['skipped']) });
+        const entries = (await readdir(source)).filter((name) => whole || name !== 'skipped').map((name) => join(source, name));
+        execFileSync('cp', whole ? ['-R', '-P', '--preserve=mode,timestamps', '-T', '--', source, theirs] : ['-R', '-P', '--preserve=mode,timestamps', '-t', (execFileSync('mkdir', [theirs]), theirs), '--', ...entries]);
+        const copied = expectSameListing(ours, theirs);
+        expect(copied.some(([entry]) => entry.endsWith('./skipped'))).toBe(whole);
+        expect(copied.length).toBe(whole ? 14 : 12);
+        if (whole) expect((statSync(ours).mode & 0o7777).toString(8)).toBe((statSync(source).mode & 0o7777).toString(8));
+        execFileSync('chmod', ['-R', 'u+w', ours, theirs]);
+      }
+    } finally {
+      execFileSync('chmod', ['-R', 'u+w', source]);
+    }
+  });
+
+  it('says which copy failed and what the system said', async () => {
+    const { copyTreeSync } = await import('../../src/sandbox/_tree.ts');
+    const target = join(scratch.path, 'copy-over-a-file');
+    await writeFile(target, 'in the way');
+    expect(() => copyTreeSync(join(scratch.path, 'repo'), target, { whole: true })).toThrow(/^copying .*repo to .*copy-over-a-file failed: File already exists \(EEXIST\): mkdir '.*copy-over-a-file'$/);
+  });
+});
