@@ -148,7 +148,7 @@ describe.skipIf(!engine)('podman sandbox under attack', () => {
     expect(result.timedOut || result.exitCode !== null).toBe(true);
     expect(result.durationMs).toBeLessThan(15_000);
     const inside = await workspace.exec('cat /sys/fs/cgroup/pids.current 2>/dev/null || cat /sys/fs/cgroup/pids/pids.current', { timeoutMs: 10_000 });
-    expect(Number(inside.output.trim())).toBeLessThanOrEqual(LIMITS.maxProcesses);
+    expect(Number(inside.output.trim()), inside.output).toBeLessThanOrEqual(LIMITS.maxProcesses);
     expect(await processesWith(marker)).toEqual([]);
     expect((await workspace.exec('echo alive', { timeoutMs: 10_000 })).output).toBe('alive\n');
     console.log(`fork bomb in a container: ${result.durationMs} ms, timedOut ${result.timedOut}`);

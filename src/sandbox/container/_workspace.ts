@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,10 +103,60 @@ export class ContainerWorkspace implements Workspace {
     const deadline = performance.now() + KILL_RETRY_MS;
     for (let attempt = 1; performance.now() < deadline; attempt++) {
       const killed = await engine(this.#spec.engine, ['exec', this.container, '/bin/bash', '--norc', '--noprofile', '-c', KILL_ALL], { timeoutMs: 30_000 });
-      // A fork bomb at the pids limit can refuse the exec itself: try again until one gets in (asking every few tries whether the container is still there).
       if (killed.exitCode === 0) return;
+      // Processes at the pids limit refuse the exec itself (a fork bomb, or sleepers that never end): killed from this
+      // side where the host shows them, then one exec makes sure; otherwise tried again until one gets in (asking every few
+      // tries whether the container is still there).
+      if (attempt === 1) await this.#killFromHost();
       if (attempt % 4 === 0 && !(await this.#isRunning())) return;
       await new Promise((done) => setTimeout(done, 20));
+    }
+  }
+
+  /**
+   * SIGKILL, from the host, to every process in the container's pid namespace but its first, passes
+   * repeated while more than one is found (a fork that raced a pass) for at most 5 s; no exec into
+   * the container, so no place under its pids limit, is needed. Does nothing where the host does not
+   * show them to us (a remote engine, a daemon's processes of another user).
+   */
+  async #killFromHost(): Promise<void> {
+    const state = await engine(this.#spec.engine, ['inspect', '--format', '{{.State.Pid}} {{.Id}}', this.container]);
+    const [pid, id] = state.stdout.trim().split(' ');
+    const first = Number(pid);
+    if (state.exitCode !== 0 || !id || !Number.isInteger(first) || first <= 0) return;
+    // The engine's pid is ours only when that process sits in the container's cgroup (an engine elsewhere counts its own pids).
+    try {
+      if (!readFileSync(`/proc/${first}/cgroup`, 'utf8').includes(id)) return;
+    } catch {
+      return;
+    }
+    const namespaceOf = (pid: number) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/pid`);
+      } catch {
+        // Gone, a zombie (its namespace is no longer shown), or not ours to see.
+        return undefined;
+      }
+    };
+    const namespace = namespaceOf(first);
+    if (!namespace || namespace === namespaceOf(process.pid)) return;
+    const deadline = performance.now() + 5_000;
+    while (performance.now() < deadline) {
+      let found = 0;
+      for (const name of readdirSync('/proc')) {
+        const pid = Number(name);
+        if (!Number.isInteger(pid) || pid === first || namespaceOf(pid) !== namespace) continue;
+        found++;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      // Room under the limit again: the exec that follows kills whatever is left. (A container's first process may
+      // keep a child of its own, a `sleep` it loops on, started again as often as it is killed.)
+      if (found <= 1) return;
+      await new Promise((done) => setTimeout(done, 10));
     }
   }
 
