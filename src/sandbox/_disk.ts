@@ -116,9 +116,10 @@ export async function mountAndCopy(
   if (!mayMount()) return { mounted: fallback() };
   if (processHelper()) {
     if (!(await mountWorkspaceDisk(dir, limits, base))) return { mounted: false };
-    if (base.inodes <= SMALL_TREE.inodes && base.bytes <= SMALL_TREE.bytes) {
-      // A small base costs fewer system calls here than a `cp` costs to start; a template is a few small files.
-      if (alsoCopy) copyTreeSync(alsoCopy.source, alsoCopy.target, { whole: true });
+    // A grading's small base: fewer system calls here than a `cp` costs the machine to start, which with every core
+    // busy with tests is what grading pays. An agent's workspace (it comes with its git directory) is copied by `cp`
+    // processes: there the harness's thread, turning model answers around, is the scarcer of the two.
+    if (!alsoCopy && base.inodes <= SMALL_TREE.inodes && base.bytes <= SMALL_TREE.bytes) {
       copyTreeSync(copy.source, copy.target, { whole: copy.whole, skip: new Set(copy.skip) });
       return { mounted: true };
     }

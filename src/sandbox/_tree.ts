@@ -41,8 +41,8 @@ async function copyEntry(entry: Dirent, sourceDir: string, targetDir: string): P
 export const CP_TREE = ['cp', '-R', '-P', '--preserve=mode,timestamps'] as const;
 
 /**
- * Trees copied by copyTreeSync rather than by a `cp` process: at most this many entries and bytes
- * (as treeUsage counts them). A few hundred system calls take about a millisecond of this
+ * A grading's base copied by copyTreeSync rather than by a `cp` process: at most this many entries
+ * and bytes (as treeUsage counts them). A few hundred system calls take about a millisecond of this
  * process; a `cp` costs a few milliseconds of the machine's CPU (start-up mostly), whatever it copies.
  */
 export const SMALL_TREE = { inodes: 256, bytes: 4 * 1024 * 1024 } as const;
