@@ -104,9 +104,9 @@ export class ContainerWorkspace implements Workspace {
     for (let attempt = 1; performance.now() < deadline; attempt++) {
       const killed = await engine(this.#spec.engine, ['exec', this.container, '/bin/bash', '--norc', '--noprofile', '-c', KILL_ALL], { timeoutMs: 30_000 });
       if (killed.exitCode === 0) return;
-      // Processes at the pids limit refuse the exec itself (a fork bomb, or sleepers that never end): killed from this
-      // side where the host shows them, then one exec makes sure; otherwise tried again until one gets in (asking every few
-      // tries whether the container is still there).
+      // Processes at the pids limit refuse the exec itself (a fork bomb holding every place): killed from this side where
+      // the host shows them, then one exec makes sure; otherwise tried again until one gets in (asking every few tries
+      // whether the container is still there).
       if (attempt === 1) await this.#killFromHost();
       if (attempt % 4 === 0 && !(await this.#isRunning())) return;
       await new Promise((done) => setTimeout(done, 20));
@@ -121,8 +121,8 @@ export class ContainerWorkspace implements Workspace {
    */
   async #killFromHost(): Promise<void> {
     const state = await engine(this.#spec.engine, ['inspect', '--format', '{{.State.Pid}} {{.Id}}', this.container]);
-    const [pid, id] = state.stdout.trim().split(' ');
-    const first = Number(pid);
+    const [firstPid, id] = state.stdout.trim().split(' ');
+    const first = Number(firstPid);
     if (state.exitCode !== 0 || !id || !Number.isInteger(first) || first <= 0) return;
     // The engine's pid is ours only when that process sits in the container's cgroup (an engine elsewhere counts its own pids).
     try {
