@@ -61,7 +61,7 @@ describe('datasets as users get them', () => {
     const [instance] = (await loadDataset(poly, { reposDir })).instances;
     expect(instance!.FAIL_TO_PASS).toEqual(JSON.parse(FAIL_TO_PASS as string));
     expect(instance!.PASS_TO_PASS).toEqual(JSON.parse(PASS_TO_PASS as string));
-    expect(instance).toMatchObject({ test_cmd: 'npx mocha --require test/setup.js --reporter json test/', log_parser: 'mocha-json', install: 'npm install --no-audit --no-fund' });
+    expect(instance).toMatchObject({ test_cmd: 'npx mocha --require test/setup.js --reporter json test/', log_parser: 'mocha-json', install: 'npm ci --no-audit --no-fund' });
   });
 
   it('rejects a file that is not Parquet with a user error naming it', async () => {
