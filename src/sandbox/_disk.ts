@@ -96,8 +96,7 @@ export async function mountWorkspaceDisk(dir: string, limits: Limits, base: Tree
 /** Exit status of the combined script when the mount itself failed (cp exits 0 or 1). */
 const MOUNT_FAILED = 90;
 
-/** The base's copy: its top-level `entries` (all but the shared folders, `skip`) into `target`, or with `whole` the base itself as `target`. */
-type TreeCopy = { source: string; target: string; entries: readonly string[]; skip: readonly string[]; whole: boolean };
+type TreeCopy = { source: string; target: string; entries: readonly string[]; whole: boolean };
 
 /**
  * mountWorkspaceDisk, then the base's top-level `entries` copied into `target` (see
@@ -120,7 +119,7 @@ export async function mountAndCopy(
     // busy with tests is what grading pays. An agent's workspace (it comes with its git directory) is copied by `cp`
     // processes: there the harness's thread, turning model answers around, is the scarcer of the two.
     if (!alsoCopy && base.inodes <= SMALL_TREE.inodes && base.bytes <= SMALL_TREE.bytes) {
-      copyTreeSync(copy.source, copy.target, { whole: copy.whole, skip: new Set(copy.skip) });
+      copyTreeSync(copy.source, copy.target, copy.whole ? undefined : copy.entries);
       return { mounted: true };
     }
     const copied = await Promise.all([

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyDir, emptyFile, privateDir } from './_private.ts';
 import { runCommand } from './_process.ts';
-import { copyTreeSync } from './_tree.ts';
+import { CP_TREE } from './_tree.ts';
 import type { ExecResult, WorkspaceDiff } from './_types.ts';
 
 /** Fixed identity and date: the same content always gives the same base commit sha. */
@@ -213,19 +213,16 @@ const controlTemplates = new Map<string, Promise<string>>();
 
 /**
  * A workspace's own git directory: objects borrowed from the base (alternates), the base commit
- * read into its index, the base's excludes and the test caches'. It is copied, in this process (a
- * few small files), from a template made once per base in this process's private directory.
+ * read into its index, the base's excludes and the test caches'. It is copied, with one `cp`, from
+ * a template made once per base in this process's private directory.
  */
 async function ensureControlDir(target: Pick<DiffTarget, 'controlDir' | 'baseDir' | 'baseCommit'>): Promise<void> {
   const { controlDir } = target;
   // Built by the workspace's first diff or apply.
   if (existsSync(join(controlDir, 'index'))) return;
   const template = await controlTemplate(target);
-  try {
-    copyTreeSync(template, controlDir, { whole: true });
-  } catch (error) {
-    throw new Error(`could not make the git directory ${controlDir}: ${(error as Error).message}`);
-  }
+  const copied = await runCommand(CP_TREE[0], [...CP_TREE.slice(1), '-T', '--', template, controlDir], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+  if (copied.exitCode !== 0) throw new Error(`could not make the git directory ${controlDir} (cp exit ${copied.exitCode ?? copied.signal}): ${copied.stderr.trim() || copied.message || ''}`);
 }
 
 /** The template of a workspace's git directory for this base (see ensureControlDir); a workspace made with a copy of it at `git` needs no other. */

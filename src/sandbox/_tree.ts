@@ -51,39 +51,34 @@ export const SMALL_TREE = { inodes: 256, bytes: 4 * 1024 * 1024 } as const;
  * CP_TREE's copy in this process, for small trees (SMALL_TREE): files with their mode and times,
  * folders with theirs (set once their contents are in), links as links with their times, nothing
  * followed. Entries of another kind (a fifo, a socket) are left out, as copyTree leaves them.
- * `skip`: top-level names left out; `whole`: `target` is made as a copy of `source` itself
- * (`cp -T`), else the entries go into `target`, made if missing. Errors name the path and say
+ * With `entries` (top-level names of `source`), those go into `target`, made if missing (`cp -t`);
+ * without, `target` is made as a copy of `source` itself (`cp -T`). Errors name the path and say
  * what the system said, as cp would ("No space left on device (ENOSPC): ...").
  */
-export function copyTreeSync(source: string, target: string, options: { skip?: ReadonlySet<string>; whole?: boolean } = {}): void {
+export function copyTreeSync(source: string, target: string, entries?: readonly string[]): void {
   // Folders are written while open to us, and given their own mode and times after their contents.
   const folders: [string, BigIntStats][] = [];
-  const copyFolder = (from: string, to: string, top: boolean) => {
-    for (const entry of readdirSync(from, { withFileTypes: true })) {
-      if (top && options.skip?.has(entry.name)) continue;
-      const path = join(from, entry.name);
-      const copy = join(to, entry.name);
-      if (entry.isDirectory()) {
-        mkdirSync(copy, { mode: 0o700 });
-        copyFolder(path, copy, false);
-        folders.push([copy, lstatSync(path, { bigint: true })]);
-      } else if (entry.isSymbolicLink()) {
-        const stat = lstatSync(path, { bigint: true });
-        symlinkSync(readlinkSync(path), copy);
-        lutimesSync(copy, seconds(stat.atimeNs), seconds(stat.mtimeNs));
-      } else if (entry.isFile()) {
-        // Its times as they were before it was read.
-        const stat = lstatSync(path, { bigint: true });
-        copyFileSync(path, copy);
-        chmodSync(copy, Number(stat.mode & 0o7777n));
-        utimesSync(copy, seconds(stat.atimeNs), seconds(stat.mtimeNs));
-      }
+  const copyEntry = (path: string, copy: string) => {
+    // Its times as they were before it was read.
+    const stat = lstatSync(path, { bigint: true });
+    if (stat.isDirectory()) {
+      mkdirSync(copy, { mode: 0o700 });
+      for (const name of readdirSync(path)) copyEntry(join(path, name), join(copy, name));
+      folders.push([copy, stat]);
+    } else if (stat.isSymbolicLink()) {
+      symlinkSync(readlinkSync(path), copy);
+      lutimesSync(copy, seconds(stat.atimeNs), seconds(stat.mtimeNs));
+    } else if (stat.isFile()) {
+      copyFileSync(path, copy);
+      chmodSync(copy, Number(stat.mode & 0o7777n));
+      utimesSync(copy, seconds(stat.atimeNs), seconds(stat.mtimeNs));
     }
   };
   try {
-    mkdirSync(target, { recursive: !options.whole, mode: 0o700 });
-    copyFolder(source, target, true);
-    if (options.whole) folders.push([target, lstatSync(source, { bigint: true })]);
+    if (entries) {
+      mkdirSync(target, { recursive: true });
+      for (const name of entries) copyEntry(join(source, name), join(target, name));
+    } else copyEntry(source, target);
     for (const [folder, stat] of folders) {
       chmodSync(folder, Number(stat.mode & 0o7777n));
       utimesSync(folder, seconds(stat.atimeNs), seconds(stat.mtimeNs));

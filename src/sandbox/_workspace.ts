@@ -86,7 +86,7 @@ export class SandboxWorkspace implements Workspace {
       await copyTree(environment.baseDir, this.dir, new Set(sharedDirs));
       return;
     }
-    const copy = { source: environment.baseDir, target: this.dir, entries: copied, skip: sharedDirs, whole: sharedDirs.length === 0 };
+    const copy = { source: environment.baseDir, target: this.dir, entries: copied, whole: sharedDirs.length === 0 };
     const control = controlTemplate ? { source: controlTemplate, target: join(home, 'git') } : undefined;
     if ((await mountAndCopy(home, limits, baseUsage, copy, control)).mounted) return;
     await copyTreeAtOnce(environment.baseDir, this.dir, copied);

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceDiff } from '../../src/agents/_submission.ts';
 import { bwrapAvailable, createSandbox, prepareEnvironment } from '../../src/sandbox/index.ts';
+import { copyTreeSync } from '../../src/sandbox/_tree.ts';
 import type { PreparedEnvironment, SandboxKind } from '../../src/sandbox/index.ts';
 import { repoWithFuture, scratchDir, smallRepoFiles } from './_fixtures.ts';
 
@@ -129,14 +130,13 @@ describe('the in-process copy of a small tree', () => {
       `printf 's' > "${source}/skipped/f"; touch -d '2003-03-03 03:03:03.5' "${source}/a/b" "${source}/a"`,
       `chmod 555 "${source}/locked/inner" "${source}/locked"`,
     ].join('\n')]);
-    const { copyTreeSync } = await import('../../src/sandbox/_tree.ts');
     try {
       for (const whole of [true, false]) {
         const ours = join(scratch.path, `ours-${whole}`);
         const theirs = join(scratch.path, `theirs-${whole}`);
-        copyTreeSync(source, ours, { whole, skip: new Set(whole ? [] : ['skipped']) });
-        const entries = (await readdir(source)).filter((name) => whole || name !== 'skipped').map((name) => join(source, name));
-        execFileSync('cp', whole ? ['-R', '-P', '--preserve=mode,timestamps', '-T', '--', source, theirs] : ['-R', '-P', '--preserve=mode,timestamps', '-t', (execFileSync('mkdir', [theirs]), theirs), '--', ...entries]);
+        const names = (await readdir(source)).filter((name) => name !== 'skipped');
+        copyTreeSync(source, ours, whole ? undefined : names);
+        execFileSync('cp', whole ? ['-R', '-P', '--preserve=mode,timestamps', '-T', '--', source, theirs] : ['-R', '-P', '--preserve=mode,timestamps', '-t', (execFileSync('mkdir', [theirs]), theirs), '--', ...names.map((name) => join(source, name))]);
         const copied = expectSameListing(ours, theirs);
         expect(copied.some(([entry]) => entry.endsWith('./skipped'))).toBe(whole);
         expect(copied.length).toBe(whole ? 14 : 12);
@@ -149,9 +149,8 @@ describe('the in-process copy of a small tree', () => {
   });
 
   it('says which copy failed and what the system said', async () => {
-    const { copyTreeSync } = await import('../../src/sandbox/_tree.ts');
     const target = join(scratch.path, 'copy-over-a-file');
     await writeFile(target, 'in the way');
-    expect(() => copyTreeSync(join(scratch.path, 'repo'), target, { whole: true })).toThrow(/^copying .*repo to .*copy-over-a-file failed: File already exists \(EEXIST\): mkdir '.*copy-over-a-file'$/);
+    expect(() => copyTreeSync(join(scratch.path, 'repo'), target)).toThrow(/^copying .*repo to .*copy-over-a-file failed: File already exists \(EEXIST\): mkdir '.*copy-over-a-file'$/);
   });
 });
