@@ -1,5 +1,5 @@
-import { lstatSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rm, symlink } from 'node:fs/promises';
+import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rm, rmdir, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { bwrapArguments, checkHostDevices, commandArgv, GRADING_GIT_ROOT, GRADING_OBJECTS_ROOT, locateBwrap, SANDBOX_ROOT, sandboxNodeDir, sandboxPath } from './_bwrap.ts';
 import { copyTree, copyTreeAtOnce, removeTree } from './_tree.ts';
@@ -266,9 +266,10 @@ export class SandboxWorkspace implements Workspace {
       for (const controller of this.#running) controller.abort();
       while (this.#running.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
       await unmountWorkspaceDisk(this.#layout.home);
-      // Unmounted, the private directory is empty: one call removes it. Otherwise (no mount here) the tree goes.
+      // Unmounted, the private directory is empty: one call removes it (through the thread pool: after an unmount the
+      // kernel keeps it about a millisecond, asleep, which would hold the harness's thread). Otherwise the tree goes.
       try {
-        rmdirSync(this.#layout.home);
+        await rmdir(this.#layout.home);
       } catch {
         await removeTree(this.#layout.home);
       }
