@@ -17,7 +17,8 @@
  * and an image holding Node 24 and Python 3 (--image, default bench-toolchain:node24-python3),
  * also per-instance grading time in containers against bwrap, the two alternating instance by
  * instance, and container workspace creation p50/p95.
- *   node scripts/bench-grading.ts [--rounds N] [--windows] [--container podman|docker] [--image NAME] [--container-instances N] [--no-container | --container-only]
+ * --jobs 2 (or 1) measures that level alone.
+ *   node scripts/bench-grading.ts [--rounds N] [--jobs 1|2] [--windows] [--container podman|docker] [--image NAME] [--container-instances N] [--no-container | --container-only]
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -134,7 +135,7 @@ const summary = process.argv.includes('--container-only') ? { instances: suite.i
 
 async function hostFigures(): Promise<Record<string, unknown>> {
   const figures: Record<string, unknown> = { instances: suite.instances.length, sandbox: sandbox.kind, rounds, load_average_at_start: +loadavg()[0]!.toFixed(2) };
-  for (const jobs of [1, 2]) {
+  for (const jobs of flag('--jobs') ? [Number(flag('--jobs'))] : [1, 2]) {
     const raw: number[] = [];
     const graded: number[] = [];
     const ratios: number[] = [];

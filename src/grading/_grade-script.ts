@@ -150,6 +150,12 @@ export type ScriptParts = {
    * Without one, the workspace's `.git` is moved out of the tree and the patches come on stdin.
    */
   gitDir?: string;
+  /**
+   * With `gitDir`: the git the script runs refuses `.git` paths and paths beyond symbolic links in
+   * `git apply` (hostGitGuardsPaths), so the tree is searched for a `.git` made or written only
+   * when `patch` applied the patch.
+   */
+  gitGuardsPaths?: boolean;
 };
 
 /** The files the script reads its patches from: what Workspace.gradingGit is given, or what comes on stdin. */
@@ -252,12 +258,15 @@ function modelPatchSteps(parts: ScriptParts): string[] {
     // `patch` would not), and what did (a hook, an fsmonitor or an alias the tests' git would run) is caught by its
     // change time, later than the patch file the harness wrote before the sandbox started; a .git removed is caught too.
     // (Into a file rather than through $(...): one process, not a subshell and a process.)
+    // A git that guards its paths leaves only `patch` to search after: one process and one walk of the tree fewer.
     ...(parts.gitDir === undefined
       ? [`find .${prune} -name .git -print -quit > "$scratch/dot-git" 2>/dev/null`]
       : [
         `[ -d .git ] && [ ! -L .git ] || { echo '| the patch removes or replaces .git'; exit ${PATCH_FAILED}; }`,
+        ...(parts.gitGuardsPaths ? [`if [ "$applied" = ${APPLY_CHAIN.findIndex((command) => command.startsWith('patch '))} ]; then`] : []),
         // Everything in the workspace's .git is looked at (a file written deep inside changes only its own change time).
         `find . \\( -path ./.git -o -path './.git/*' \\) \\( -cnewer "$scratch/model.patch" -print -quit -o -true \\) -o${prune} -name .git -print -quit > "$scratch/dot-git" 2>/dev/null`,
+        ...(parts.gitGuardsPaths ? ['fi'] : []),
       ]),
     `if [ -s "$scratch/dot-git" ]; then echo '| the patch creates or writes a .git'; exit ${PATCH_FAILED}; fi`,
     // What the patch really changed, read from the tree rather than from the diff's headers (NUL-separated: names may hold

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instance } from '../tasks/index.ts';
-import { sharedDirsOf, type ExecResult, type PreparedEnvironment, type Sandbox, type Workspace } from '../sandbox/index.ts';
+import { hostGitGuardsPaths, sharedDirsOf, type ExecResult, type PreparedEnvironment, type Sandbox, type Workspace } from '../sandbox/index.ts';
 import { judgeCanaries, makeCanaries } from './_canary.ts';
 import { channelFor, type Channel } from './_channel.ts';
 import { decide, type Verdict } from './_decide.ts';
@@ -106,7 +106,7 @@ export async function gradeInstance(
     // The harness's own git directory, holding the patches, where the backend offers one.
     const gitDir = await workspace.gradingGit?.(gradingPayloads(patches));
     const setup = gradingScript({ nonce, ...patches, testCmd: instance.test_cmd,
-      testFiles, sharedDirs, canaries, channel, ...(gitDir === undefined ? {} : { gitDir }) });
+      testFiles, sharedDirs, canaries, channel, ...(gitDir === undefined ? {} : { gitDir, gitGuardsPaths: await hostGitGuardsPaths() }) });
     // One sandbox start: the setup runs no code from the patch and reports on its own lines; it then
     // waits at the gate for a test slot (so the next grading's setup overlaps this one's tests), and
     // bash `exec`s the tests, so nothing of ours runs after them and the exit code is their own.

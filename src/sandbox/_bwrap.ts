@@ -16,7 +16,7 @@ export const GRADING_GIT_ROOT = '/workspace/grading-git';
 export const GRADING_OBJECTS_ROOT = '/workspace/base-objects';
 /** Where the harness's own Node directory appears inside the sandbox. */
 const SANDBOX_NODE_DIR = '/opt/node/bin';
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The pieces of /etc that bash, git, python3 and node need; nothing else of the host's /etc is visible. */
 const ETC_ENTRIES = [

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { emptyDir, emptyFile, privateDir } from './_private.ts';
 import { runCommand } from './_process.ts';
 import { CP_TREE } from './_tree.ts';
+import { SYSTEM_PATH } from './_bwrap.ts';
 import type { ExecResult, WorkspaceDiff } from './_types.ts';
 
 /** Fixed identity and date: the same content always gives the same base commit sha. */
@@ -34,6 +35,33 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
     TZ: 'UTC',
     ...extra,
   };
+}
+
+let guardsPaths: Promise<boolean> | undefined;
+
+/**
+ * Whether the git a host sandbox's commands find on their PATH (the one SYSTEM_PATH names, as the
+ * harness's own host sees it) refuses, in `git apply`, every path with a `.git` component (any
+ * case) and every path beyond a symbolic link, links the same patch creates included: git 2.39.2
+ * and later (CVE-2023-23946). A patch such a git applied cannot have made or written a `.git`.
+ * Read once per process from `git --version`; false when that cannot be read, or for an older
+ * version even where a distribution backported the fix (the version is all we go by).
+ */
+export function hostGitGuardsPaths(): Promise<boolean> {
+  guardsPaths ??= runCommand('git', ['--version'], { env: { PATH: SYSTEM_PATH, LANG: 'C', LC_ALL: 'C' } }).then(
+    (result) => result.exitCode === 0 && gitVersionAtLeast(String(result.stdout ?? ''), [2, 39, 2]),
+    () => false,
+  );
+  return guardsPaths;
+}
+
+/** `git version 2.39.5` (or `2.39.5.windows.1`, `2.40.0-rc1`) at least `wanted`. */
+export function gitVersionAtLeast(versionLine: string, wanted: readonly [number, number, number]): boolean {
+  const found = /\bgit version (\d+)\.(\d+)(?:\.(\d+))?/.exec(versionLine);
+  if (!found) return false;
+  const parts = [Number(found[1]), Number(found[2]), Number(found[3] ?? 0)];
+  for (let i = 0; i < 3; i++) if (parts[i] !== wanted[i]) return parts[i]! > wanted[i]!;
+  return true;
 }
 
 /** Hooks would run code of the repository on the host: point git at an empty directory of ours. */

@@ -19,4 +19,5 @@ export type { ImageStatus, Leftovers } from './container/_manage.ts';
 export type { SandboxBackend, SandboxName, SandboxOptions } from './_registry.ts';
 export { bwrapAvailable } from './_bwrap.ts';
 export { commandEnv } from './_workspace.ts';
+export { hostGitGuardsPaths } from './_git.ts';
 export { imageFor, swebenchImage, TOOLCHAIN_IMAGE } from './container/_images.ts';

@@ -49,4 +49,18 @@ describe.skipIf(!hasBwrap)("the grading's own git directory", () => {
     // The fix alone still resolves.
     expect((await grader.grade(instance, instance.patch)).outcome).toBe('resolved');
   }, 120_000);
+
+  it("refuses a patch that writes into the workspace's .git through a link it creates (git refuses the path beyond it, `patch` follows the link)", async () => {
+    const instance = suite.instances.find((i) => i.instance_id === 'benchlab__csvkit-1')!;
+    const planted = [
+      instance.patch,
+      'diff --git a/evil b/evil\nnew file mode 120000\n--- /dev/null\n+++ b/evil\n@@ -0,0 +1 @@\n+.git\n\\ No newline at end of file\n',
+      // A file the workspace's .git lacks, so `patch`, the chain's last try, writes it through the link.
+      'diff --git a/evil/planted b/evil/planted\nnew file mode 100644\n--- /dev/null\n+++ b/evil/planted\n@@ -0,0 +1 @@\n+planted\n',
+    ].join('');
+    const grader = new Grader({ sandbox: SANDBOXES.bwrap.create({}), cacheDir: join(dir, 'cache') });
+    const grade = await grader.grade(instance, planted);
+    expect(grade.outcome, grade.error).toBe('patch_failed');
+    expect(grade.error).toMatch(/writes a \.git/);
+  }, 120_000);
 });
