@@ -158,9 +158,22 @@ export type ScriptParts = {
   gitGuardsPaths?: boolean;
 };
 
-/** The files the script reads its patches from: what Workspace.gradingGit is given, or what comes on stdin. */
-export function gradingPayloads(parts: Pick<ScriptParts, 'patch' | 'testPatch'>): Record<string, string> {
+/** The files the script reads its patches from, by name: what comes on stdin without a git directory. */
+function patchPayloads(parts: Pick<ScriptParts, 'patch' | 'testPatch'>): Record<string, string> {
   return { 'test.patch': parts.testPatch, ...(parts.patch === null ? {} : { 'model.patch': parts.patch }) };
+}
+
+/** The folder of the git directory's `grading` folder that holds the report channel's files. */
+const CHANNEL_FOLDER = 'channel';
+
+/**
+ * What Workspace.gradingGit is given: the patches, and the report channel's files in a folder of
+ * their own there, written by the harness before the sandbox starts (the script then starts no
+ * `mktemp` and writes nothing for them).
+ */
+export function gradingPayloads(parts: Pick<ScriptParts, 'patch' | 'testPatch' | 'channel'>): Record<string, string> {
+  const channelFiles = Object.entries(parts.channel?.files ?? {}).map(([name, text]) => [`${CHANNEL_FOLDER}/${name}`, text]);
+  return { ...patchPayloads(parts), ...Object.fromEntries(channelFiles) };
 }
 
 /**
@@ -176,7 +189,7 @@ export function gradingPayloads(parts: Pick<ScriptParts, 'patch' | 'testPatch'>)
  */
 export function gradingScript(parts: ScriptParts): GradingScript {
   const say = (text: string) => `printf '%s\\n' "${parts.nonce} ${text}"`;
-  const payloads = Object.entries(gradingPayloads(parts));
+  const payloads = Object.entries(patchPayloads(parts));
   const gitVariables = 'GIT_WORK_TREE="$PWD" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null';
   const lines = ['set -u'];
   if (parts.gitDir !== undefined) {
@@ -225,7 +238,7 @@ export function gradingScript(parts: ScriptParts): GradingScript {
   }
   // The tests see the repository as it was: the workspace's own git directory in place, git's variables gone.
   if (parts.gitDir === undefined) lines.push('rm -rf .git && mv "$scratch/git" .git || exit 1', 'rm -rf "$scratch"');
-  lines.push('unset GIT_DIR GIT_WORK_TREE GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL', ...channelSteps(parts.channel));
+  lines.push('unset GIT_DIR GIT_WORK_TREE GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL', ...channelSteps(parts.channel, parts.gitDir !== undefined));
   // Held here until the harness lets the tests start; a closed stdin means it gave up.
   const readyMarker = `${parts.nonce} ready`;
   lines.push(`printf '%s\\n' ${shellQuote(readyMarker)}`, 'IFS= read -r go || exit 1');
@@ -331,16 +344,21 @@ function modelPatchSteps(parts: ScriptParts): string[] {
   return lines;
 }
 
-/** The report channel's files in a private folder, and its variables, just before the tests start. */
-function channelSteps(channel: Channel | undefined): string[] {
+/**
+ * The report channel's files in a private folder, and its variables, just before the tests start:
+ * with the harness's git directory, the folder gradingPayloads put there; without one, a fresh
+ * folder in the sandbox's home, written here.
+ */
+function channelSteps(channel: Channel | undefined, inGitDir: boolean): string[] {
   if (!channel) return [];
   const lines: string[] = [];
   const files = Object.entries(channel.files);
-  if (files.length) {
+  if (files.length && inGitDir) lines.push(`BENCH_CHANNEL_DIR="$scratch/${CHANNEL_FOLDER}"`);
+  else if (files.length) {
     lines.push('BENCH_CHANNEL_DIR=$(mktemp -d -p "${HOME:-/tmp}") || exit 1');
     for (const [name, text] of files) lines.push(`printf '%s' ${shellQuote(text)} > "$BENCH_CHANNEL_DIR"/${shellQuote(name)}`);
-    lines.push('export PYTHONPATH="$BENCH_CHANNEL_DIR${PYTHONPATH:+:$PYTHONPATH}"');
   }
+  if (files.length) lines.push('export PYTHONPATH="$BENCH_CHANNEL_DIR${PYTHONPATH:+:$PYTHONPATH}"');
   for (const [name, value] of Object.entries(channel.env)) lines.push(`export ${name}=${shellQuote(value)}`);
   return lines;
 }

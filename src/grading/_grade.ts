@@ -104,7 +104,7 @@ export async function gradeInstance(
     const channel = workspace.reportChannel ? channelFor(instance.log_parser, instance.test_cmd) : undefined;
     const patches = { patch: hash ? patch! : null, testPatch: instance.test_patch };
     // The harness's own git directory, holding the patches, where the backend offers one.
-    const gitDir = await workspace.gradingGit?.(gradingPayloads(patches));
+    const gitDir = await workspace.gradingGit?.(gradingPayloads({ ...patches, channel }));
     const setup = gradingScript({ nonce, ...patches, testCmd: instance.test_cmd,
       testFiles, sharedDirs, canaries, channel, ...(gitDir === undefined ? {} : { gitDir, gitGuardsPaths: await hostGitGuardsPaths() }) });
     // One sandbox start: the setup runs no code from the patch and reports on its own lines; it then

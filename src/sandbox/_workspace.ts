@@ -238,7 +238,12 @@ export class SandboxWorkspace implements Workspace {
       ...(bwrap ? { 'objects/info/alternates': `${GRADING_OBJECTS_ROOT}\n` } : {}),
     });
     mkdirSync(join(dir, 'grading'));
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'grading', name), text);
+    for (const [name, text] of Object.entries(files)) {
+      // A name may hold a folder (the report channel's files): made inside `grading`, never above it.
+      if (name.split('/').some((part) => part === '' || part === '.' || part === '..')) throw new Error(`gradingGit: bad file name ${JSON.stringify(name)}`);
+      if (name.includes('/')) mkdirSync(join(dir, 'grading', dirname(name)), { recursive: true });
+      writeFileSync(join(dir, 'grading', name), text);
+    }
     this.#gradingGit = dir;
     return bwrap ? GRADING_GIT_ROOT : dir;
   }

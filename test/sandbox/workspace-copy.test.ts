@@ -83,6 +83,22 @@ describe.each(kinds)('a %s workspace', (kind) => {
     }
   });
 
+  it('writes a grading git directory\'s files into folders of their own inside `grading`, never above it', async () => {
+    const sandbox = createSandbox(kind, { workDir: join(scratch.path, `work-${kind}`) });
+    const workspace = await sandbox.createWorkspace(environment);
+    try {
+      if (!workspace.gradingGit) throw new Error(`a ${kind} workspace has no grading git directory`);
+      const gitDir = await workspace.gradingGit({ 'test.patch': 'p', 'channel/plugin.py': 'X = 1\n' });
+      const read = await workspace.exec(`cat "${gitDir}/grading/channel/plugin.py"`, { timeoutMs: 30_000 });
+      expect(read.output).toBe('X = 1\n');
+      for (const name of ['../escaped', 'channel/../../escaped', '/abs', 'a//b']) {
+        await expect(workspace.gradingGit({ [name]: 'x' })).rejects.toThrow(/bad file name/);
+      }
+    } finally {
+      await workspace.destroy();
+    }
+  });
+
   // The workspace's own filesystem (mounted as root) is what a copy can run out of.
   it.skipIf(process.getuid?.() !== 0)('handed out early, fails at first use when its base does not fit, and destroy leaves nothing behind', async () => {
     const workDir = join(scratch.path, `broken-${kind}`);
