@@ -4,7 +4,9 @@
  * checkouts, N at a time (the baseline, measured in the same round with the same interpreters and
  * variables the sandbox gives its commands). For N = 1 and N = 2, each round runs the raw pass
  * and the graded pass back to back, in turn first (so neither always follows the other); the
- * ratios are shown as min / median / max over the rounds. Beside each pass's wall time, the CPU
+ * ratios are shown as min / median / max over the rounds (9 unless --rounds: the machine's speed
+ * moves by 10-25 % from one pass to the next, and a median of 5 moved with it by several
+ * percent from one run of the script to the next). Beside each pass's wall time, the CPU
  * time the whole machine spent during it (from /proc/stat, where there is one): what grading
  * adds per instance, which at -j 2, with both cores busy with tests, is what the wall time pays.
  * With --windows, also where the time goes at -j 1: each test command prints the clock when it
@@ -32,7 +34,7 @@ import { SANDBOXES, TOOLCHAIN_IMAGE, commandEnv, imageSandboxes, prepareEnvironm
 import { median, spread } from './_spread.ts';
 
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const rounds = Math.max(1, Number(flag('--rounds') || 5) || 5);
+const rounds = Math.max(1, Number(flag('--rounds') || 9) || 9);
 const cacheDir = mkdtempSync(join(tmpdir(), 'bench-grading-'));
 const suite = loadSuite();
 const sandbox = await chooseSandbox({ modelCode: true, warn: () => {} });
