@@ -130,8 +130,9 @@ export interface Workspace {
   /**
    * A git directory of the harness's own for grading, outside the work tree: the base commit as
    * its HEAD and index, objects read from the harness's base, `files` written into its `grading`
-   * folder (a name may hold folders, never `..`). Every later `exec` sees it at the returned path (as commands see it), so a grading
-   * script needs neither to move the workspace's `.git` away nor to read its patches from stdin.
+   * folder (a name may hold folders, never `..`). Every later `exec` sees it at the returned path
+   * (as commands see it), so a grading script needs neither to move the workspace's `.git` away
+   * nor to read its patches from stdin.
    * Backends without a base on the host leave it out.
    */
   gradingGit?(files: Record<string, string>): Promise<string>;
